@@ -1,0 +1,42 @@
+# Two commands matter: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+export SPC_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+
+.PHONY: run test setup install translations extract-messages lint serve-prod
+
+run: setup
+	$(FLASK) seed-demo
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install translations
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+setup: install translations
+	$(FLASK) keys init
+	$(FLASK) db upgrade
+	$(FLASK) states load
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy -d coop_platform/translations -q 2>/dev/null || \
+		$(BIN)/pybabel compile -d coop_platform/translations
+
+# For developers: refresh the catalogue after adding strings, then translate the .po files.
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o coop_platform/translations/messages.pot .
+	$(BIN)/pybabel update -i coop_platform/translations/messages.pot -d coop_platform/translations
+
+lint: install
+	$(BIN)/ruff check .

@@ -1,0 +1,134 @@
+"""Configuration classes. Every setting can come from an environment variable prefixed SPC_.
+
+Development is the default (SQLite in instance/, keys in keys/). Production refuses to start
+without an explicit database URL, and the keys folder is checked for permissions at start-up
+whatever the configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"SPC_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value not in (None, "") else default
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration is unsafe or incomplete."""
+
+
+class Config:
+    ENV_NAME = "base"
+    INSTANCE_DIR = Path(_env("INSTANCE_DIR", str(BASE_DIR / "instance")))
+    KEYS_DIR = Path(_env("KEYS_DIR", str(BASE_DIR / "keys")))
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Sessions: signed cookie, refreshed on activity, bounded by idle and absolute timeouts.
+    SESSION_COOKIE_NAME = "spc_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Strict"
+    SESSION_COOKIE_SECURE = False
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30))
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 12))
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the session's own timeouts bound the token's life
+
+    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 100) * 1024 * 1024 + 64 * 1024
+
+    INVITATION_TTL = timedelta(hours=_env_int("INVITATION_TTL_HOURS", 72))
+    PASSWORD_MIN_LENGTH = 12
+    # argon2-cffi's defaults (RFC 9106 low-memory profile); tests lower them for speed.
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
+    ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
+
+    MAX_FAILED_PASSWORDS = 10
+    MAX_FAILED_CODES = 5
+    LOCKOUT_DURATION = timedelta(minutes=15)
+    STEP_UP_WINDOW = timedelta(minutes=10)
+    # Growing delay per client address after failed logins (Nextcloud-style), capped.
+    THROTTLE_BASE_DELAY = float(_env("THROTTLE_BASE_DELAY", "0.2") or 0.2)
+    THROTTLE_MAX_DELAY = float(_env("THROTTLE_MAX_DELAY", "8") or 8)
+
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "20 per minute;200 per hour")
+
+    HSTS = False
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "fr")
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    DEMO_ALLOWED = True
+
+    def validate(self) -> None:
+        """Fail fast on a configuration that must not run."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+    def __init__(self) -> None:
+        if not self.SQLALCHEMY_DATABASE_URI:
+            self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{self.INSTANCE_DIR / 'platform.db'}"
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8192
+    ARGON2_PARALLELISM = 1
+    THROTTLE_BASE_DELAY = 0.0
+    THROTTLE_MAX_DELAY = 0.0
+    RATELIMIT_STORAGE_URI = "memory://"
+    LOGIN_RATE_LIMIT = "1000 per minute"
+    PUBLIC_BASE_URL = "http://localhost"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    HSTS = True
+    DEMO_ALLOWED = False
+    PREFERRED_URL_SCHEME = "https"
+
+    def validate(self) -> None:
+        if not self.SQLALCHEMY_DATABASE_URI:
+            raise ConfigError("SPC_DATABASE_URL must be set in production.")
+        if self.RATELIMIT_STORAGE_URI == "memory://" and _env("ALLOW_MEMORY_RATELIMIT") != "1":
+            raise ConfigError(
+                "SPC_RATELIMIT_STORAGE_URI must name a shared store (redis://...) in production, "
+                "so that rate limits hold across workers."
+            )
+        if not self.PUBLIC_BASE_URL or not self.PUBLIC_BASE_URL.startswith("https://"):
+            raise ConfigError("SPC_PUBLIC_BASE_URL must be an https:// URL in production.")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    name = name or _env("CONFIG", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError as exc:
+        raise ConfigError(f"Unknown configuration {name!r}; use one of {sorted(CONFIGS)}.") from exc

@@ -1,0 +1,89 @@
+"""Secured Platform on Cooperation: the application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, load_config
+from coop_platform.crypto.keyring import KeyRing
+from coop_platform.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | str | None = None) -> Flask:
+    cfg = config if isinstance(config, Config) else load_config(config)
+    cfg.validate()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(cfg.INSTANCE_DIR),
+    )
+    app.config.from_object(cfg)
+    app.config["SPC_ENV"] = cfg.ENV_NAME
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    ring = KeyRing(app.config["KEYS_DIR"])
+    ring.check_permissions()  # refuse to start with keys readable by others
+    app.extensions["spc_keyring"] = ring
+    if ring.is_initialised():
+        app.secret_key = ring.session_secret()
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from flask_babel import get_locale
+
+    from coop_platform.core import errors, security, sessions
+
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
+    security.init_app(app)
+    sessions.init_app(app)
+    errors.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from coop_platform.core.i18n import select_locale
+    from coop_platform.core.sqlite import enable_sqlite_pragmas
+
+    db.init_app(app)
+    with app.app_context():
+        enable_sqlite_pragmas(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                    default_translation_directories=str(Path(__file__).parent / "translations"))
+    # Models must be imported so that metadata (and Alembic) know every table.
+    from coop_platform import models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from coop_platform.admin.views import bp as admin_bp
+    from coop_platform.audit.views import bp as audit_bp
+    from coop_platform.auth.views import bp as auth_bp
+    from coop_platform.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(audit_bp, url_prefix="/audit")
+
+
+def _register_cli(app: Flask) -> None:
+    from coop_platform.admin.cli import demo_code_command, seed_demo_command
+    from coop_platform.audit.cli import audit_cli
+    from coop_platform.auth.cli import users_cli
+    from coop_platform.crypto.cli import keys_cli
+    from coop_platform.states.cli import states_cli
+
+    for group in (keys_cli, states_cli, users_cli, audit_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(demo_code_command)

@@ -1,0 +1,1 @@
+"""Secretariat administration pages: views over other domains' services; owns no models."""

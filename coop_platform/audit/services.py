@@ -1,0 +1,173 @@
+"""record() appends to the chain inside the caller's transaction; verify() walks it.
+
+Each record's hash is HMAC-SHA256(audit key, canonical record || previous hash), keyed so that
+someone with database access alone cannot forge a consistent chain. Appends take a row lock on
+the chain head, which serialises writers and keeps sequence numbers gapless.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import g, has_request_context
+from sqlalchemy import select
+
+from coop_platform.audit.models import GENESIS_HASH, AuditEvent, AuditHead
+from coop_platform.core.clock import as_utc, utcnow
+from coop_platform.extensions import db, keyring
+
+# Fields that must never land in a record, whatever a caller passes in `details`.
+_FORBIDDEN_DETAIL_KEYS = {"password", "code", "token", "secret", "recovery_code", "key"}
+
+
+def canonical(event: AuditEvent) -> bytes:
+    occurred = as_utc(event.occurred_at)
+    body = {
+        "seq": event.seq,
+        "occurred_at": occurred.isoformat(timespec="microseconds") if occurred else None,
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "state_id": event.state_id,
+        "action": event.action,
+        "outcome": event.outcome,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "ip": event.ip,
+        "details": event.details,
+        "key_id": event.key_id,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _digest(event: AuditEvent, key_id: str | None = None) -> str:
+    _, digest = keyring().mac("audit", canonical(event) + event.prev_hash.encode(), key_id)
+    return digest
+
+
+def record(
+    action: str,
+    *,
+    actor: Any = None,
+    outcome: str = "success",
+    object_type: str = "",
+    object_id: str | int = "",
+    state_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain in the current transaction (the caller commits)."""
+    clean = {k: v for k, v in (details or {}).items() if k not in _FORBIDDEN_DETAIL_KEYS}
+    if ip is None and has_request_context():
+        ip = getattr(g, "client_address", "") or ""
+    actor_id = getattr(actor, "id", None)
+    if state_id is None and actor is not None:
+        state_id = getattr(actor, "state_id", None)
+    head = db.session.scalars(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).one()
+    event = AuditEvent(
+        seq=head.seq + 1,
+        occurred_at=utcnow(),
+        actor_id=actor_id,
+        actor_label=getattr(actor, "email", "") or "",
+        state_id=state_id,
+        action=action,
+        outcome=outcome,
+        object_type=object_type,
+        object_id=str(object_id),
+        ip=ip or "",
+        details=json.dumps(clean, sort_keys=True, separators=(",", ":"), default=str),
+        key_id=keyring().active_id("audit"),
+        prev_hash=head.hash,
+    )
+    event.hash = _digest(event, event.key_id)
+    db.session.add(event)
+    head.seq = event.seq
+    head.hash = event.hash
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    bad_record_id: int | None = None
+    bad_seq: int | None = None
+    reason: str = ""
+
+
+def verify(batch_size: int = 1000) -> VerifyResult:
+    """Walk the chain in sequence order; stop at the first record that does not fit."""
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    checked = 0
+    last_id: int | None = None
+    stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
+    for event in db.session.scalars(stmt):
+        reason = ""
+        if event.seq != expected_seq:
+            reason = f"sequence {event.seq} found where {expected_seq} was expected"
+        elif event.prev_hash != prev_hash:
+            reason = "previous-hash link does not match the record before it"
+        else:
+            try:
+                if _digest(event, event.key_id) != event.hash:
+                    reason = "record content does not match its hash"
+            except Exception:  # an unknown key id is a broken record, not a crash
+                reason = f"record names an unknown audit key {event.key_id!r}"
+        if reason:
+            return VerifyResult(False, checked, event.id, event.seq, reason)
+        checked += 1
+        expected_seq += 1
+        prev_hash = event.hash
+        last_id = event.id
+    head = db.session.get(AuditHead, 1)
+    if head is None or head.seq != checked or head.hash != prev_hash:
+        return VerifyResult(
+            False,
+            checked,
+            last_id,
+            checked,
+            "chain head does not match the last record (records removed at the end?)",
+        )
+    return VerifyResult(True, checked)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str = ""
+    action: str = ""
+    outcome: str = ""
+    state_id: int | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+
+
+def search_events(flt: AuditFilter, page: int, per_page: int = 50):
+    """Newest first, filtered; for the admin and moderator pages."""
+    stmt = select(AuditEvent)
+    if flt.actor:
+        stmt = stmt.where(AuditEvent.actor_label.ilike(f"%{_escape_like(flt.actor)}%", escape="\\"))
+    if flt.action:
+        stmt = stmt.where(AuditEvent.action.like(f"{_escape_like(flt.action)}%", escape="\\"))
+    if flt.outcome:
+        stmt = stmt.where(AuditEvent.outcome == flt.outcome)
+    if flt.state_id:
+        stmt = stmt.where(AuditEvent.state_id == flt.state_id)
+    if flt.date_from:
+        stmt = stmt.where(AuditEvent.occurred_at >= flt.date_from)
+    if flt.date_to:
+        stmt = stmt.where(AuditEvent.occurred_at < flt.date_to)
+    stmt = stmt.order_by(AuditEvent.seq.desc())
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def known_actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,1 @@
+"""Accounts, invitations, passwords, TOTP, recovery codes and sessions."""

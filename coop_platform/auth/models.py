@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coop_platform.core.clock import as_utc, utcnow
+from coop_platform.extensions import db
+from coop_platform.states.models import State
+
+ROLES = {
+    "focal_point": _l("Focal point"),
+    "court": _l("Court liaison"),
+    "moderator": _l("Moderator"),
+    "admin": _l("Administrator"),
+}
+SECRETARIAT_ROLES = frozenset({"moderator", "admin"})
+USER_STATUSES = {"invited": _l("Invited"), "active": _l("Active"), "disabled": _l("Disabled")}
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('focal_point','court','moderator','admin')", name="role"),
+        CheckConstraint("status IN ('invited','active','disabled')", name="status"),
+        CheckConstraint("role <> 'focal_point' OR state_id IS NOT NULL", name="focal_state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    state_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"))
+    status: Mapped[str] = mapped_column(String(12), default="invited")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    totp_secret: Mapped[str | None] = mapped_column(Text)  # encrypted by the key manager
+    totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    failed_password_count: Mapped[int] = mapped_column(Integer, default=0)
+    failed_code_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    session_generation: Mapped[int] = mapped_column(Integer, default=1)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    state: Mapped[State | None] = relationship(lazy="joined")
+
+    # Flask-Login: the id carries the session generation, so bumping it ends every session.
+    def get_id(self) -> str:
+        return f"{self.public_id}:{self.session_generation}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active" and (self.state is None or self.state.active)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    @property
+    def is_secretariat(self) -> bool:
+        return self.role in SECRETARIAT_ROLES
+
+    @property
+    def role_label(self) -> str:
+        return str(ROLES[self.role])
+
+    @property
+    def status_label(self) -> str:
+        return str(USER_STATUSES[self.status])
+
+    def locked_until_utc(self) -> datetime | None:
+        return as_utc(self.locked_until)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class Invitation(db.Model):
+    """A single-use link to enrol (new account) or re-enrol the second factor (after a reset)."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (CheckConstraint("purpose IN ('enrol','reset_2fa')", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(12), default="enrol")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The authenticator secret offered on the enrolment page, encrypted; it becomes the
+    # user's only once a valid code from it has been entered.
+    pending_totp_secret: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class RecoveryCode(db.Model):
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

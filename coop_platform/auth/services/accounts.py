@@ -1,0 +1,154 @@
+"""Changes to accounts, by their owner (password, recovery codes, language) or by an admin
+(second-factor reset, disable, enable). Users are disabled, never deleted."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from coop_platform.audit.services import record
+from coop_platform.auth import passwords
+from coop_platform.auth.models import ROLES, USER_STATUSES, Invitation, RecoveryCode, User
+from coop_platform.auth.services.common import (
+    bump_session_generation,
+    find_user_by_email,
+    replace_recovery_codes,
+)
+from coop_platform.auth.services.invitations import new_reset_invitation
+from coop_platform.auth.services.login import verify_step_up
+from coop_platform.core.clock import utcnow
+from coop_platform.core.exceptions import Forbidden, NotFound, ValidationFailed
+from coop_platform.extensions import db
+from coop_platform.states.models import State
+
+
+def require_admin(actor: User | None) -> None:
+    """Defence in depth: the views check the role too. None means the command line."""
+    if actor is not None and actor.role != "admin":
+        raise Forbidden(_l("Only administrators may do this."))
+
+
+def change_password(user: User, current: str, new: str, confirm: str, code: str) -> None:
+    """Needs the current password and a fresh code; ends every other session."""
+    if not passwords.verify_password(user.password_hash, current):
+        record("password.change_failure", actor=user, outcome="failure", object_type="user",
+               object_id=user.public_id, details={"reason": "wrong current password"})
+        db.session.commit()
+        raise ValidationFailed(_l("The current password is not correct."), field="current_password")
+    passwords.check_policy(new, confirm, user.email)
+    if passwords.verify_password(user.password_hash, new):
+        raise ValidationFailed(_l("Choose a password different from the current one."),
+                               field="password")
+    if not verify_step_up(user, code):
+        raise ValidationFailed(_l("That code is not valid. Enter the current code from your "
+                                  "authenticator."), field="code")
+    user.password_hash = passwords.hash_password(new)
+    user.password_changed_at = utcnow()
+    record("password.changed", actor=user, object_type="user", object_id=user.public_id)
+    bump_session_generation(user, "password change")
+    db.session.commit()
+
+
+def regenerate_recovery_codes(user: User, code: str) -> list[str]:
+    if not verify_step_up(user, code):
+        raise ValidationFailed(_l("That code is not valid. Enter the current code from your "
+                                  "authenticator."), field="code")
+    codes = replace_recovery_codes(user)
+    record("recovery_codes.issued", actor=user, object_type="user", object_id=user.public_id,
+           details={"replaced_previous": True})
+    db.session.commit()
+    return codes
+
+
+def set_locale(user: User, locale: str) -> None:
+    user.locale = locale
+    db.session.commit()
+
+
+def get_user(public_id: str) -> User:
+    user = db.session.scalars(select(User).where(User.public_id == public_id)).one_or_none()
+    if user is None:
+        raise NotFound(_l("No such user."))
+    return user
+
+
+def user_by_email(email: str) -> User:
+    user = find_user_by_email(email)
+    if user is None:
+        raise NotFound(_l("No account uses this e-mail address."))
+    return user
+
+
+def reset_second_factor(user: User, actor: User | None) -> str:
+    """Remove the authenticator and recovery codes and return a re-enrolment link. The user
+    keeps the password and needs it, plus a code from a new authenticator, to come back."""
+    require_admin(actor)
+    if user.status != "active":
+        raise ValidationFailed(_l("Only an active account can have its second factor reset."))
+    user.totp_secret = None
+    user.totp_last_step = 0
+    db.session.execute(
+        update(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    url = new_reset_invitation(user, actor)
+    record("totp.reset", actor=actor, object_type="user", object_id=user.public_id,
+           state_id=user.state_id, details={"email": user.email})
+    bump_session_generation(user, "second factor reset", actor)
+    db.session.commit()
+    return url
+
+
+def disable(user: User, actor: User | None) -> None:
+    require_admin(actor)
+    if actor is not None and actor.id == user.id:
+        raise ValidationFailed(_l("You cannot disable your own account."))
+    if user.status == "disabled":
+        raise ValidationFailed(_l("This account is already disabled."))
+    user.status = "disabled"
+    db.session.execute(
+        update(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None),
+                                 Invitation.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    record("user.disabled", actor=actor, object_type="user", object_id=user.public_id,
+           state_id=user.state_id, details={"email": user.email})
+    bump_session_generation(user, "account disabled", actor)
+    db.session.commit()
+
+
+def enable(user: User, actor: User | None) -> None:
+    require_admin(actor)
+    if user.status != "disabled":
+        raise ValidationFailed(_l("This account is not disabled."))
+    # An account that never finished enrolment goes back to waiting for a new invitation.
+    user.status = "active" if user.password_hash and user.totp_secret else "invited"
+    user.locked_until = None
+    user.failed_code_count = user.failed_password_count = 0
+    record("user.enabled", actor=actor, object_type="user", object_id=user.public_id,
+           state_id=user.state_id, details={"email": user.email})
+    db.session.commit()
+
+
+def unlock(user: User, actor: User | None) -> None:
+    require_admin(actor)
+    user.locked_until = None
+    user.failed_code_count = user.failed_password_count = 0
+    record("user.unlocked", actor=actor, object_type="user", object_id=user.public_id,
+           state_id=user.state_id)
+    db.session.commit()
+
+
+def list_users(role: str = "", status: str = "", state_iso3: str = "", query: str = "",
+               page: int = 1, per_page: int = 50):
+    stmt = select(User).outerjoin(State, User.state_id == State.id)
+    if role in ROLES:
+        stmt = stmt.where(User.role == role)
+    if status in USER_STATUSES:
+        stmt = stmt.where(User.status == status)
+    if state_iso3:
+        stmt = stmt.where(State.iso3 == state_iso3.upper())
+    if query:
+        like = "%" + query.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(func.lower(User.email).like(like) | func.lower(User.display_name).like(like))
+    stmt = stmt.order_by(User.email)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

@@ -1,0 +1,165 @@
+"""Login, second factor, invitation acceptance, logout and the user's own account."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from coop_platform.auth.forms import (
+    EnrolForm,
+    LoginForm,
+    PasswordChangeForm,
+    ReenrolForm,
+    SecondFactorForm,
+    StepUpForm,
+)
+from coop_platform.auth.services import accounts, invitations
+from coop_platform.auth.services import login as login_service
+from coop_platform.auth.services.common import AccountLocked, remaining_recovery_codes
+from coop_platform.core import sessions
+from coop_platform.core.exceptions import DomainError
+from coop_platform.core.forms import attach_error, status_for
+from coop_platform.extensions import limiter
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _locked_message(error: AccountLocked) -> str:
+    return _l("Too many failed attempts: this account is locked until %(until)s (UTC).",
+              until=format_datetime(error.until, "yyyy-MM-dd HH:mm"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        address = request.remote_addr or ""
+        login_service.apply_address_delay(address)
+        try:
+            user = login_service.check_password(form.email.data, form.password.data, address)
+        except AccountLocked as error:
+            flash(_locked_message(error), "error")
+            status = 403
+        except DomainError as error:
+            flash(error.message, "error")
+            status = error.status_code
+        else:
+            sessions.begin_pre_auth(user, request.args.get("next"))
+            return redirect(url_for("auth.second_factor"))
+    return render_template("auth/login.html", form=form), max(status, status_for(form))
+
+
+
+@bp.route("/second-factor", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def second_factor():
+    user = sessions.pre_auth_user()
+    if user is None:
+        flash(_l("Please sign in with your e-mail address and password first."), "info")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    status = 200
+    if form.validate_on_submit():
+        address = request.remote_addr or ""
+        login_service.apply_address_delay(address)
+        try:
+            method = login_service.check_second_factor(user, form.code.data, address)
+        except AccountLocked as error:
+            sessions.end_session()
+            flash(_locked_message(error), "error")
+            return redirect(url_for("auth.login")), 303
+        except DomainError as error:
+            status = attach_error(form, DomainError(error.message, field="code"))
+        else:
+            next_url = sessions.start_session(user)
+            if method == "recovery_code":
+                flash(_l("You signed in with a recovery code. %(n)d codes remain; you can make a "
+                         "new set on your account page.", n=remaining_recovery_codes(user)),
+                      "warning")
+            return redirect(next_url or url_for("core.home"))
+    return render_template("auth/second_factor.html", form=form), max(status, status_for(form))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def invitation(token: str):
+    try:
+        invite = invitations.find_invitation(token)
+    except DomainError as error:
+        return render_template("auth/invitation_invalid.html", message=error.message), 410
+    form = EnrolForm() if invite.purpose == "enrol" else ReenrolForm()
+    status = 200
+    if form.validate_on_submit():
+        confirm = getattr(form, "password_confirm", None)
+        try:
+            user, codes = invitations.accept(invite, form.password.data,
+                                             confirm.data if confirm else None, form.code.data)
+        except DomainError as error:
+            status = attach_error(form, error)
+        else:
+            sessions.start_session(user)
+            return render_template("auth/recovery_codes.html", codes=codes, first_time=True)
+    offer = invitations.enrolment_offer(invite)
+    return render_template("auth/invitation.html", form=form, invite=invite,
+                           offer=offer), max(status, status_for(form))
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        login_service.record_logout(current_user._get_current_object())
+    sessions.end_session()
+    flash(_l("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/account")
+def account():
+    return render_template("auth/account.html",
+                           recovery_codes_left=remaining_recovery_codes(current_user),
+                           recovery_form=StepUpForm(prefix="recovery"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(user, form.current_password.data, form.password.data,
+                                     form.password_confirm.data, form.code.data)
+        except DomainError as error:
+            status = attach_error(form, error)
+        else:
+            sessions.refresh_identity(user)
+            flash(_l("Your password was changed. Your other sessions have been signed out."),
+                  "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/password.html", form=form), max(status, status_for(form))
+
+
+@bp.post("/account/recovery-codes")
+def regenerate_recovery_codes():
+    form = StepUpForm(prefix="recovery")
+    if form.validate_on_submit():
+        try:
+            codes = accounts.regenerate_recovery_codes(current_user._get_current_object(),
+                                                       form.code.data)
+        except DomainError as error:
+            flash(error.message, "error")
+            return redirect(url_for("auth.account")), 303
+        sessions.mark_step_up()
+        return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
+    flash(_l("Enter the current code from your authenticator."), "error")
+    return redirect(url_for("auth.account")), 303

@@ -1,0 +1,1 @@
+"""Cross-domain pieces: clock, domain exceptions, authorization helpers, security headers."""

@@ -1,0 +1,73 @@
+"""Error pages: a plain message, never a stack trace; denied requests are audited."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from coop_platform.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+    401: (_l("Sign-in required"), _l("Please sign in to continue.")),
+    403: (_l("Not allowed"), _l("Your account is not allowed to do this.")),
+    404: (_l("Not found"), _l("There is nothing here, or it is not shared with you.")),
+    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    410: (_l("Link no longer valid"), _l("This link can no longer be used.")),
+    413: (_l("Too large"), _l("What you sent is larger than the platform accepts.")),
+    429: (_l("Too many attempts"), _l("Too many requests from your address. Wait a few minutes "
+                                      "and try again.")),
+    500: (_l("Something went wrong"), _l("The platform could not complete the request. Nothing "
+                                         "was changed. Try again later.")),
+    503: (_l("Not ready"), _l("The platform is not set up yet: its keys are missing.")),
+}
+
+
+def _audit_denied(status: int, reason: str) -> None:
+    from coop_platform.audit.services import record
+
+    try:
+        db.session.rollback()
+        record("request.denied", actor=current_user if current_user.is_authenticated else None,
+               outcome="denied", details={"status": status, "path": request.path[:200],
+                                          "method": request.method, "reason": reason})
+        db.session.commit()
+    except Exception:  # auditing a refusal must not turn it into a 500
+        db.session.rollback()
+        log.exception("could not audit a denied request")
+
+
+def render_error(status: int, message=None):
+    title, default = MESSAGES.get(status, MESSAGES[500])
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error=str(message or default)), status
+    return render_template("errors/error.html", status=status, title=title,
+                           message=message or default), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):
+        _audit_denied(400, "csrf")
+        return render_error(400, _l("The form had expired or was not sent from this site. "
+                                    "Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        status = error.code or 500
+        if status in (403, 429):
+            _audit_denied(status, error.name)
+        return render_error(status)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

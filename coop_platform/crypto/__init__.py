@@ -1,0 +1,1 @@
+"""Key management: the one place that reads key files (see keyring.KeyRing)."""

@@ -1,0 +1,7 @@
+"""Every model, imported in one place so that the metadata (and Alembic) sees all tables."""
+
+from coop_platform.audit.models import AuditEvent, AuditHead
+from coop_platform.auth.models import Invitation, RecoveryCode, User
+from coop_platform.states.models import State
+
+__all__ = ["AuditEvent", "AuditHead", "Invitation", "RecoveryCode", "State", "User"]

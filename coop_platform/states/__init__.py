@@ -1,0 +1,1 @@
+"""The States Parties registry and the ASP regional groups."""

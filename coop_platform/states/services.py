@@ -1,0 +1,142 @@
+"""The States registry: loading the reference list and admin edits."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from coop_platform.audit.services import record
+from coop_platform.core.clock import utcnow
+from coop_platform.core.exceptions import NotFound, ValidationFailed
+from coop_platform.extensions import db
+from coop_platform.states.models import REGIONAL_GROUPS, STATE_STATUSES, State
+
+GROUP_BY_NAME = {name: code for code, (name, _label) in REGIONAL_GROUPS.items()}
+
+
+def default_reference_path() -> Path:
+    return Path(str(resources.files("coop_platform.states") / "data" / "states_parties.tsv"))
+
+
+@dataclass
+class LoadReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept_local_edits: int = 0
+
+
+def _parse_rows(path: Path) -> list[dict]:
+    rows = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh, delimiter="\t")
+        for line_no, row in enumerate(reader, start=2):
+            iso3 = (row.get("iso3") or "").strip().upper()
+            group = GROUP_BY_NAME.get((row.get("regional_group") or "").strip())
+            status = (row.get("status") or "").strip()
+            if len(iso3) != 3 or not iso3.isalpha() or group is None or status not in STATE_STATUSES:
+                raise ValidationFailed(f"{path.name}: line {line_no} is not a valid State row.")
+            since = (row.get("since") or "").strip()
+            rows.append({
+                "iso3": iso3,
+                "name": (row.get("name") or "").strip()[:120],
+                "regional_group": group,
+                "status": status,
+                "since": date.fromisoformat(since) if since else None,
+                "note": (row.get("note") or "").strip(),
+            })
+    return rows
+
+
+def load_states(path: Path | None = None, overwrite_local_edits: bool = False) -> LoadReport:
+    """Insert or update States from the reference file. Rows an admin edited in the product
+    are left alone unless `overwrite_local_edits`. All or nothing."""
+    rows = _parse_rows(path or default_reference_path())
+    existing = {s.iso3: s for s in db.session.scalars(select(State))}
+    report = LoadReport()
+    for row in rows:
+        state = existing.get(row["iso3"])
+        values = dict(row, active=row["status"] == "party")
+        if state is None:
+            db.session.add(State(**values))
+            report.created += 1
+            continue
+        if state.edited_in_product_at is not None and not overwrite_local_edits:
+            report.kept_local_edits += 1
+            continue
+        changed = False
+        for key, value in values.items():
+            if getattr(state, key) != value:
+                setattr(state, key, value)
+                changed = True
+        if overwrite_local_edits:
+            state.edited_in_product_at = None
+        report.updated += changed
+        report.unchanged += not changed
+    record("states.loaded", details={"created": report.created, "updated": report.updated,
+                                     "kept_local_edits": report.kept_local_edits})
+    db.session.commit()
+    return report
+
+
+def list_states(group: str = "", query: str = "", active: str = "") -> list[State]:
+    stmt = select(State)
+    if group in REGIONAL_GROUPS:
+        stmt = stmt.where(State.regional_group == group)
+    if query:
+        q = query.strip().lower()
+        stmt = stmt.where(func.lower(State.name).contains(q) | func.lower(State.iso3).contains(q))
+    if active in ("yes", "no"):
+        stmt = stmt.where(State.active.is_(active == "yes"))
+    return list(db.session.scalars(stmt.order_by(State.name)))
+
+
+def get_state(iso3: str) -> State:
+    state = db.session.scalars(select(State).where(State.iso3 == iso3.upper())).one_or_none()
+    if state is None:
+        raise NotFound(_l("No such State."))
+    return state
+
+
+EDITABLE = ("name", "regional_group", "status", "note")
+
+
+def update_state(state: State, actor, **values) -> None:
+    """Admin edit; marks the row so the reference loader will not overwrite it."""
+    name = (values.get("name") or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationFailed(_l("The name must have between 1 and 120 characters."), field="name")
+    if values.get("regional_group") not in REGIONAL_GROUPS:
+        raise ValidationFailed(_l("Choose one of the regional groups."), field="regional_group")
+    if values.get("status") not in STATE_STATUSES:
+        raise ValidationFailed(_l("Choose one of the listed statuses."), field="status")
+    if len(values.get("note") or "") > 2000:
+        raise ValidationFailed(_l("The note must have at most 2000 characters."), field="note")
+    changes = {}
+    for key in EDITABLE:
+        new = (values.get(key) or "").strip() if key != "regional_group" else values[key]
+        if getattr(state, key) != new:
+            changes[key] = {"from": getattr(state, key), "to": new}
+            setattr(state, key, new)
+    if changes:
+        state.edited_in_product_at = utcnow()
+        record("state.updated", actor=actor, object_type="state", object_id=state.iso3,
+               state_id=state.id, details={"changes": changes})
+    db.session.commit()
+
+
+def set_active(state: State, active: bool, actor) -> None:
+    """Deactivating a State stops its users at their next request (see User.is_active)."""
+    if state.active == active:
+        raise ValidationFailed(_l("Nothing to change: the State is already in that condition."))
+    state.active = active
+    state.edited_in_product_at = utcnow()
+    record("state.activated" if active else "state.deactivated", actor=actor,
+           object_type="state", object_id=state.iso3, state_id=state.id)
+    db.session.commit()
