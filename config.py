@@ -23,6 +23,13 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def normalise_database_url(url: str | None) -> str | None:
+    """Use psycopg 3 for PostgreSQL whatever spelling the URL comes in."""
+    if url and url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
 class ConfigError(RuntimeError):
     """Raised at start-up when the configuration is unsafe or incomplete."""
 
@@ -31,7 +38,7 @@ class Config:
     ENV_NAME = "base"
     INSTANCE_DIR = Path(_env("INSTANCE_DIR", str(BASE_DIR / "instance")))
     KEYS_DIR = Path(_env("KEYS_DIR", str(BASE_DIR / "keys")))
-    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(_env("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
     # Sessions: signed cookie, refreshed on activity, bounded by idle and absolute timeouts.

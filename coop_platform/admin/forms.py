@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from coop_platform.auth.forms import REQUIRED
@@ -13,7 +13,7 @@ from coop_platform.states.models import REGIONAL_GROUPS, STATE_STATUSES
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(REQUIRED), Length(max=254)])
     display_name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=[(k, v) for k, v in ROLES.items()],
+    role = SelectField(_l("Role"), choices=[SelectChoice(k, v) for k, v in ROLES.items()],
                        validators=[DataRequired(REQUIRED)])
     state = SelectField(_l("State"), choices=[], validate_choice=True,
                         description=_l("Required for focal points; none for Court liaisons and "
@@ -23,8 +23,8 @@ class InviteForm(FlaskForm):
 class StateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
     regional_group = SelectField(_l("Regional group"),
-                                 choices=[(k, v[1]) for k, v in REGIONAL_GROUPS.items()])
-    status = SelectField(_l("Status"), choices=list(STATE_STATUSES.items()))
+                                 choices=[SelectChoice(k, v[1]) for k, v in REGIONAL_GROUPS.items()])
+    status = SelectField(_l("Status"), choices=[SelectChoice(k, v) for k, v in STATE_STATUSES.items()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 

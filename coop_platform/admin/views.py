@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from coop_platform.admin.forms import ConfirmForm, InviteForm, StateForm
 from coop_platform.auth.models import ROLES, USER_STATUSES
@@ -46,8 +47,8 @@ def users():
 @bp.route("/users/invite", methods=["GET", "POST"])
 def invite():
     form = InviteForm()
-    form.state.choices = [("", _l("— none —"))] + [
-        (s.iso3, f"{s.name} ({s.iso3})") for s in states.list_states(active="yes")
+    form.state.choices = [SelectChoice("", _l("— none —"))] + [
+        SelectChoice(s.iso3, f"{s.name} ({s.iso3})") for s in states.list_states(active="yes")
     ]
     status = 200
     if form.validate_on_submit():

@@ -7,7 +7,9 @@ the chain head, which serialises writers and keeps sequence numbers gapless.
 
 from __future__ import annotations
 
+import hmac
 import json
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +19,7 @@ from sqlalchemy import select
 
 from coop_platform.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from coop_platform.core.clock import as_utc, utcnow
+from coop_platform.crypto.keyring import KeysMissing
 from coop_platform.extensions import db, keyring
 
 # Fields that must never land in a record, whatever a caller passes in `details`.
@@ -90,6 +93,20 @@ def record(
     return event
 
 
+def _check(event: AuditEvent, expected_seq: int, prev_hash: str) -> str:
+    """Why this record breaks the chain, or "" when it fits."""
+    if event.seq != expected_seq:
+        return f"sequence {event.seq} found where {expected_seq} was expected"
+    if event.prev_hash != prev_hash:
+        return "previous-hash link does not match the record before it"
+    try:
+        if not hmac.compare_digest(_digest(event, event.key_id), event.hash):
+            return "record content does not match its hash"
+    except KeysMissing:
+        return f"record names an unknown audit key {event.key_id!r}"
+    return ""
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool
@@ -106,24 +123,16 @@ def verify(batch_size: int = 1000) -> VerifyResult:
     checked = 0
     last_id: int | None = None
     stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
-    for event in db.session.scalars(stmt):
-        reason = ""
-        if event.seq != expected_seq:
-            reason = f"sequence {event.seq} found where {expected_seq} was expected"
-        elif event.prev_hash != prev_hash:
-            reason = "previous-hash link does not match the record before it"
-        else:
-            try:
-                if _digest(event, event.key_id) != event.hash:
-                    reason = "record content does not match its hash"
-            except Exception:  # an unknown key id is a broken record, not a crash
-                reason = f"record names an unknown audit key {event.key_id!r}"
-        if reason:
-            return VerifyResult(False, checked, event.id, event.seq, reason)
-        checked += 1
-        expected_seq += 1
-        prev_hash = event.hash
-        last_id = event.id
+    # A server-side cursor on PostgreSQL: close it even when we stop at a broken record.
+    with closing(db.session.scalars(stmt)) as events:
+        for event in events:
+            reason = _check(event, expected_seq, prev_hash)
+            if reason:
+                return VerifyResult(False, checked, event.id, event.seq, reason)
+            checked += 1
+            expected_seq += 1
+            prev_hash = event.hash
+            last_id = event.id
     head = db.session.get(AuditHead, 1)
     if head is None or head.seq != checked or head.hash != prev_hash:
         return VerifyResult(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 LANGUAGE_COOKIE = "spc_lang"
@@ -11,6 +11,8 @@ LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 
 def select_locale() -> str | None:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # command line: messages in the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     cookie = request.cookies.get(LANGUAGE_COOKIE)

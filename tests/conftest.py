@@ -1,0 +1,190 @@
+"""Fixtures: the app on every configured database, a client, factories and a real login.
+
+The whole suite runs on SQLite, and again on PostgreSQL when SPC_TEST_DATABASE_URL is set.
+Each test starts from empty tables (and a fresh chain head); keys are made in a temp folder.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import time
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select, text
+
+from config import TestConfig, normalise_database_url
+from coop_platform import create_app
+from coop_platform.audit.models import GENESIS_HASH
+from coop_platform.auth import passwords, totp
+from coop_platform.auth.models import User
+from coop_platform.auth.services.common import encrypt_totp_secret, replace_recovery_codes
+from coop_platform.crypto.keyring import KeyRing
+from coop_platform.extensions import db, limiter
+from coop_platform.states.models import State
+from coop_platform.states.services import load_states
+from tests.support.rfc6238 import code_for
+
+PG_URL = normalise_database_url(os.environ.get("SPC_TEST_DATABASE_URL"))
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PASSWORD = "granite-harbor-willow-meadow-71"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def make_test_config(base, backend: str) -> TestConfig:
+    cfg = TestConfig()
+    cfg.INSTANCE_DIR = base / "instance"
+    cfg.KEYS_DIR = base / "keys"
+    cfg.SQLALCHEMY_DATABASE_URI = (
+        PG_URL if backend == "postgresql" else f"sqlite:///{base / 'test.db'}"
+    )
+    return cfg
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request, tmp_path_factory):
+    base = tmp_path_factory.mktemp(request.param)
+    KeyRing(base / "keys").init()
+    application = create_app(make_test_config(base, request.param))
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    with application.app_context():
+        db.session.remove()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                db.session.execute(text(f"DELETE FROM {table}"))
+        db.session.execute(
+            text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": GENESIS_HASH}
+        )
+        db.session.commit()
+        limiter.reset()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def states(app):
+    with app.app_context():
+        if not db.session.scalar(select(State.id).limit(1)):
+            load_states()
+        db.session.remove()
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    secret: str
+    public_id: str
+    id: int
+    role: str
+    recovery_codes: list[str]
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(app, states):
+    """An active, enrolled account (the fast way: invitation flows have their own tests)."""
+
+    def factory(role: str = "focal_point", state: str | None = "FRA", email: str | None = None,
+                password: str = PASSWORD, status: str = "active") -> Account:
+        if role in ("court", "admin", "moderator") and state == "FRA":
+            state = None
+        email = email or f"{role}.{next(_counter)}@example.org"
+        secret = totp.new_secret()
+        with app.app_context():
+            st = db.session.scalars(select(State).where(State.iso3 == state)).one() if state else None
+            user = User(email=email, role=role, state=st, status=status,
+                        password_hash=passwords.hash_password(password))
+            db.session.add(user)
+            db.session.flush()
+            user.totp_secret = encrypt_totp_secret(user, secret)
+            codes = replace_recovery_codes(user)
+            db.session.commit()
+            made = Account(email, password, secret, user.public_id, user.id, role, codes)
+            db.session.remove()
+        return made
+
+    return factory
+
+
+def csrf_token(client, path: str = "/auth/login") -> str:
+    page = client.get(path)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def next_code(app, user: Account) -> str:
+    """A code the platform has not seen yet: now, or the next step if now was already used."""
+    with app.app_context():
+        last = db.session.scalar(select(User.totp_last_step).where(User.id == user.id))
+        db.session.remove()
+    now_step = int(time.time()) // totp.STEP_SECONDS
+    for offset in (0, 1):
+        if now_step + offset > last:
+            return code_for(user.secret, offset_steps=offset)
+    pytest.fail("no unused TOTP step left in the window; freeze time in this test")
+
+
+def post_form(client, path: str, data: dict, token_path: str | None = None, **kw):
+    data = {"csrf_token": csrf_token(client, token_path or path), **data}
+    return client.post(path, data=data, **kw)
+
+
+def login(client, app, user: Account, code: str | None = None):
+    """The real two-step login through the pages; returns the response to the code step."""
+    response = post_form(client, "/auth/login", {"email": user.email, "password": user.password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"].endswith("/auth/second-factor")
+    return post_form(client, "/auth/second-factor", {"code": code or next_code(app, user)})
+
+
+@pytest.fixture
+def logged_in(app, make_user):
+    """A signed-in client for a new account of the given role: returns (client, user)."""
+
+    def factory(role: str = "focal_point", state: str | None = "FRA"):
+        user = make_user(role=role, state=state)
+        c = app.test_client()
+        response = login(c, app, user)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return c, user
+
+    return factory

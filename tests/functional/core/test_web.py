@@ -1,0 +1,95 @@
+"""Web hardening, error pages, health check, languages."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from coop_platform.auth.models import User
+from coop_platform.extensions import db
+from tests.conftest import post_form
+
+
+def test_security_headers_on_pages(client):
+    response = client.get("/auth/login")
+    h = response.headers
+    csp = h["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "frame-ancestors 'none'", "form-action 'self'",
+                      "base-uri 'none'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert h["X-Content-Type-Options"] == "nosniff"
+    assert h["Referrer-Policy"] == "no-referrer"
+    assert h["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert h["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert "camera=()" in h["Permissions-Policy"]
+    assert h["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in h  # only in production
+
+
+def test_no_inline_script_or_style_in_pages(client):
+    html = client.get("/auth/login").get_data(as_text=True)
+    assert "<script>" not in html and "style=" not in html and "<style" not in html
+
+
+def test_session_cookie_flags(app, logged_in):
+    client, _ = logged_in()
+    cookie = client.get_cookie("spc_session")
+    assert cookie.http_only and cookie.same_site == "Strict"
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "keys": "ok"}
+
+
+def test_error_pages_never_show_a_trace(app, logged_in):
+    client, _ = logged_in()
+    response = client.get("/nowhere")
+    assert response.status_code == 404 and "Traceback" not in response.get_data(as_text=True)
+    response = client.post("/", data={})
+    assert response.status_code in (400, 405)
+    response = client.get("/language")
+    assert response.status_code == 405
+
+
+def test_request_too_large_is_413(app, client):
+    size = app.config["MAX_CONTENT_LENGTH"] + 1
+    response = client.post("/auth/login", data=b"x" * size,
+                           headers={"Content-Type": "application/octet-stream"})
+    assert response.status_code == 413
+
+
+def test_unexpected_error_is_a_plain_500(app, logged_in, monkeypatch):
+    client, _ = logged_in()
+    import coop_platform.core.views as views
+
+    def boom(_user):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(views, "remaining_recovery_codes", boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        response = client.get("/")
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    assert response.status_code == 500
+    assert "secret internals" not in response.get_data(as_text=True)
+
+
+def test_language_choice_is_remembered(app, logged_in, client):
+    response = post_form(client, "/language", {"lang": "fr", "next": "/auth/login"},
+                         token_path="/auth/login")
+    assert response.status_code == 302
+    assert "Se connecter" in client.get("/auth/login").get_data(as_text=True)
+    signed_in, user = logged_in()
+    post_form(signed_in, "/language", {"lang": "fr", "next": "/"}, token_path="/")
+    with app.app_context():
+        assert db.session.scalars(select(User.locale).where(User.id == user.id)).one() == "fr"
+    assert 'lang="fr"' in signed_in.get("/").get_data(as_text=True)
+
+
+def test_language_refuses_offsite_redirects(client):
+    response = post_form(client, "/language", {"lang": "en", "next": "//evil.example"},
+                         token_path="/auth/login")
+    assert response.headers["Location"] == "/"
