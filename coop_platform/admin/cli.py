@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
 from coop_platform.admin.demo import demo_code, seed_demo
 from coop_platform.core.exceptions import DomainError
@@ -11,6 +12,7 @@ BANNER = "DEMO ONLY - these accounts are for local trials and must never hold re
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--new-passwords", is_flag=True, help="Give existing demo accounts new passwords.")
 def seed_demo_command(new_passwords: bool) -> None:
     """Create demo accounts and print their logins and TOTP keys (refused in Production)."""
@@ -29,6 +31,7 @@ def seed_demo_command(new_passwords: bool) -> None:
 
 
 @click.command("demo-code")
+@with_appcontext
 @click.argument("email")
 def demo_code_command(email: str) -> None:
     """Print the current TOTP code of a demo account (refused for real accounts)."""

@@ -59,7 +59,8 @@ def test_migrated_schema_equals_the_models(migration_app):
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
         assert diff == [], diff
         head = db.session.execute(text("SELECT seq, hash FROM audit_head")).one()
-        assert head.seq == 0 and head.hash == "0" * 64
+        assert head.seq == 0
+        assert head.hash == "0" * 64
 
 
 def test_every_revision_goes_up_and_down(migration_app):

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from coop_platform.auth import totp
-from tests.support.rfc6238 import code_for, totp as reference_totp
+from tests.support.rfc6238 import code_for
+from tests.support.rfc6238 import totp as reference_totp
 
 RFC_SECRET = b"12345678901234567890"
 RFC_SECRET_B32 = base64.b32encode(RFC_SECRET).decode()
@@ -72,4 +73,5 @@ def test_provisioning_uri_carries_issuer_and_secret():
     assert f"secret={secret}" in uri
     assert "issuer=Secured%20Platform%20on%20Cooperation" in uri
     svg = totp.qr_svg(uri)
-    assert svg.startswith("<svg") and "style=" not in svg
+    assert svg.startswith("<svg")
+    assert "style=" not in svg

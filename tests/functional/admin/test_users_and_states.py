@@ -26,7 +26,8 @@ def test_admin_invites_through_the_page(app, logged_in):
     assert "/auth/invitation/" in url
     with app.app_context():
         user = db.session.scalars(select(User).where(User.email == "liaison@example.org")).one()
-        assert user.status == "invited" and user.role == "court"
+        assert user.status == "invited"
+        assert user.role == "court"
 
 
 def test_admin_invite_refusals_keep_the_form(app, logged_in):
@@ -57,7 +58,8 @@ def test_reset_2fa_ends_sessions_and_requires_re_enrolment(app, logged_in, make_
     assert victim.get("/").status_code == 302
     # Password alone is refused with an explanation; old codes and recovery codes are gone.
     response = post_form(app.test_client(), "/auth/login", {"email": user.email, "password": PASSWORD})
-    assert response.status_code == 403 and "was reset" in response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "was reset" in response.get_data(as_text=True)
     # Re-enrolment needs the current password and a code from the new secret.
     fresh = app.test_client()
     secret = secret_from_page(fresh.get(path).get_data(as_text=True))
@@ -72,9 +74,11 @@ def test_reset_2fa_ends_sessions_and_requires_re_enrolment(app, logged_in, make_
 def test_reset_2fa_by_cli_prints_a_link(runner, make_user):
     user = make_user()
     result = runner.invoke(args=["users", "reset-2fa", user.email])
-    assert result.exit_code == 0 and "/auth/invitation/" in result.output
+    assert result.exit_code == 0
+    assert "/auth/invitation/" in result.output
     result = runner.invoke(args=["users", "reset-2fa", "nobody@example.org"])
-    assert result.exit_code != 0 and "No account" in result.output
+    assert result.exit_code != 0
+    assert "No account" in result.output
 
 
 def test_admin_disables_and_enables(app, logged_in, make_user):
@@ -124,16 +128,19 @@ def test_state_edit_and_deactivation(app, logged_in, make_user, runner):
     assert runner.invoke(args=["states", "load"]).exit_code == 0
     with app.app_context():
         kenya = db.session.scalars(select(State).where(State.iso3 == "KEN")).one()
-        assert kenya.name == "Republic of Kenya" and kenya.active is False
+        assert kenya.name == "Republic of Kenya"
+        assert kenya.active is False
     assert runner.invoke(args=["states", "load", "--overwrite-local-edits"]).exit_code == 0
     with app.app_context():
         kenya = db.session.scalars(select(State).where(State.iso3 == "KEN")).one()
-        assert kenya.name == "Kenya" and kenya.active is True
+        assert kenya.name == "Kenya"
+        assert kenya.active is True
 
 
 def test_states_load_counts_and_groups(app, runner):
     result = runner.invoke(args=["states", "load"])
-    assert result.exit_code == 0 and "created 125" in result.output
+    assert result.exit_code == 0
+    assert "created 125" in result.output
     with app.app_context():
         rows = db.session.scalars(select(State)).all()
         groups = {}
@@ -141,16 +148,19 @@ def test_states_load_counts_and_groups(app, runner):
             groups[s.regional_group] = groups.get(s.regional_group, 0) + 1
         assert groups == {"AFR": 33, "APS": 19, "EEU": 20, "GRULAC": 28, "WEOG": 25}
         hungary = next(s for s in rows if s.iso3 == "HUN")
-        assert hungary.status == "withdrawn" and not hungary.active
+        assert hungary.status == "withdrawn"
+        assert not hungary.active
     result = runner.invoke(args=["states", "load"])
-    assert "created 0" in result.output and "unchanged 125" in result.output
+    assert "created 0" in result.output
+    assert "unchanged 125" in result.output
 
 
 def test_states_load_refuses_a_bad_file(app, runner, tmp_path):
     bad = tmp_path / "bad.tsv"
     bad.write_text("name\tiso3\tregional_group\tstatus\tsince\tnote\nX\tXX\tNowhere\tparty\t\t\n")
     result = runner.invoke(args=["states", "load", str(bad)])
-    assert result.exit_code != 0 and "line 2" in result.output
+    assert result.exit_code != 0
+    assert "line 2" in result.output
     with app.app_context():
         assert db.session.scalars(select(State)).first() is None
 
@@ -162,4 +172,5 @@ def test_admin_lists_are_filtered(logged_in, make_user):
     assert "tokyo@example.org" in page
     assert "tokyo@example.org" not in admin.get("/admin/users?state=FRA").get_data(as_text=True)
     page = admin.get("/admin/states?group=APS").get_data(as_text=True)
-    assert "Japan" in page and "France" not in page
+    assert "Japan" in page
+    assert "France" not in page

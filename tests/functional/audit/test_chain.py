@@ -31,7 +31,8 @@ def verify(runner):
 
 def test_intact_chain_verifies(chain, runner):
     result = verify(runner)
-    assert result.exit_code == 0 and f"{len(chain)} records" in result.output
+    assert result.exit_code == 0
+    assert f"{len(chain)} records" in result.output
 
 
 def test_sequence_is_gapless_and_linked(app, chain):
@@ -64,7 +65,8 @@ def test_edit_with_recomputed_plain_hash_is_still_detected(app, chain, runner):
         event.hash = hashlib.sha256(b"forged").hexdigest()
         db.session.commit()
     result = verify(runner)
-    assert result.exit_code == 1 and f"record id {target}" in result.output
+    assert result.exit_code == 1
+    assert f"record id {target}" in result.output
 
 
 def test_deleted_record_is_detected(app, chain, runner):
@@ -72,7 +74,8 @@ def test_deleted_record_is_detected(app, chain, runner):
         db.session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": chain[1]})
         db.session.commit()
     result = verify(runner)
-    assert result.exit_code == 1 and f"record id {chain[2]}" in result.output
+    assert result.exit_code == 1
+    assert f"record id {chain[2]}" in result.output
 
 
 def test_deleted_last_record_is_detected(app, chain, runner):
@@ -80,7 +83,8 @@ def test_deleted_last_record_is_detected(app, chain, runner):
         db.session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": chain[-1]})
         db.session.commit()
     result = verify(runner)
-    assert result.exit_code == 1 and "chain head" in result.output
+    assert result.exit_code == 1
+    assert "chain head" in result.output
 
 
 def test_reordered_records_are_detected(app, chain, runner):
@@ -92,7 +96,8 @@ def test_reordered_records_are_detected(app, chain, runner):
         db.session.execute(text("UPDATE audit_events SET seq = 2 WHERE id = :id"), {"id": first})
         db.session.commit()
     result = verify(runner)
-    assert result.exit_code == 1 and f"record id {second}" in result.output
+    assert result.exit_code == 1
+    assert f"record id {second}" in result.output
 
 
 def test_record_is_part_of_the_callers_transaction(app, ctx):
@@ -102,14 +107,17 @@ def test_record_is_part_of_the_callers_transaction(app, ctx):
     record("test.kept", details={"password": "hunter2", "x": 1})
     db.session.commit()
     event = db.session.scalars(select(AuditEvent)).one()
-    assert event.seq == 1 and "hunter2" not in event.details
+    assert event.seq == 1
+    assert "hunter2" not in event.details
 
 
 def test_audit_page_filters(app, chain, logged_in):
     client, _ = logged_in(role="moderator")
     page = client.get("/audit/?action=login.failure").get_data(as_text=True)
-    assert "<td>login.failure</td>" in page and "<td>login.success</td>" not in page
+    assert "<td>login.failure</td>" in page
+    assert "<td>login.success</td>" not in page
     assert client.get("/audit/?from=not-a-date").status_code == 200
     assert "YYYY-MM-DD" in client.get("/audit/?from=not-a-date").get_data(as_text=True)
     page = client.get("/audit/?outcome=failure").get_data(as_text=True)
-    assert "<td>login.failure</td>" in page and "<td>login.success</td>" not in page
+    assert "<td>login.failure</td>" in page
+    assert "<td>login.success</td>" not in page

@@ -46,7 +46,8 @@ def test_invitation_accepted_with_independent_totp(app, client, runner, states):
     path = invite(runner)
     page = client.get(path)
     html = page.get_data(as_text=True)
-    assert "data-otpauth-uri" in html and "<svg" in html
+    assert "data-otpauth-uri" in html
+    assert "<svg" in html
     response, _secret = enrol(client, path)
     assert response.status_code == 200
     codes = re.findall(r"<li><code>([0-9a-z-]{19})</code></li>", response.get_data(as_text=True))
@@ -54,7 +55,8 @@ def test_invitation_accepted_with_independent_totp(app, client, runner, states):
     assert client.get("/").status_code == 200  # signed in after enrolment
     with app.app_context():
         user = db.session.scalars(select(User).where(User.email == "new.fp@example.org")).one()
-        assert user.status == "active" and user.state.iso3 == "SEN"
+        assert user.status == "active"
+        assert user.state.iso3 == "SEN"
         assert user.password_hash.startswith("$argon2id$")
         assert PASSWORD not in user.totp_secret
         actions = set(db.session.scalars(select(AuditEvent.action)))
@@ -113,7 +115,8 @@ def test_bad_enrolment_input_is_refused_and_account_stays_invited(
     assert message in response.get_data(as_text=True)
     with app.app_context():
         user = db.session.scalars(select(User).where(User.email == "new.fp@example.org")).one()
-        assert user.status == "invited" and user.password_hash is None
+        assert user.status == "invited"
+        assert user.password_hash is None
         assert db.session.scalars(select(Invitation)).one().used_at is None
 
 
@@ -146,7 +149,8 @@ def test_cli_invite_refusals(runner, states, args, message):
 def test_cannot_invite_an_existing_account(runner, make_user):
     user = make_user()
     result = runner.invoke(args=["users", "invite", user.email, "--role", "court"])
-    assert result.exit_code != 0 and "already exists" in result.output
+    assert result.exit_code != 0
+    assert "already exists" in result.output
 
 
 def test_invitation_page_has_no_token_in_any_audit_record(app, client, runner, states):

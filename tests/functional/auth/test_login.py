@@ -29,7 +29,8 @@ def test_login_needs_password_and_code(app, client, make_user):
     response = post_form(client, "/auth/second-factor", {"code": next_code(app, user)})
     assert response.status_code == 302
     page = client.get("/")
-    assert page.status_code == 200 and user.email in page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert user.email in page.get_data(as_text=True)
     assert "login.success" in actions(app)
 
 
@@ -132,14 +133,16 @@ def test_ten_wrong_passwords_lock_without_revealing_it(app, make_user):
     assert "Invalid e-mail or password." in response.get_data(as_text=True)
     # Right password: now the person is told until when.
     response = post_form(client, "/auth/login", {"email": user.email, "password": PASSWORD})
-    assert response.status_code == 403 and "locked until" in response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "locked until" in response.get_data(as_text=True)
 
 
 def test_second_factor_without_password_step_goes_back_to_login(client):
     assert client.get("/auth/second-factor").status_code == 302
     response = post_form(client, "/auth/second-factor", {"code": "123456"},
                          token_path="/auth/login")
-    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
 
 
 def test_post_without_csrf_token_is_refused(app, client, make_user):
@@ -233,7 +236,8 @@ def test_disabled_account_cannot_sign_in(app, make_user, runner):
     assert runner.invoke(args=["users", "disable", user.email]).exit_code == 0
     assert client.get("/").status_code == 302
     response = post_form(app.test_client(), "/auth/login", {"email": user.email, "password": PASSWORD})
-    assert response.status_code == 403 and "disabled" in response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "disabled" in response.get_data(as_text=True)
 
 
 def test_regenerating_recovery_codes_invalidates_the_old_set(app, logged_in):

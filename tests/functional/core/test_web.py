@@ -28,13 +28,16 @@ def test_security_headers_on_pages(client):
 
 def test_no_inline_script_or_style_in_pages(client):
     html = client.get("/auth/login").get_data(as_text=True)
-    assert "<script>" not in html and "style=" not in html and "<style" not in html
+    assert "<script>" not in html
+    assert "style=" not in html
+    assert "<style" not in html
 
 
 def test_session_cookie_flags(app, logged_in):
     client, _ = logged_in()
     cookie = client.get_cookie("spc_session")
-    assert cookie.http_only and cookie.same_site == "Strict"
+    assert cookie.http_only
+    assert cookie.same_site == "Strict"
 
 
 def test_healthz(client):
@@ -46,7 +49,8 @@ def test_healthz(client):
 def test_error_pages_never_show_a_trace(app, logged_in):
     client, _ = logged_in()
     response = client.get("/nowhere")
-    assert response.status_code == 404 and "Traceback" not in response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Traceback" not in response.get_data(as_text=True)
     response = client.post("/", data={})
     assert response.status_code in (400, 405)
     response = client.get("/language")

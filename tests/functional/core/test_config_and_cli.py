@@ -1,0 +1,150 @@
+"""Configurations, demo commands, key commands, rate limits."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import select
+
+from config import ConfigError, ProductionConfig
+from coop_platform import create_app
+from coop_platform.auth.models import User
+from coop_platform.crypto.keyring import KeyPermissionError, KeyRing
+from coop_platform.extensions import db
+from tests.conftest import PASSWORD, make_test_config, post_form
+
+
+def production_config(tmp_path, **overrides):
+    cfg = ProductionConfig()
+    cfg.INSTANCE_DIR = tmp_path / "instance"
+    cfg.KEYS_DIR = tmp_path / "keys"
+    cfg.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'prod.db'}"
+    cfg.RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/15"
+    cfg.PUBLIC_BASE_URL = "https://cooperation.example.org"
+    for key, value in overrides.items():
+        setattr(cfg, key, value)
+    return cfg
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"SQLALCHEMY_DATABASE_URI": None}, "SPC_DATABASE_URL"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI"),
+        ({"PUBLIC_BASE_URL": "http://cooperation.example.org"}, "https://"),
+    ],
+)
+def test_production_refuses_unsafe_configuration(tmp_path, override, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app(production_config(tmp_path, **override))
+
+
+def test_production_sets_secure_cookies_and_hsts(tmp_path):
+    KeyRing(tmp_path / "keys").init()
+    app = create_app(production_config(tmp_path))
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["DEMO_ALLOWED"] is False
+    response = app.test_client().get("/healthz")
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
+def test_app_refuses_keys_readable_by_others(tmp_path):
+    ring = KeyRing(tmp_path / "keys")
+    ring.init()
+    os.chmod(ring.status()[0].path, 0o644)
+    with pytest.raises(KeyPermissionError):
+        create_app(make_test_config(tmp_path, "sqlite"))
+
+
+def test_without_keys_pages_answer_503_and_keys_init_fixes_it(tmp_path):
+    app = create_app(make_test_config(tmp_path, "sqlite"))
+    client = app.test_client()
+    assert client.get("/auth/login").status_code == 503
+    assert client.get("/healthz").get_json()["keys"] == "missing"
+    result = app.test_cli_runner().invoke(args=["keys", "init"])
+    assert result.exit_code == 0
+    assert "created session-0001" in result.output
+    again = app.test_cli_runner().invoke(args=["keys", "init"])
+    assert "nothing created" in again.output
+    status = app.test_cli_runner().invoke(args=["keys", "status"])
+    assert "totp-0001\tactive" in status.output
+    assert client.get("/auth/login").status_code == 200
+
+
+def test_seed_demo_and_demo_code(app, runner, states):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "DEMO ONLY" in result.output
+    assert "TOTP key:" in result.output
+    assert result.output.count("password: ") == 8
+    with app.app_context():
+        demo = db.session.scalars(select(User).where(User.is_demo.is_(True))).all()
+        assert {u.role for u in demo} == {"admin", "moderator", "focal_point", "court"}
+        groups = {u.state.regional_group for u in demo if u.state}
+        assert groups == {"AFR", "APS", "EEU", "GRULAC", "WEOG"}
+    code = runner.invoke(args=["demo-code", "focal.fra@demo.spc.invalid"])
+    assert code.exit_code == 0
+    assert code.output.strip().isdigit()
+    assert len(code.output.strip()) == 6
+    again = runner.invoke(args=["seed-demo"])
+    assert "(unchanged" in again.output
+
+
+def test_demo_code_refuses_real_accounts(runner, make_user):
+    user = make_user()
+    result = runner.invoke(args=["demo-code", user.email])
+    assert result.exit_code != 0
+    assert "Only demo accounts" in result.output
+
+
+def test_demo_commands_refused_in_production(tmp_path):
+    KeyRing(tmp_path / "keys").init()
+    app = create_app(production_config(tmp_path))
+    runner = app.test_cli_runner()
+    for args in (["seed-demo"], ["demo-code", "admin@demo.spc.invalid"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code != 0
+        assert "production" in result.output
+
+
+def test_login_is_rate_limited_per_address(tmp_path, make_user, app):
+    KeyRing(tmp_path / "keys").init()
+    cfg = make_test_config(tmp_path, "sqlite")
+    cfg.SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+    cfg.LOGIN_RATE_LIMIT = "3 per minute"
+    limited = create_app(cfg)
+    user = make_user()
+    client = limited.test_client()
+    responses = [
+        post_form(client, "/auth/login", {"email": user.email, "password": "x" + PASSWORD})
+        for _ in range(4)
+    ]
+    page = client.get("/auth/login")
+    with limited.app_context():
+        db.session.remove()
+        db.engine.dispose()  # this second app shares the suite's database: close its pool
+    assert [r.status_code for r in responses] == [400, 400, 400, 429]
+    assert "Too many requests" in responses[3].get_data(as_text=True)
+    # Reading the page is not limited: only attempts are.
+    assert page.status_code == 200
+
+
+def test_growing_delay_per_address(app):
+    from coop_platform.auth.services import login
+
+    with app.test_request_context():
+        app.config["THROTTLE_BASE_DELAY"] = 0.5
+        app.config["THROTTLE_MAX_DELAY"] = 4.0
+        try:
+            delays = []
+            for _ in range(8):
+                login._note_address_failure("203.0.113.9")
+                delays.append(login.address_delay("203.0.113.9"))
+            assert delays[:2] == [0.0, 0.0]
+            assert delays[2:6] == [0.5, 1.0, 2.0, 4.0]
+            assert max(delays) == 4.0
+            assert login.address_delay("198.51.100.1") == 0.0
+        finally:
+            app.config["THROTTLE_BASE_DELAY"] = 0.0
+            app.config["THROTTLE_MAX_DELAY"] = 0.0
