@@ -25,13 +25,12 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
 translations: install
-	$(BIN)/pybabel compile --use-fuzzy -d coop_platform/translations -q 2>/dev/null || \
-		$(BIN)/pybabel compile -d coop_platform/translations
+	$(BIN)/pybabel compile -d coop_platform/translations >/dev/null
 
 # For developers: refresh the catalogue after adding strings, then translate the .po files.
 extract-messages: install

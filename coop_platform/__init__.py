@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 
+import click
 from flask import Flask
 
-from config import Config, load_config
+from config import Config, ConfigError, load_config
 from coop_platform.crypto.keyring import KeyRing
 from coop_platform.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+_TOKEN_IN_PATH = re.compile(r"(/auth/invitation/)[A-Za-z0-9_-]+")
+
+
+class RedactTokens(logging.Filter):
+    """Invitation tokens travel in the URL: keep them out of access logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                _TOKEN_IN_PATH.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        record.msg = _TOKEN_IN_PATH.sub(r"\1[redacted]", str(record.msg))
+        return True
+
+
+_REDACT = RedactTokens()
 
 
 def create_app(config: Config | str | None = None) -> Flask:
@@ -31,6 +51,10 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.extensions["spc_keyring"] = ring
     if ring.is_initialised():
         app.secret_key = ring.session_secret()
+    elif cfg.ENV_NAME == "production" and click.get_current_context(silent=True) is None:
+        # Serving (not a `flask ...` command such as `keys init`) without keys: refuse.
+        raise ConfigError(f"No keys in {ring.directory}: run `flask --app wsgi keys init` first.")
+    logging.getLogger("werkzeug").addFilter(_REDACT)
 
     _init_extensions(app)
     _register_blueprints(app)
