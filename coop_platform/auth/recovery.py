@@ -22,7 +22,7 @@ def generate() -> list[str]:
 
 
 def normalise(code: str) -> str:
-    return "".join(ch for ch in code.lower() if ch.isalnum())
+    return "".join(ch for ch in code.lower() if ch.isascii() and ch.isalnum())
 
 
 def looks_like_recovery_code(code: str) -> bool:

@@ -27,10 +27,15 @@ def code_at_step(secret: str, step: int) -> str:
     return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).generate_otp(step)
 
 
+def well_formed(code: str) -> bool:
+    """Six ASCII digits (str.isdigit alone also accepts other scripts' digits)."""
+    return len(code) == DIGITS and code.isascii() and code.isdigit()
+
+
 def matching_step(secret: str, code: str, last_step: int, at: datetime | None = None) -> int | None:
     """The time step whose code equals `code`, within +/-1 step of now and strictly after the
     last accepted step; None otherwise. A code at or before `last_step` is a replay."""
-    if len(code) != DIGITS or not code.isdigit():
+    if not well_formed(code):
         return None
     now = time_step(at)
     for step in (now - 1, now, now + 1):
@@ -41,7 +46,7 @@ def matching_step(secret: str, code: str, last_step: int, at: datetime | None = 
 
 def is_replay(secret: str, code: str, last_step: int, at: datetime | None = None) -> bool:
     """True when the code is valid in the window but at or before the last accepted step."""
-    if len(code) != DIGITS or not code.isdigit():
+    if not well_formed(code):
         return False
     now = time_step(at)
     return any(

@@ -142,7 +142,7 @@ def check_second_factor(user: User, code: str, address: str) -> str:
     compact = code.replace(" ", "")
     method = None
     failure = "wrong code"
-    if compact.isdigit():
+    if compact.isascii() and compact.isdigit():
         secret = decrypt_totp_secret(user, user.totp_secret or "")
         step = totp.matching_step(secret, compact, user.totp_last_step)
         if step is not None:

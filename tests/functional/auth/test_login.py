@@ -249,3 +249,10 @@ def test_regenerating_recovery_codes_invalidates_the_old_set(app, logged_in):
         assert response.get_data(as_text=True).count("<li><code>") == 10
         response = login(app.test_client(), app, user, code=user.recovery_codes[1])
         assert response.status_code == 400
+
+
+def test_non_ascii_digits_are_a_wrong_code_not_a_crash(app, make_user):
+    user = make_user()
+    response = login(app.test_client(), app, user, code="١٢٣٤٥٦")
+    assert response.status_code == 400
+    assert "not valid" in response.get_data(as_text=True)
