@@ -80,11 +80,21 @@ def _expired() -> object | None:
     return None
 
 
+def safe_local_path(target: object) -> str | None:
+    """`target` if it is a path on this site; None for anything a browser could take offsite
+    ("//host", "/\\host", schemes, control characters)."""
+    if not isinstance(target, str) or not target.startswith("/") or len(target) > 2000:
+        return None
+    if target.startswith(("//", "/\\")) or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
 def _safe_next() -> str | None:
     if request.method != "GET":
         return None
     path = request.full_path.rstrip("?")
-    return path if path.startswith("/") and not path.startswith("//") else None
+    return safe_local_path(path)
 
 
 def begin_pre_auth(user: User, next_url: str | None) -> None:
@@ -92,7 +102,7 @@ def begin_pre_auth(user: User, next_url: str | None) -> None:
     session.clear()
     session["pre_auth"] = {"uid": user.public_id, "gen": user.session_generation,
                            "at": _ts(utcnow())}
-    if next_url:
+    if safe_local_path(next_url):
         session["next"] = next_url
 
 
@@ -117,9 +127,7 @@ def start_session(user: User) -> str | None:
     session["login_at"] = now
     session["seen_at"] = now
     session["mfa_at"] = now
-    if isinstance(next_url, str) and next_url.startswith("/") and not next_url.startswith("//"):
-        return next_url
-    return None
+    return safe_local_path(next_url)
 
 
 def refresh_identity(user: User) -> None:

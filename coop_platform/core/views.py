@@ -9,6 +9,7 @@ from coop_platform.auth.services.accounts import set_locale
 from coop_platform.auth.services.common import remaining_recovery_codes
 from coop_platform.core.health import check_health
 from coop_platform.core.i18n import LANGUAGE_COOKIE
+from coop_platform.core.sessions import safe_local_path
 
 bp = Blueprint("core", __name__)
 
@@ -32,10 +33,7 @@ def set_language():
         lang = current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user.is_authenticated:
         set_locale(current_user, lang)
-    target = request.form.get("next") or url_for("core.home")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("core.home")
-    response = redirect(target)
+    response = redirect(safe_local_path(request.form.get("next")) or url_for("core.home"))
     response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True,
                         samesite="Strict", secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from coop_platform.auth.models import User
 from coop_platform.extensions import db
-from tests.conftest import post_form
+from tests.conftest import next_code, post_form
 
 
 def test_security_headers_on_pages(client):
@@ -97,3 +97,27 @@ def test_language_refuses_offsite_redirects(client):
     response = post_form(client, "/language", {"lang": "en", "next": "//evil.example"},
                          token_path="/auth/login")
     assert response.headers["Location"] == "/"
+
+
+def test_next_after_login_stays_on_site(app, make_user):
+    for target, expected in [("/auth/account", "/auth/account"), ("//evil.example", "/"),
+                             ("/\\evil.example", "/"), ("https://evil.example", "/")]:
+        user = make_user()
+        client = app.test_client()
+        response = post_form(client, "/auth/login?next=" + target,
+                             {"email": user.email, "password": user.password},
+                             token_path="/auth/login")
+        assert response.status_code == 302
+        response = post_form(client, "/auth/second-factor", {"code": next_code(app, user)})
+        assert response.headers["Location"] == expected, target
+
+
+def test_protected_page_remembers_where_you_were_going(app, make_user):
+    user = make_user()
+    client = app.test_client()
+    response = client.get("/auth/account")
+    assert "next=/auth/account" in response.headers["Location"]
+    post_form(client, response.headers["Location"], {"email": user.email, "password": user.password},
+              token_path="/auth/login")
+    response = post_form(client, "/auth/second-factor", {"code": next_code(app, user)})
+    assert response.headers["Location"] == "/auth/account"
