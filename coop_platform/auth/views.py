@@ -127,7 +127,8 @@ def logout():
 def account():
     return render_template("auth/account.html",
                            recovery_codes_left=remaining_recovery_codes(current_user),
-                           recovery_form=StepUpForm(prefix="recovery"))
+                           recovery_form=StepUpForm(prefix="recovery"),
+                           reenrol_form=StepUpForm(prefix="reenrol"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -163,3 +164,18 @@ def regenerate_recovery_codes():
         return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
     flash(_l("Enter the current code from your authenticator."), "error")
     return redirect(url_for("auth.account")), 303
+
+
+@bp.post("/account/authenticator")
+def replace_authenticator():
+    form = StepUpForm(prefix="reenrol")
+    if not form.validate_on_submit():
+        flash(_l("Enter the current code from your authenticator."), "error")
+        return redirect(url_for("auth.account")), 303
+    try:
+        token = accounts.start_reenrolment(current_user._get_current_object(), form.code.data)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("auth.account")), 303
+    sessions.mark_step_up()
+    return redirect(url_for("auth.invitation", token=token)), 303

@@ -14,7 +14,7 @@ from coop_platform.auth.services.common import (
     find_user_by_email,
     replace_recovery_codes,
 )
-from coop_platform.auth.services.invitations import new_reset_invitation
+from coop_platform.auth.services.invitations import invitation_url, new_reset_invitation
 from coop_platform.auth.services.login import verify_step_up
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Forbidden, NotFound, ValidationFailed
@@ -60,6 +60,19 @@ def regenerate_recovery_codes(user: User, code: str) -> list[str]:
     return codes
 
 
+def start_reenrolment(user: User, code: str) -> str:
+    """The user replaces their own authenticator: after a fresh code from the current one, a
+    re-enrolment link (token returned). The current authenticator keeps working until a code
+    from the new one has been entered (SecureDrop issue #5237)."""
+    if not verify_step_up(user, code):
+        raise ValidationFailed(_l("That code is not valid. Enter the current code from your "
+                                  "authenticator."), field="code")
+    token = new_reset_invitation(user, user)
+    record("totp.reenrolment_started", actor=user, object_type="user", object_id=user.public_id)
+    db.session.commit()
+    return token
+
+
 def set_locale(user: User, locale: str) -> None:
     user.locale = locale
     db.session.commit()
@@ -91,7 +104,7 @@ def reset_second_factor(user: User, actor: User | None) -> str:
         update(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow())
     )
-    url = new_reset_invitation(user, actor)
+    url = invitation_url(new_reset_invitation(user, actor))
     record("totp.reset", actor=actor, object_type="user", object_id=user.public_id,
            state_id=user.state_id, details={"email": user.email})
     bump_session_generation(user, "second factor reset", actor)

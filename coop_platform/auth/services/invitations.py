@@ -20,6 +20,7 @@ from coop_platform.audit.services import record
 from coop_platform.auth import passwords, totp
 from coop_platform.auth.models import ROLES, Invitation, User
 from coop_platform.auth.services.common import (
+    bump_session_generation,
     decrypt_totp_secret,
     encrypt_totp_secret,
     find_user_by_email,
@@ -117,8 +118,9 @@ def invite(email: str, role: str, state_iso3: str | None, actor: User | None,
 
 
 def new_reset_invitation(user: User, actor: User | None) -> str:
-    invitation, token = _new_invitation(user, "reset_2fa", actor)
-    return invitation_url(token)
+    """A re-enrolment link's token (the caller commits)."""
+    _invitation, token = _new_invitation(user, "reset_2fa", actor)
+    return token
 
 
 def find_invitation(token: str) -> Invitation:
@@ -213,9 +215,14 @@ def accept(invitation: Invitation, password: str, password_confirm: str | None,
     user.failed_password_count = 0
     user.locked_until = None
     codes = replace_recovery_codes(user)
-    action = "account.enrolled" if invitation.purpose == "enrol" else "totp.reenrolled"
-    record(action, actor=user, object_type="user", object_id=user.public_id,
-           details={"invitation_id": invitation.id})
+    if invitation.purpose == "enrol":
+        record("account.enrolled", actor=user, object_type="user", object_id=user.public_id,
+               details={"invitation_id": invitation.id})
+    else:
+        record("totp.reenrolled", actor=user, object_type="user", object_id=user.public_id,
+               details={"invitation_id": invitation.id})
+        # Sessions opened with the old authenticator end (the device may have been lost).
+        bump_session_generation(user, "authenticator replaced")
     record("recovery_codes.issued", actor=user, object_type="user", object_id=user.public_id)
     db.session.commit()
     return user, codes

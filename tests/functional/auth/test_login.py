@@ -256,3 +256,36 @@ def test_non_ascii_digits_are_a_wrong_code_not_a_crash(app, make_user):
     response = login(app.test_client(), app, user, code="١٢٣٤٥٦")
     assert response.status_code == 400
     assert "not valid" in response.get_data(as_text=True)
+
+
+def test_user_replaces_own_authenticator_old_one_works_until_confirmed(app, make_user):
+    from tests.functional.auth.test_invitation import secret_from_page
+
+    user = make_user()
+    with freeze_time("2026-11-23 10:00:00") as frozen:
+        other, mine = app.test_client(), app.test_client()
+        assert login(other, app, user).status_code == 302
+        frozen.tick(timedelta(seconds=30))
+        assert login(mine, app, user).status_code == 302
+        frozen.tick(timedelta(seconds=30))
+        refused = post_form(mine, "/auth/account/authenticator", {"reenrol-code": "000000"},
+                            token_path="/auth/account")
+        assert refused.status_code == 303
+        response = post_form(mine, "/auth/account/authenticator",
+                             {"reenrol-code": next_code(app, user)}, token_path="/auth/account")
+        assert response.status_code == 303
+        path = response.headers["Location"]
+        new_secret = secret_from_page(mine.get(path).get_data(as_text=True))
+        # Not confirmed yet: the old authenticator still signs in.
+        frozen.tick(timedelta(seconds=30))
+        assert other.get("/").status_code == 200
+        ok = post_form(mine, path, {"password": PASSWORD, "code": code_for(new_secret)})
+        assert ok.status_code == 200
+        assert mine.get("/").status_code == 200
+        assert other.get("/").status_code == 302  # sessions of the old authenticator ended
+        frozen.tick(timedelta(seconds=30))
+        old = login(app.test_client(), app, user, code=code_for(user.secret))
+        assert old.status_code == 400
+        user.secret = new_secret
+        assert login(app.test_client(), app, user).status_code == 302
+    assert "totp.reenrolled" in actions(app)
