@@ -17,8 +17,8 @@ test: install translations
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 setup: install translations
-	$(FLASK) keys init
 	$(FLASK) db upgrade
+	$(FLASK) keys init
 	$(FLASK) states load
 
 install: $(VENV)/.installed

@@ -76,6 +76,9 @@ class Config:
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "20 per minute;200 per hour")
 
     HSTS = False
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust;
+    # 0 trusts none, so rate limits and the audit trail see the real peer address.
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "fr")

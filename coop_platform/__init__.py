@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigError, load_config
 from coop_platform.crypto.keyring import KeyRing
@@ -44,6 +45,8 @@ def create_app(config: Config | str | None = None) -> Flask:
     )
     app.config.from_object(cfg)
     app.config["SPC_ENV"] = cfg.ENV_NAME
+    if cfg.PROXY_COUNT:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.PROXY_COUNT, x_proto=cfg.PROXY_COUNT)
     Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
 
     ring = KeyRing(app.config["KEYS_DIR"])

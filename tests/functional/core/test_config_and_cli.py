@@ -166,3 +166,22 @@ def test_invitation_tokens_are_redacted_from_access_logs():
     RedactTokens().filter(record)
     assert "abcDEF_123-xyz" not in record.getMessage()
     assert "/auth/invitation/[redacted]" in record.getMessage()
+
+
+def test_forwarded_address_is_trusted_only_behind_a_configured_proxy(tmp_path, app):
+    from coop_platform.audit.models import AuditEvent
+
+    KeyRing(tmp_path / "keys").init()
+    for count, expected in ((0, "127.0.0.1"), (1, "203.0.113.7")):
+        cfg = make_test_config(tmp_path, "sqlite")
+        cfg.SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+        cfg.PROXY_COUNT = count
+        proxied = create_app(cfg)
+        client = proxied.test_client()
+        post_form(client, "/auth/login", {"email": "x@example.org", "password": "y" * 12},
+                  headers={"X-Forwarded-For": "203.0.113.7"})
+        with proxied.app_context():
+            event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+            assert event.ip == expected
+            db.session.remove()
+            db.engine.dispose()
