@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -24,6 +24,16 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _remember_client_address() -> None:
         g.client_address = (request.remote_addr or "")[:45]
+
+    @app.before_request
+    def _refuse_nul_characters() -> None:
+        """NUL is never legitimate in text, and PostgreSQL refuses it: a 400, not a 500.
+        Multipart bodies are left to the code that streams them."""
+        values = [*request.args.values(), *(request.view_args or {}).values()]
+        if request.mimetype == "application/x-www-form-urlencoded":
+            values.extend(request.form.values())
+        if any("\x00" in v for v in values if isinstance(v, str)):
+            abort(400)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -289,3 +289,14 @@ def test_user_replaces_own_authenticator_old_one_works_until_confirmed(app, make
         user.secret = new_secret
         assert login(app.test_client(), app, user).status_code == 302
     assert "totp.reenrolled" in actions(app)
+
+
+def test_account_page_offers_every_self_service_action(logged_in):
+    client, user = logged_in()
+    html = client.get("/auth/account").get_data(as_text=True)
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title  # the page title holds text only
+    main = html.split('<main id="main"', 1)[1]
+    for text in (user.email, "Change my password", "Make new recovery codes",
+                 "Replace my authenticator"):
+        assert text in main

@@ -121,3 +121,10 @@ def test_protected_page_remembers_where_you_were_going(app, make_user):
               token_path="/auth/login")
     response = post_form(client, "/auth/second-factor", {"code": next_code(app, user)})
     assert response.headers["Location"] == "/auth/account"
+
+
+def test_nul_characters_are_a_400_on_every_database(client):
+    response = post_form(client, "/auth/login", {"email": "a\x00@example.org", "password": "x" * 12})
+    assert response.status_code == 400
+    assert client.get("/auth/invitation/abc%00def" + "x" * 30).status_code == 400
+    assert client.get("/auth/login?next=/%00").status_code == 400
