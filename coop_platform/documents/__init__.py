@@ -1,0 +1,1 @@
+"""Documents and their versions: encrypted at rest, shared per State, moderated."""
