@@ -54,7 +54,10 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the session's own timeouts bound the token's life
 
-    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 100) * 1024 * 1024 + 64 * 1024
+    MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_MB", 100) * 1024 * 1024
+    # The whole request: the file plus the form fields and multipart framing around it.
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 64 * 1024
+    BLOB_DIR: Path | None = Path(_env("BLOB_DIR")) if _env("BLOB_DIR") else None  # instance/blobs
 
     INVITATION_TTL = timedelta(hours=_env_int("INVITATION_TTL_HOURS", 72))
     PASSWORD_MIN_LENGTH = 12

@@ -11,6 +11,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigError, load_config
+from coop_platform.core.requests import PlatformRequest
 from coop_platform.crypto.keyring import KeyRing
 from coop_platform.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -43,11 +44,13 @@ def create_app(config: Config | str | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(cfg.INSTANCE_DIR),
     )
+    app.request_class = PlatformRequest
     app.config.from_object(cfg)
     app.config["SPC_ENV"] = cfg.ENV_NAME
     if cfg.PROXY_COUNT:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.PROXY_COUNT, x_proto=cfg.PROXY_COUNT)
     Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
+    app.config["BLOB_DIR"] = Path(app.config["BLOB_DIR"] or Path(app.instance_path) / "blobs")
 
     ring = KeyRing(app.config["KEYS_DIR"])
     ring.check_permissions()  # refuse to start with keys readable by others
@@ -96,11 +99,13 @@ def _register_blueprints(app: Flask) -> None:
     from coop_platform.audit.views import bp as audit_bp
     from coop_platform.auth.views import bp as auth_bp
     from coop_platform.core.views import bp as core_bp
+    from coop_platform.documents.views import bp as documents_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_bp, url_prefix="/audit")
+    app.register_blueprint(documents_bp, url_prefix="/documents")
 
 
 def _register_cli(app: Flask) -> None:
@@ -108,9 +113,10 @@ def _register_cli(app: Flask) -> None:
     from coop_platform.audit.cli import audit_cli
     from coop_platform.auth.cli import users_cli
     from coop_platform.crypto.cli import keys_cli
+    from coop_platform.documents.cli import documents_cli
     from coop_platform.states.cli import states_cli
 
-    for group in (keys_cli, states_cli, users_cli, audit_cli):
+    for group in (keys_cli, states_cli, users_cli, audit_cli, documents_cli):
         app.cli.add_command(group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(demo_code_command)

@@ -2,6 +2,23 @@
 
 from coop_platform.audit.models import AuditEvent, AuditHead
 from coop_platform.auth.models import Invitation, RecoveryCode, User
+from coop_platform.documents.models import (
+    Document,
+    DocumentAudienceState,
+    DocumentTopic,
+    DocumentVersion,
+)
 from coop_platform.states.models import State
 
-__all__ = ["AuditEvent", "AuditHead", "Invitation", "RecoveryCode", "State", "User"]
+__all__ = [
+    "AuditEvent",
+    "AuditHead",
+    "Document",
+    "DocumentAudienceState",
+    "DocumentTopic",
+    "DocumentVersion",
+    "Invitation",
+    "RecoveryCode",
+    "State",
+    "User",
+]

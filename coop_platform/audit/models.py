@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, String, Text, event, text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coop_platform.extensions import db
@@ -14,6 +14,8 @@ class AuditEvent(db.Model):
     """One record of the chain. Never updated or deleted by the application."""
 
     __tablename__ = "audit_events"
+    # A document's history and access log are read by object.
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)

@@ -36,6 +36,21 @@ def keys_rotate(purpose: str) -> None:
     info = _ring().rotate(purpose)
     click.echo(f"new active key {info.key_id}")
     _audit_key_event("keys.rotated", {"purpose": purpose, "key_id": info.key_id})
+    if purpose == "document":
+        _rewrap()
+
+
+@keys_cli.command("rewrap")
+def keys_rewrap() -> None:
+    """Rewrap every document data key under the active KEK (resumes an interrupted rotation)."""
+    _rewrap()
+
+
+def _rewrap() -> None:
+    from coop_platform.documents.services.keys import rewrap_all
+
+    count = rewrap_all()
+    click.echo(f"rewrapped {count} document data keys under {_ring().active_id('document')}")
 
 
 @keys_cli.command("status")
@@ -49,6 +64,19 @@ def keys_status() -> None:
     missing = sorted(set(PURPOSES) - {i.purpose for i in infos})
     if missing:
         click.echo("missing: " + ", ".join(missing))
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from coop_platform.documents.services.keys import data_keys_per_kek
+
+    try:
+        counts = data_keys_per_kek()
+    except SQLAlchemyError:
+        return  # database not migrated yet: nothing wrapped
+    for info in infos:
+        if info.purpose == "document":
+            n = counts.get(info.key_id, 0)
+            note = "" if n or info.active else " (no data key uses it: it may be removed)"
+            click.echo(f"{info.key_id} wraps {n} document data keys{note}")
 
 
 def _audit_key_event(action: str, details: dict, quiet: bool = False) -> None:

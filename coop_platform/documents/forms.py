@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from coop_platform.auth.forms import REQUIRED
+from coop_platform.documents.models import (
+    AUDIENCES,
+    CLASSIFICATIONS,
+    DOCUMENT_TYPES,
+    LANGUAGES,
+    TOPICS,
+)
+
+
+def _choices(mapping) -> list[SelectChoice]:
+    return [SelectChoice(k, v) for k, v in mapping.items()]
+
+
+class CheckboxList(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SharingFields:
+    audience = RadioField(_l("Who may see it"), choices=_choices(AUDIENCES), default="all_states")
+    states = SelectMultipleField(_l("States to share with"), choices=[], validate_choice=True,
+                                 description=_l("Only when sharing with selected States."))
+    share_with_court = BooleanField(_l("Also share with the Court"))
+
+
+class DocumentForm(SharingFields, FlaskForm):
+    """The upload form; the file itself streams through the upload sink, not WTForms."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=4000)])
+    document_type = SelectField(_l("Type of document"), choices=_choices(DOCUMENT_TYPES))
+    topics = CheckboxList(_l("Topics"), choices=_choices(TOPICS),
+                          validators=[DataRequired(_l("Choose at least one topic."))])
+    language = SelectField(_l("Language of the document"), choices=_choices(LANGUAGES))
+    classification = SelectField(
+        _l("Handling label"), choices=_choices(CLASSIFICATIONS), default="restricted",
+        description=_l("Public: may also be published outside the platform. Restricted: this "
+                       "platform only. Confidential: a fresh authenticator code is asked before "
+                       "each download, and the title is never put in e-mails."))
+    originator_control = BooleanField(
+        _l("Originator control"),
+        description=_l("No onward sharing without your State's consent; shown on the page and "
+                       "in the name of every download."))
+
+
+class SharingForm(SharingFields, FlaskForm):
+    pass
+
+
+class ActionForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+
+
+class VersionForm(FlaskForm):
+    """New version: only the CSRF token besides the streamed file."""

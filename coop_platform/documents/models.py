@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coop_platform.auth.models import User
+from coop_platform.core.clock import utcnow
+from coop_platform.extensions import db
+from coop_platform.states.models import State
+
+DOCUMENT_TYPES = {
+    "legislation": _l("Legislation"),
+    "procedure": _l("Procedure or guideline"),
+    "form": _l("Form or template"),
+    "case_example": _l("Case example"),
+    "other": _l("Other"),
+}
+TOPICS = {
+    "identification": _l("Identification and tracing"),
+    "freezing": _l("Freezing and seizure"),
+    "confiscation": _l("Confiscation"),
+    "asset_management": _l("Management of seized assets"),
+    "asset_return": _l("Return or disposal of assets"),
+    "financial_investigation": _l("Financial investigation"),
+    "mla_channels": _l("Mutual legal assistance channels"),
+    "defence_requests": _l("Defence requests"),
+    "voluntary_cooperation": _l("Witness relocation and other voluntary cooperation"),
+}
+LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "ar": "العربية",
+             "ru": "Русский", "zh": "中文", "other": _l("Other language")}
+CLASSIFICATIONS = {
+    "public": _l("Public"),
+    "restricted": _l("Restricted"),
+    "confidential": _l("Confidential"),
+}
+AUDIENCES = {
+    "all_states": _l("All States Parties"),
+    "selected_states": _l("Selected States"),
+    "secretariat": _l("Secretariat only"),
+}
+STATUSES = {
+    "draft": _l("Draft"),
+    "pending": _l("Pending moderation"),
+    "published": _l("Published"),
+    "returned": _l("Returned for revision"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class DocumentTopic(db.Model):
+    __tablename__ = "document_topics"
+    __table_args__ = (CheckConstraint(_in("topic", TOPICS), name="topic"),)
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class DocumentAudienceState(db.Model):
+    __tablename__ = "document_audience_states"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    state_id: Mapped[int] = mapped_column(ForeignKey("states.id"), primary_key=True, index=True)
+
+
+class Document(db.Model):
+    __tablename__ = "documents"
+    __table_args__ = (
+        CheckConstraint(_in("document_type", DOCUMENT_TYPES), name="type"),
+        CheckConstraint(_in("language", LANGUAGES), name="language"),
+        CheckConstraint(_in("classification", CLASSIFICATIONS), name="classification"),
+        CheckConstraint(_in("audience", AUDIENCES), name="audience"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True,
+                                           default=lambda: str(uuid.uuid4()))
+    owner_state_id: Mapped[int] = mapped_column(ForeignKey("states.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    document_type: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    classification: Mapped[str] = mapped_column(String(16), default="restricted")
+    originator_control: Mapped[bool] = mapped_column(Boolean, default=False)
+    audience: Mapped[str] = mapped_column(String(16))
+    shared_with_court: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    moderator_comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 index=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    owner_state: Mapped[State] = relationship(lazy="joined")
+    created_by: Mapped[User] = relationship()
+    topic_rows: Mapped[list[DocumentTopic]] = relationship(cascade="all, delete-orphan",
+                                                           lazy="selectin")
+    audience_rows: Mapped[list[DocumentAudienceState]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin")
+    versions: Mapped[list[DocumentVersion]] = relationship(
+        back_populates="document", order_by="DocumentVersion.number.desc()", lazy="selectin")
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted(t.topic for t in self.topic_rows)
+
+    @property
+    def audience_state_ids(self) -> set[int]:
+        return {a.state_id for a in self.audience_rows}
+
+    @property
+    def current_version(self) -> DocumentVersion | None:
+        return self.versions[0] if self.versions else None
+
+
+class DocumentVersion(db.Model):
+    """One uploaded file. Its content lives encrypted in the blob store; the row holds the
+    wrapped data key and the sealed original filename, content type and size."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("document_id", "number", name="document_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    blob_name: Mapped[str] = mapped_column(String(32), unique=True)
+    kek_id: Mapped[str] = mapped_column(String(32), index=True)
+    wrapped_dek: Mapped[str] = mapped_column(Text)
+    sealed_meta: Mapped[str] = mapped_column(Text)
+    blob_size: Mapped[int] = mapped_column(BigInteger)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="versions")
+    created_by: Mapped[User] = relationship()

@@ -1,0 +1,1 @@
+"""Document services: the visibility rule, uploads, lifecycle, downloads, key rewrapping."""

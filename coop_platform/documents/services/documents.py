@@ -1,0 +1,287 @@
+"""Documents and versions: creation, new versions, sharing and the lifecycle.
+
+Lifecycle: draft -> pending (submitted) -> published | returned | rejected; returned ->
+pending (resubmitted); published -> withdrawn. Only published documents reach other States or
+the Court (see visibility.py). Every change is audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from coop_platform.audit.services import record
+from coop_platform.auth.models import User
+from coop_platform.core.clock import utcnow
+from coop_platform.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from coop_platform.documents.models import (
+    AUDIENCES,
+    CLASSIFICATIONS,
+    DOCUMENT_TYPES,
+    LANGUAGES,
+    STATUSES,
+    TOPICS,
+    Document,
+    DocumentAudienceState,
+    DocumentTopic,
+    DocumentVersion,
+)
+from coop_platform.documents.services.uploads import UploadSink
+from coop_platform.documents.services.visibility import is_owner, visible_documents
+from coop_platform.extensions import db
+from coop_platform.states.models import State
+
+MAX_TITLE, MAX_SUMMARY = 200, 4000
+
+
+@dataclass
+class DocumentInput:
+    title: str
+    summary: str = ""
+    document_type: str = "procedure"
+    topics: list[str] = field(default_factory=list)
+    language: str = "en"
+    classification: str = "restricted"
+    audience: str = "all_states"
+    states: list[str] = field(default_factory=list)
+    share_with_court: bool = False
+    originator_control: bool = False
+
+
+@dataclass
+class Sharing:
+    audience: str
+    states: list[str]
+    share_with_court: bool
+
+
+def _choice(value: str, allowed, field_name: str) -> str:
+    if value not in allowed:
+        raise ValidationFailed(_l("Choose one of the listed values."), field=field_name)
+    return value
+
+
+def _resolve_states(sharing: Sharing, owner_state_id: int) -> list[State]:
+    _choice(sharing.audience, AUDIENCES, "audience")
+    if sharing.audience != "selected_states":
+        return []
+    codes = sorted({c.strip().upper() for c in sharing.states if c.strip()})
+    if not codes:
+        raise ValidationFailed(_l("Choose at least one State to share with."), field="states")
+    states = list(db.session.scalars(select(State).where(State.iso3.in_(codes))))
+    if len(states) != len(codes):
+        raise ValidationFailed(_l("Unknown State code in the list."), field="states")
+    return [s for s in states if s.id != owner_state_id]
+
+
+def _validate(data: DocumentInput, owner_state_id: int) -> list[State]:
+    title = data.title.strip()
+    if not title or len(title) > MAX_TITLE:
+        raise ValidationFailed(_l("The title must have between 1 and %(n)d characters.",
+                                  n=MAX_TITLE), field="title")
+    if len(data.summary) > MAX_SUMMARY:
+        raise ValidationFailed(_l("The summary must have at most %(n)d characters.",
+                                  n=MAX_SUMMARY), field="summary")
+    _choice(data.document_type, DOCUMENT_TYPES, "document_type")
+    _choice(data.language, LANGUAGES, "language")
+    _choice(data.classification, CLASSIFICATIONS, "classification")
+    if not data.topics or any(t not in TOPICS for t in data.topics):
+        raise ValidationFailed(_l("Choose at least one of the listed topics."), field="topics")
+    return _resolve_states(Sharing(data.audience, data.states, data.share_with_court),
+                           owner_state_id)
+
+
+def _require_focal_point(user: User) -> None:
+    if user.role != "focal_point" or user.state_id is None:
+        raise Forbidden(_l("Only focal points upload documents for their State."))
+
+
+def _land(sink: UploadSink, build) -> object:
+    """Finish the upload, then commit the rows that name its blob; on any failure the blob
+    goes too, so no version exists without its blob and no blob stays without its version."""
+    stored = sink.finish()
+    try:
+        result = build(stored)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        sink.discard()
+        raise
+    sink.landed = True
+    return result
+
+
+def _version(document: Document, stored, user: User, number: int) -> DocumentVersion:
+    return DocumentVersion(
+        public_id=str(stored.version_id), document=document, number=number,
+        blob_name=stored.blob_name, kek_id=stored.kek_id, wrapped_dek=stored.wrapped_dek,
+        sealed_meta=stored.sealed_meta, blob_size=stored.blob_size, created_by_id=user.id,
+    )
+
+
+def create_document(user: User, data: DocumentInput, sink: UploadSink) -> Document:
+    _require_focal_point(user)
+    states = _validate(data, user.state_id)
+
+    def build(stored):
+        now = utcnow()
+        document = Document(
+            owner_state_id=user.state_id, created_by_id=user.id, title=data.title.strip(),
+            summary=data.summary.strip(), document_type=data.document_type,
+            language=data.language, classification=data.classification,
+            originator_control=data.originator_control, audience=data.audience,
+            shared_with_court=data.share_with_court, status="draft", created_at=now,
+            updated_at=now,
+            topic_rows=[DocumentTopic(topic=t) for t in sorted(set(data.topics))],
+            audience_rows=[DocumentAudienceState(state_id=s.id) for s in states],
+        )
+        db.session.add(document)
+        db.session.add(_version(document, stored, user, 1))
+        db.session.flush()
+        record("document.uploaded", actor=user, object_type="document",
+               object_id=document.public_id, state_id=document.owner_state_id,
+               details={"version": 1, "size": stored.size, "type": stored.content_type,
+                        "audience": data.audience, "states": sorted(s.iso3 for s in states)})
+        return document
+
+    return _land(sink, build)
+
+
+NEW_VERSION_STATUSES = ("draft", "returned")
+
+
+def add_version(user: User, document: Document, sink: UploadSink) -> DocumentVersion:
+    if not is_owner(user, document):
+        raise Forbidden(_l("Only focal points of the owner State can add a version."))
+    if document.status not in NEW_VERSION_STATUSES:
+        raise Conflict(_l("A new version can be added to a draft or a returned document only."))
+
+    def build(stored):
+        number = (db.session.scalar(select(func.max(DocumentVersion.number))
+                                    .where(DocumentVersion.document_id == document.id)) or 0) + 1
+        version = _version(document, stored, user, number)
+        db.session.add(version)
+        document.updated_at = utcnow()
+        record("document.version_added", actor=user, object_type="document",
+               object_id=document.public_id, state_id=document.owner_state_id,
+               details={"version": number, "size": stored.size, "type": stored.content_type})
+        return version
+
+    return _land(sink, build)
+
+
+def change_sharing(user: User, document: Document, sharing: Sharing) -> None:
+    if not is_owner(user, document):
+        raise Forbidden(_l("Only focal points of the owner State can change who sees it."))
+    states = _resolve_states(sharing, document.owner_state_id)
+    before = {"audience": document.audience, "share_with_court": document.shared_with_court,
+              "states": sorted(s.iso3 for s in _audience_states(document))}
+    after = {"audience": sharing.audience, "share_with_court": sharing.share_with_court,
+             "states": sorted(s.iso3 for s in states)}
+    if before == after:
+        raise ValidationFailed(_l("Nothing to change: the document is already shared that way."))
+    document.audience = sharing.audience
+    document.shared_with_court = sharing.share_with_court
+    document.audience_rows = [DocumentAudienceState(state_id=s.id) for s in states]
+    document.updated_at = utcnow()
+    record("document.audience_changed", actor=user, object_type="document",
+           object_id=document.public_id, state_id=document.owner_state_id,
+           details={"from": before, "to": after})
+    db.session.commit()
+
+
+def _audience_states(document: Document) -> list[State]:
+    ids = document.audience_state_ids
+    if not ids:
+        return []
+    return list(db.session.scalars(select(State).where(State.id.in_(ids)).order_by(State.name)))
+
+
+# -- lifecycle --------------------------------------------------------------------------------
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("draft", "submit"): "pending",
+    ("returned", "submit"): "pending",
+    ("pending", "publish"): "published",
+    ("pending", "return"): "returned",
+    ("pending", "reject"): "rejected",
+    ("published", "withdraw"): "withdrawn",
+}
+OWNER_ACTIONS = {"submit", "withdraw"}
+SECRETARIAT_ACTIONS = {"publish", "return", "reject", "withdraw"}
+NEEDS_REASON = {"return", "reject", "withdraw"}
+
+
+def allowed_actions(user: User, document: Document) -> list[str]:
+    actions = []
+    for (status, action), _target in TRANSITIONS.items():
+        if status != document.status:
+            continue
+        if (action in OWNER_ACTIONS and is_owner(user, document)) or (
+            action in SECRETARIAT_ACTIONS and user.role in ("moderator", "admin")
+            and user.state_id != document.owner_state_id
+        ):
+            actions.append(action)
+    return actions
+
+
+def transition(user: User, document: Document, action: str, reason: str = "") -> Document:
+    """Move the document along its lifecycle, or refuse with a message saying why."""
+    target = TRANSITIONS.get((document.status, action))
+    if action not in {a for _, a in TRANSITIONS}:
+        raise ValidationFailed(_l("Unknown action."))
+    if action not in allowed_actions(user, document):
+        if target is None:
+            raise Conflict(_l("This cannot be done while the document is “%(status)s”.",
+                              status=STATUSES[document.status]))
+        raise Forbidden(_l("Your account may not do this to this document."))
+    reason = (reason or "").strip()
+    if action in NEEDS_REASON and not reason:
+        raise ValidationFailed(_l("Give a reason."), field="reason")
+    if len(reason) > 2000:
+        raise ValidationFailed(_l("The reason must have at most 2000 characters."), field="reason")
+    previous = document.status
+    now = utcnow()
+    document.status = target
+    document.updated_at = now
+    if action == "submit":
+        document.submitted_at = now
+    elif action == "publish":
+        document.published_at = now
+    if action in ("return", "reject"):
+        document.moderator_comment = reason
+    record(f"document.{action}", actor=user, object_type="document",
+           object_id=document.public_id, state_id=document.owner_state_id,
+           details={"from": previous, "to": target, "reason": reason})
+    db.session.commit()
+    return document
+
+
+# -- reading ----------------------------------------------------------------------------------
+def get_document(user: User, public_id: str) -> Document:
+    """The document if the user may see it; NotFound otherwise (existence is not confirmed)."""
+    document = db.session.scalars(
+        visible_documents(user).where(Document.public_id == public_id[:36])
+    ).one_or_none()
+    if document is None:
+        raise NotFound(_l("No such document, or it is not shared with you."))
+    return document
+
+
+def get_version(user: User, document_id: str, version_id: str) -> tuple[Document, DocumentVersion]:
+    document = get_document(user, document_id)
+    version = next((v for v in document.versions if v.public_id == version_id[:36]), None)
+    if version is None:
+        raise NotFound(_l("No such version."))
+    return document, version
+
+
+def record_view(user: User, document: Document) -> None:
+    record("document.viewed", actor=user, object_type="document", object_id=document.public_id,
+           state_id=document.owner_state_id)
+    db.session.commit()
+
+
+def audience_states(document: Document) -> list[State]:
+    return _audience_states(document)

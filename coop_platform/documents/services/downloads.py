@@ -1,0 +1,70 @@
+"""Downloads decrypted on the fly, segment by segment, each verified before it is sent."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from coop_platform.audit.services import record
+from coop_platform.auth.models import User
+from coop_platform.documents.crypto import IntegrityError, decrypt_segments, open_metadata
+from coop_platform.documents.models import Document, DocumentVersion
+from coop_platform.documents.services.uploads import blob_store
+from coop_platform.extensions import db, keyring
+
+
+@dataclass
+class OpenedVersion:
+    filename: str
+    content_type: str
+    size: int
+    chunks: Iterator[bytes]
+
+
+def _integrity_failure(user: User, document: Document, version: DocumentVersion, reason: str):
+    db.session.rollback()
+    record("document.integrity_failure", actor=user, outcome="failure", object_type="document",
+           object_id=document.public_id, state_id=document.owner_state_id,
+           details={"version": version.number, "reason": reason})
+    db.session.commit()
+
+
+def open_version(user: User, document: Document, version: DocumentVersion) -> OpenedVersion:
+    """Audit the download, then return the plaintext as a lazy stream. The first segment is
+    decrypted here, so a blob that fails at once is refused before any header is sent; a
+    later bad segment is audited and ends the stream (the declared length is then not met)."""
+    vid = uuid.UUID(version.public_id)
+    try:
+        dek = keyring().decrypt("document", version.wrapped_dek, vid.bytes)
+        meta = json.loads(open_metadata(dek, vid, base64.b64decode(version.sealed_meta)))
+        handle = blob_store().open(version.blob_name)
+    except (IntegrityError, OSError, ValueError) as exc:
+        _integrity_failure(user, document, version, str(exc) or type(exc).__name__)
+        raise IntegrityError(str(exc)) from exc
+    segments = decrypt_segments(handle, dek, vid)
+    try:
+        first = next(segments)
+    except (IntegrityError, StopIteration) as exc:
+        handle.close()
+        _integrity_failure(user, document, version, str(exc) or "empty blob")
+        raise IntegrityError(str(exc)) from exc
+    record("document.downloaded", actor=user, object_type="document",
+           object_id=document.public_id, state_id=document.owner_state_id,
+           details={"version": version.number})
+    db.session.commit()
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield first
+            for chunk in segments:
+                yield chunk
+        except IntegrityError as exc:
+            _integrity_failure(user, document, version, str(exc))
+            raise
+        finally:
+            handle.close()
+
+    return OpenedVersion(meta["filename"], meta["content_type"], int(meta["size"]), chunks())

@@ -1,0 +1,89 @@
+"""Lists, history and access log, all through the visibility rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from coop_platform.audit.models import AuditEvent
+from coop_platform.auth.models import User
+from coop_platform.documents.models import (
+    CLASSIFICATIONS,
+    DOCUMENT_TYPES,
+    LANGUAGES,
+    STATUSES,
+    TOPICS,
+    Document,
+    DocumentTopic,
+)
+from coop_platform.documents.services.visibility import is_owner, visible_documents
+from coop_platform.extensions import db
+from coop_platform.states.models import REGIONAL_GROUPS, State
+
+SORTS = {
+    "updated": (Document.updated_at.desc(), Document.id.desc()),
+    "title": (Document.title.asc(), Document.id.asc()),
+    "state": (State.name.asc(), Document.updated_at.desc()),
+}
+LIFECYCLE_ACTIONS = ("document.uploaded", "document.version_added", "document.submit",
+                     "document.publish", "document.return", "document.reject",
+                     "document.withdraw", "document.audience_changed")
+ACCESS_ACTIONS = ("document.viewed", "document.downloaded", "document.integrity_failure")
+
+
+@dataclass
+class DocumentFilter:
+    state: str = ""
+    group: str = ""
+    document_type: str = ""
+    topic: str = ""
+    language: str = ""
+    classification: str = ""
+    status: str = ""
+    sort: str = "updated"
+
+
+def list_documents(user: User, flt: DocumentFilter, page: int, per_page: int = 25):
+    stmt = visible_documents(user).join(State, Document.owner_state_id == State.id)
+    if flt.state:
+        stmt = stmt.where(State.iso3 == flt.state.upper()[:3])
+    if flt.group in REGIONAL_GROUPS:
+        stmt = stmt.where(State.regional_group == flt.group)
+    if flt.document_type in DOCUMENT_TYPES:
+        stmt = stmt.where(Document.document_type == flt.document_type)
+    if flt.language in LANGUAGES:
+        stmt = stmt.where(Document.language == flt.language)
+    if flt.classification in CLASSIFICATIONS:
+        stmt = stmt.where(Document.classification == flt.classification)
+    if flt.status in STATUSES:
+        stmt = stmt.where(Document.status == flt.status)
+    if flt.topic in TOPICS:
+        stmt = stmt.where(Document.topic_rows.any(DocumentTopic.topic == flt.topic))
+    stmt = stmt.order_by(*SORTS.get(flt.sort, SORTS["updated"]))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def _events(document: Document, actions) -> list[AuditEvent]:
+    return list(db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "document", AuditEvent.object_id == document.public_id,
+               AuditEvent.action.in_(actions))
+        .order_by(AuditEvent.seq.desc())
+    ))
+
+
+def history(document: Document) -> list[AuditEvent]:
+    """Uploads, versions, submissions, decisions and sharing changes, newest first."""
+    return _events(document, LIFECYCLE_ACTIONS)
+
+
+def access_log(user: User, document: Document, limit: int = 200) -> list[AuditEvent] | None:
+    """Who viewed or downloaded the document: for its own State and the Secretariat only."""
+    if not (is_owner(user, document) or user.role in ("moderator", "admin")):
+        return None
+    return _events(document, ACCESS_ACTIONS)[:limit]
+
+
+def states_for_choice() -> list[State]:
+    return list(db.session.scalars(select(State).where(State.active.is_(True)).order_by(State.name)))

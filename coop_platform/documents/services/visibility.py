@@ -1,0 +1,53 @@
+"""The one visibility rule for documents (and through them, their versions).
+
+Used by the list, the detail page, every download, and later search and export. Anything it
+does not return answers 404.
+
+- Secretariat (moderator, admin): every document that left draft.
+- Focal point: every document of its own State; other States' documents once published, while
+  the owner State is active, when shared with all States Parties or with its State.
+- Court liaison: published documents that their owner State shared with the Court, while the
+  owner State is active.
+- Anyone else: nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, exists, false, or_, select
+
+from coop_platform.auth.models import User
+from coop_platform.documents.models import Document, DocumentAudienceState
+from coop_platform.states.models import State
+
+
+def visibility_clause(user: User):
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    if user.role in ("moderator", "admin"):
+        return Document.status != "draft"
+    owner_active = Document.owner_state.has(State.active.is_(True))
+    if user.role == "court":
+        return and_(Document.status == "published", Document.shared_with_court.is_(True),
+                    owner_active)
+    if user.role == "focal_point" and user.state_id is not None:
+        shared_with_my_state = exists().where(
+            DocumentAudienceState.document_id == Document.id,
+            DocumentAudienceState.state_id == user.state_id,
+        )
+        peers = and_(
+            Document.status == "published",
+            owner_active,
+            or_(Document.audience == "all_states",
+                and_(Document.audience == "selected_states", shared_with_my_state)),
+        )
+        return or_(Document.owner_state_id == user.state_id, peers)
+    return false()
+
+
+def visible_documents(user: User) -> Select:
+    return select(Document).where(visibility_clause(user))
+
+
+def is_owner(user: User, document: Document) -> bool:
+    """May act for the owner State (upload versions, submit, withdraw, change the audience)."""
+    return user.role == "focal_point" and user.state_id == document.owner_state_id

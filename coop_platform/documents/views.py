@@ -1,0 +1,251 @@
+"""Document pages: list, detail, upload, new version, download, sharing and lifecycle."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from coop_platform.auth.forms import StepUpForm
+from coop_platform.auth.services.login import verify_step_up
+from coop_platform.core import sessions
+from coop_platform.core.authz import roles_required
+from coop_platform.core.exceptions import DomainError, NotFound
+from coop_platform.core.forms import attach_error, status_for
+from coop_platform.documents import models
+from coop_platform.documents.crypto import IntegrityError
+from coop_platform.documents.forms import ActionForm, DocumentForm, SharingForm, VersionForm
+from coop_platform.documents.services import documents as docs
+from coop_platform.documents.services import queries
+from coop_platform.documents.services.downloads import open_version
+from coop_platform.documents.services.uploads import UploadSink
+from coop_platform.documents.services.visibility import is_owner
+from coop_platform.extensions import csrf, db
+from coop_platform.states.models import REGIONAL_GROUPS
+
+bp = Blueprint("documents", __name__)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _document_or_404(public_id: str):
+    try:
+        return docs.get_document(_user(), public_id)
+    except NotFound:
+        abort(404)
+
+
+def _state_choices(form) -> None:
+    form.states.choices = [SelectChoice(s.iso3, s.name) for s in queries.states_for_choice()]
+
+
+def _receive_upload(sink: UploadSink) -> DomainError | None:
+    """Parse the request body with the file streaming through `sink`, then check CSRF.
+    A refusal while streaming (size, type) comes back as a DomainError for the form."""
+    request.upload_sink_factory = sink
+    try:
+        csrf.protect()  # reads the form: this is when the body streams in
+    except DomainError as error:
+        sink.discard()
+        return error
+    except BaseException:
+        sink.discard()
+        raise
+    return None
+
+
+@bp.get("/")
+def index():
+    args = request.args
+    flt = queries.DocumentFilter(
+        state=args.get("state", ""), group=args.get("group", ""),
+        document_type=args.get("type", ""), topic=args.get("topic", ""),
+        language=args.get("language", ""), classification=args.get("classification", ""),
+        status=args.get("status", ""), sort=args.get("sort", "updated"))
+    pagination = queries.list_documents(_user(), flt, page=args.get("page", 1, type=int) or 1)
+    return render_template("documents/list.html", pagination=pagination, args=args, m=models,
+                           groups=REGIONAL_GROUPS, states=queries.states_for_choice())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("focal_point")
+@csrf.exempt  # checked in _receive_upload, once the file has streamed through encryption
+def upload():
+    status = 200
+    if request.method == "POST":
+        sink = UploadSink()
+        error = _receive_upload(sink)
+        form = DocumentForm(meta={"csrf": False})
+        _state_choices(form)
+        if error is not None:
+            return render_template("documents/upload.html", form=form,
+                                   upload_error=error.message), error.status_code
+        if not form.validate():
+            sink.discard()
+            return render_template("documents/upload.html", form=form), 400
+        data = docs.DocumentInput(
+            title=form.title.data or "", summary=form.summary.data or "",
+            document_type=form.document_type.data, topics=form.topics.data or [],
+            language=form.language.data, classification=form.classification.data,
+            audience=form.audience.data, states=form.states.data or [],
+            share_with_court=form.share_with_court.data,
+            originator_control=form.originator_control.data)
+        try:
+            document = docs.create_document(_user(), data, sink)
+        except DomainError as error:
+            sink.discard()
+            status = attach_error(form, error)
+            return render_template("documents/upload.html", form=form,
+                                   upload_error=error.message if
+                                   error.details.get("field") == "file" else None), status
+        flash(_l("The document was stored encrypted as a draft. Submit it for moderation when "
+                 "it is ready."), "success")
+        return redirect(url_for("documents.detail", public_id=document.public_id), 303)
+    form = DocumentForm()
+    _state_choices(form)
+    return render_template("documents/upload.html", form=form), status
+
+
+@bp.get("/<public_id>")
+def detail(public_id: str):
+    document = _document_or_404(public_id)
+    user = _user()
+    docs.record_view(user, document)
+    sharing = SharingForm(obj=document)
+    _state_choices(sharing)
+    sharing.states.data = sorted(s.iso3 for s in docs.audience_states(document))
+    sharing.share_with_court.data = document.shared_with_court
+    return render_template(
+        "documents/detail.html", document=document, m=models,
+        audience_states=docs.audience_states(document), owner=is_owner(user, document),
+        actions=docs.allowed_actions(user, document), action_form=ActionForm(),
+        sharing_form=sharing, history=queries.history(document),
+        access_log=queries.access_log(user, document),
+        can_add_version=is_owner(user, document)
+        and document.status in docs.NEW_VERSION_STATUSES)
+
+
+@bp.route("/<public_id>/versions/new", methods=["GET", "POST"])
+@roles_required("focal_point")
+@csrf.exempt  # checked in _receive_upload
+def new_version(public_id: str):
+    document = _document_or_404(public_id)
+    if request.method == "POST":
+        sink = UploadSink()
+        error = _receive_upload(sink)
+        if error is None:
+            try:
+                version = docs.add_version(_user(), document, sink)
+            except DomainError as exc:
+                sink.discard()
+                error = exc
+            else:
+                flash(_l("Version %(n)d was stored encrypted.", n=version.number), "success")
+                return redirect(url_for("documents.detail", public_id=public_id), 303)
+        return render_template("documents/new_version.html", document=document,
+                               form=VersionForm(), upload_error=error.message), error.status_code
+    return render_template("documents/new_version.html", document=document, form=VersionForm())
+
+
+def _content_disposition(filename: str) -> str:
+    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_"
+                       for ch in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@bp.get("/<public_id>/versions/<version_id>/download")
+def download(public_id: str, version_id: str):
+    try:
+        document, version = docs.get_version(_user(), public_id, version_id)
+    except NotFound:
+        abort(404)
+    if document.classification == "confidential" and not sessions.step_up_fresh():
+        return redirect(url_for("documents.step_up", public_id=public_id, version_id=version_id))
+    try:
+        opened = open_version(_user(), document, version)
+    except IntegrityError:
+        return render_template("errors/error.html", status=500, title=_l("Integrity check failed"),
+                               message=_l("The stored file failed its integrity check and was not "
+                                          "sent. The event was recorded for the Secretariat.")), 500
+    name = opened.filename
+    if document.originator_control:
+        name = f"ORCON - {name}"
+    response = Response(stream_with_context(opened.chunks), mimetype=opened.content_type,
+                        direct_passthrough=True)
+    response.headers["Content-Disposition"] = _content_disposition(name)
+    response.headers["Content-Length"] = str(opened.size)
+    return response
+
+
+@bp.route("/<public_id>/versions/<version_id>/step-up", methods=["GET", "POST"])
+def step_up(public_id: str, version_id: str):
+    try:
+        docs.get_version(_user(), public_id, version_id)
+    except NotFound:
+        abort(404)
+    form = StepUpForm()
+    status = 200
+    if form.validate_on_submit():
+        if verify_step_up(_user(), form.code.data):
+            db.session.commit()
+            sessions.mark_step_up()
+            return redirect(url_for("documents.download", public_id=public_id,
+                                    version_id=version_id), 303)
+        status = attach_error(form, DomainError(
+            _l("That code is not valid. Enter the current code from your authenticator."),
+            field="code"))
+    return render_template("documents/step_up.html", form=form), max(status, status_for(form))
+
+
+@bp.post("/<public_id>/sharing")
+def sharing(public_id: str):
+    document = _document_or_404(public_id)
+    form = SharingForm()
+    _state_choices(form)
+    if not form.validate_on_submit():
+        flash(_l("Check the sharing choices: %(errors)s",
+                 errors="; ".join(str(e) for errs in form.errors.values() for e in errs)), "error")
+        return redirect(url_for("documents.detail", public_id=public_id), 303)
+    try:
+        docs.change_sharing(_user(), document, docs.Sharing(
+            form.audience.data, form.states.data or [], form.share_with_court.data))
+    except DomainError as error:
+        if error.status_code == 403:
+            abort(403)
+        flash(error.message, "error")
+    else:
+        flash(_l("Who may see the document was changed."), "success")
+    return redirect(url_for("documents.detail", public_id=public_id), 303)
+
+
+@bp.post("/<public_id>/<action>")
+def act(public_id: str, action: str):
+    document = _document_or_404(public_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        docs.transition(_user(), document, action, form.reason.data or "")
+    except DomainError as error:
+        if error.status_code == 403:
+            abort(403)
+        flash(error.message, "error")
+        return redirect(url_for("documents.detail", public_id=public_id), 303)
+    flash(_l("Done: the document is now “%(status)s”.", status=models.STATUSES[document.status]),
+          "success")
+    return redirect(url_for("documents.detail", public_id=public_id), 303)

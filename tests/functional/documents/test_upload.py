@@ -1,0 +1,202 @@
+"""Uploads through the pages: encrypted at rest, refused cleanly, nothing half-stored."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from sqlalchemy import func, select
+
+from coop_platform.documents.models import Document, DocumentVersion
+from coop_platform.extensions import db
+from tests.conftest import csrf_token
+from tests.support import files
+from tests.support.documents import form_data, upload, uploaded_id
+
+
+def blob_files(app):
+    root = app.config["BLOB_DIR"]
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def committed_blobs(app):
+    root = app.config["BLOB_DIR"]
+    return [p for p in blob_files(app) if p.relative_to(root).parts[0] != "tmp"]
+
+
+def counts(app):
+    with app.app_context():
+        return (db.session.scalar(select(func.count(Document.id))),
+                db.session.scalar(select(func.count(DocumentVersion.id))))
+
+
+@pytest.fixture(autouse=True)
+def _empty_blob_store(app):
+    yield
+    for path in blob_files(app):
+        path.unlink()
+
+
+@pytest.mark.parametrize("kind", sorted(files.ACCEPTED))
+def test_each_accepted_type_is_stored_encrypted_and_downloads_intact(app, logged_in, kind):
+    client, _ = logged_in()
+    content = files.ACCEPTED[kind]()
+    response = upload(client, file=(io.BytesIO(content), f"piece.{kind}"))
+    public_id = uploaded_id(response)
+    stored = [p.read_bytes() for p in committed_blobs(app)]
+    assert len(stored) == 1
+    assert content not in stored[0] and stored[0].startswith(b"SPCDOC")
+    page = client.get(f"/documents/{public_id}").get_data(as_text=True)
+    link = page.split('href="/documents/' + public_id + "/versions/")[1].split('"')[0]
+    download = client.get(f"/documents/{public_id}/versions/{link}")
+    assert download.status_code == 200
+    assert download.data == content
+    assert download.headers["Content-Length"] == str(len(content))
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("file", "message"),
+    [
+        ((io.BytesIO(b"MZ\x90\x00" + os.urandom(2000)), "report.pdf"), "not accepted"),
+        ((io.BytesIO(b"<html><script>alert(1)</script></html>"), "notes.txt"), "not accepted"),
+        ((io.BytesIO(b""), "empty.pdf"), "empty"),
+        ((io.BytesIO(files.docx(macro=True)), "macro.docx"), "macros"),
+    ],
+)
+def test_refused_files_leave_nothing_stored(app, logged_in, file, message):
+    client, _ = logged_in()
+    response = upload(client, file=file)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert counts(app) == (0, 0)
+    assert blob_files(app) == []
+
+
+def test_too_large_is_413_while_streaming_and_nothing_stored(app, logged_in):
+    client, _ = logged_in()
+    limit = app.config["MAX_UPLOAD_BYTES"]
+    app.config["MAX_UPLOAD_BYTES"] = 200_000
+    try:
+        big = files.txt() * (250_000 // len(files.txt()) + 1)
+        response = upload(client, file=(io.BytesIO(big), "big.txt"))
+    finally:
+        app.config["MAX_UPLOAD_BYTES"] = limit
+    assert response.status_code == 413
+    assert "larger than" in response.get_data(as_text=True)
+    assert counts(app) == (0, 0)
+    assert blob_files(app) == []
+
+
+@pytest.mark.parametrize("name", ["../../x", "a" * 500 + ".pdf", "evil\x00\r\nname.pdf", "..", ""])
+def test_hostile_filenames_are_only_display_names(app, logged_in, name):
+    client, _ = logged_in()
+    response = upload(client, file=(io.BytesIO(files.pdf()), name))
+    if response.status_code == 400:  # the browser side sent no usable file part
+        assert "Choose a file" in response.get_data(as_text=True)
+        assert counts(app) == (0, 0)
+        return
+    public_id = uploaded_id(response)
+    with app.app_context():
+        version = db.session.scalars(select(DocumentVersion)).one()
+        assert version.blob_name.isalnum()
+    page = client.get(f"/documents/{public_id}").get_data(as_text=True)
+    vid = page.split('/versions/')[1].split('/')[0]
+    disposition = client.get(f"/documents/{public_id}/versions/{vid}/download").headers[
+        "Content-Disposition"]
+    assert "/" not in disposition.split("filename*=")[0] and "\r" not in disposition
+    assert len(disposition) < 1000
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"title": ""}, "required"),
+        ({"topics": []}, "at least one topic"),
+        ({"audience": "selected_states", "states": []}, "at least one State"),
+        ({"document_type": "poem"}, "Not a valid choice"),
+    ],
+)
+def test_bad_metadata_is_400_and_nothing_stored(app, logged_in, overrides, message):
+    client, _ = logged_in()
+    response = upload(client, **overrides)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert counts(app) == (0, 0)
+    assert blob_files(app) == []
+
+
+def test_upload_without_csrf_is_refused_and_nothing_stored(app, logged_in):
+    client, _ = logged_in()
+    data = form_data(client)
+    data.pop("csrf_token")
+    response = client.post("/documents/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert counts(app) == (0, 0)
+    assert blob_files(app) == []
+
+
+@pytest.mark.parametrize("role", ["court", "moderator", "admin"])
+def test_only_focal_points_upload(logged_in, role):
+    client, _ = logged_in(role=role)
+    assert client.get("/documents/new").status_code == 403
+    token = csrf_token(client, "/documents/")
+    response = client.post("/documents/new", data={"csrf_token": token,
+                                                   "file": (io.BytesIO(files.pdf()), "a.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 403
+
+
+def test_other_forms_never_accept_files(app, logged_in):
+    client, _ = logged_in()
+    token = csrf_token(client, "/auth/account")
+    response = client.post("/auth/account/password",
+                           data={"csrf_token": token, "file": (io.BytesIO(b"x" * 10), "a.txt")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert blob_files(app) == []
+
+
+def test_failure_after_half_the_stream_leaves_nothing_after_cleanup(app, logged_in, runner,
+                                                                   monkeypatch):
+    from coop_platform.documents.services import uploads
+
+    client, _ = logged_in()
+    # About 350 kB: several segments, yet small enough for the test client to keep in memory.
+    content = files.txt() * 5_000
+    original = uploads.UploadSink.write
+    state = {"written": 0}
+
+    def failing_write(self, data):
+        state["written"] += len(data)
+        if state["written"] > len(content) // 2:
+            raise OSError("disk unplugged")
+        return original(self, data)
+
+    monkeypatch.setattr(uploads.UploadSink, "write", failing_write)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        response = upload(client, file=(io.BytesIO(content), "half.txt"))
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    assert response.status_code == 500
+    assert counts(app) == (0, 0)
+    result = runner.invoke(args=["documents", "cleanup", "--older-than-minutes", "0"])
+    assert result.exit_code == 0
+    assert blob_files(app) == []
+
+
+def test_cleanup_removes_a_blob_whose_row_never_landed(app, runner, logged_in):
+    client, _ = logged_in()
+    uploaded_id(upload(client))
+    orphan_dir = app.config["BLOB_DIR"] / "ab" / "cd"
+    orphan_dir.mkdir(parents=True, exist_ok=True)
+    orphan = orphan_dir / ("abcd" + "0" * 28)
+    orphan.write_bytes(b"SPCDOC left by a crash")
+    result = runner.invoke(args=["documents", "cleanup", "--older-than-minutes", "0"])
+    assert "removed 1 orphan" in result.output
+    assert not orphan.exists()
+    assert len(committed_blobs(app)) == 1
