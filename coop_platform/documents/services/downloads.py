@@ -59,8 +59,7 @@ def open_version(user: User, document: Document, version: DocumentVersion) -> Op
     def chunks() -> Iterator[bytes]:
         try:
             yield first
-            for chunk in segments:
-                yield chunk
+            yield from segments
         except IntegrityError as exc:
             _integrity_failure(user, document, version, str(exc))
             raise

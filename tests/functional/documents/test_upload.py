@@ -46,7 +46,8 @@ def test_each_accepted_type_is_stored_encrypted_and_downloads_intact(app, logged
     public_id = uploaded_id(response)
     stored = [p.read_bytes() for p in committed_blobs(app)]
     assert len(stored) == 1
-    assert content not in stored[0] and stored[0].startswith(b"SPCDOC")
+    assert content not in stored[0]
+    assert stored[0].startswith(b"SPCDOC")
     page = client.get(f"/documents/{public_id}").get_data(as_text=True)
     link = page.split('href="/documents/' + public_id + "/versions/")[1].split('"')[0]
     download = client.get(f"/documents/{public_id}/versions/{link}")
@@ -107,7 +108,8 @@ def test_hostile_filenames_are_only_display_names(app, logged_in, name):
     vid = page.split('/versions/')[1].split('/')[0]
     disposition = client.get(f"/documents/{public_id}/versions/{vid}/download").headers[
         "Content-Disposition"]
-    assert "/" not in disposition.split("filename*=")[0] and "\r" not in disposition
+    assert "/" not in disposition.split("filename*=")[0]
+    assert "\r" not in disposition
     assert len(disposition) < 1000
 
 
