@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from tests.support.rfc6238 import code_for
 PG_URL = normalise_database_url(os.environ.get("SPC_TEST_DATABASE_URL"))
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "granite-harbor-willow-meadow-71"
+DEFAULT = object()  # "the usual State for this role": FRA for focal points, none otherwise
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -78,6 +80,7 @@ def _clean_database(request):
         )
         db.session.commit()
         limiter.reset()
+    shutil.rmtree(application.config["BLOB_DIR"], ignore_errors=True)
 
 
 @pytest.fixture
@@ -123,10 +126,11 @@ _counter = itertools.count(1)
 def make_user(app, states):
     """An active, enrolled account (the fast way: invitation flows have their own tests)."""
 
-    def factory(role: str = "focal_point", state: str | None = "FRA", email: str | None = None,
-                password: str = PASSWORD, status: str = "active") -> Account:
-        if role in ("court", "admin", "moderator") and state == "FRA":
-            state = None
+    def factory(role: str = "focal_point", state: str | None | object = DEFAULT,
+                email: str | None = None, password: str = PASSWORD,
+                status: str = "active") -> Account:
+        if state is DEFAULT:
+            state = "FRA" if role == "focal_point" else None
         email = email or f"{role}.{next(_counter)}@example.org"
         secret = totp.new_secret()
         with app.app_context():
@@ -181,7 +185,7 @@ def login(client, app, user: Account, code: str | None = None):
 def logged_in(app, make_user):
     """A signed-in client for a new account of the given role: returns (client, user)."""
 
-    def factory(role: str = "focal_point", state: str | None = "FRA"):
+    def factory(role: str = "focal_point", state: str | None | object = DEFAULT):
         user = make_user(role=role, state=state)
         c = app.test_client()
         response = login(c, app, user)

@@ -24,11 +24,27 @@ class OpenedVersion:
     chunks: Iterator[bytes]
 
 
-def _integrity_failure(user: User, document: Document, version: DocumentVersion, reason: str):
+@dataclass(frozen=True)
+class _Who:
+    """Plain values of the actor: the stream outlives the request's ORM session."""
+
+    id: int
+    email: str
+    state_id: int | None
+
+
+@dataclass(frozen=True)
+class _What:
+    document_id: str
+    owner_state_id: int
+    version: int
+
+
+def _integrity_failure(who: _Who, what: _What, reason: str) -> None:
     db.session.rollback()
-    record("document.integrity_failure", actor=user, outcome="failure", object_type="document",
-           object_id=document.public_id, state_id=document.owner_state_id,
-           details={"version": version.number, "reason": reason})
+    record("document.integrity_failure", actor=who, outcome="failure", object_type="document",
+           object_id=what.document_id, state_id=what.owner_state_id,
+           details={"version": what.version, "reason": reason})
     db.session.commit()
 
 
@@ -37,19 +53,21 @@ def open_version(user: User, document: Document, version: DocumentVersion) -> Op
     decrypted here, so a blob that fails at once is refused before any header is sent; a
     later bad segment is audited and ends the stream (the declared length is then not met)."""
     vid = uuid.UUID(version.public_id)
+    who = _Who(user.id, user.email, user.state_id)
+    what = _What(document.public_id, document.owner_state_id, version.number)
     try:
         dek = keyring().decrypt("document", version.wrapped_dek, vid.bytes)
         meta = json.loads(open_metadata(dek, vid, base64.b64decode(version.sealed_meta)))
         handle = blob_store().open(version.blob_name)
     except (IntegrityError, OSError, ValueError) as exc:
-        _integrity_failure(user, document, version, str(exc) or type(exc).__name__)
+        _integrity_failure(who, what, str(exc) or type(exc).__name__)
         raise IntegrityError(str(exc)) from exc
     segments = decrypt_segments(handle, dek, vid)
     try:
         first = next(segments)
     except (IntegrityError, StopIteration) as exc:
         handle.close()
-        _integrity_failure(user, document, version, str(exc) or "empty blob")
+        _integrity_failure(who, what, str(exc) or "empty blob")
         raise IntegrityError(str(exc)) from exc
     record("document.downloaded", actor=user, object_type="document",
            object_id=document.public_id, state_id=document.owner_state_id,
@@ -61,7 +79,7 @@ def open_version(user: User, document: Document, version: DocumentVersion) -> Op
             yield first
             yield from segments
         except IntegrityError as exc:
-            _integrity_failure(user, document, version, str(exc))
+            _integrity_failure(who, what, str(exc))
             raise
         finally:
             handle.close()

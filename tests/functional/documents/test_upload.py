@@ -31,13 +31,6 @@ def counts(app):
                 db.session.scalar(select(func.count(DocumentVersion.id))))
 
 
-@pytest.fixture(autouse=True)
-def _empty_blob_store(app):
-    yield
-    for path in blob_files(app):
-        path.unlink()
-
-
 @pytest.mark.parametrize("kind", sorted(files.ACCEPTED))
 def test_each_accepted_type_is_stored_encrypted_and_downloads_intact(app, logged_in, kind):
     client, _ = logged_in()
