@@ -150,7 +150,8 @@ def test_confidential_download_needs_a_fresh_code(app, make_user):
         assert client.get(download).status_code == 200  # just signed in: code is fresh
         frozen.tick(timedelta(minutes=11))
         response = client.get(download)
-        assert response.status_code == 302 and "/step-up" in response.headers["Location"]
+        assert response.status_code == 302
+        assert "/step-up" in response.headers["Location"]
         step_up = response.headers["Location"]
         bad = post_form(client, step_up, {"code": "000000"})
         assert bad.status_code == 400

@@ -94,9 +94,8 @@ def test_visibility_matrix(app, clients):
             }
             for route, answer in routes.items():
                 seen = answer if isinstance(answer, bool) else answer == 200
-                if not isinstance(answer, bool) and answer not in (200, 404):
-                    mismatches.append((role, audience, court, status, route, answer))
-                elif seen != want:
+                unexpected_status = not isinstance(answer, bool) and answer not in (200, 404)
+                if unexpected_status or seen != want:
                     mismatches.append((role, audience, court, status, route, answer))
     assert mismatches == []
 
