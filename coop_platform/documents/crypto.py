@@ -108,19 +108,29 @@ class SegmentEncryptor:
         self.plaintext_size = 0
         sink.write(encoded)
 
-    def _emit(self, chunk: bytes, last: bool) -> None:
+    def _emit(self, chunk: bytes | memoryview, last: bool) -> None:
         self._sink.write(self._aead.encrypt(_nonce(self._index, last), chunk, self._aad))
         self._index += 1
 
     def write(self, data: bytes) -> None:
         if self._closed:
             raise ValueError("encryptor already finished")
-        self._buffer += data
         self.plaintext_size += len(data)
+        view = memoryview(data)
         # Keep at least one byte back: the final segment must carry the last-segment flag.
-        while len(self._buffer) > SEGMENT_SIZE:
-            self._emit(bytes(self._buffer[:SEGMENT_SIZE]), last=False)
-            del self._buffer[:SEGMENT_SIZE]
+        if self._buffer:
+            need = SEGMENT_SIZE - len(self._buffer)
+            if len(view) <= need:
+                self._buffer += view
+                return
+            self._buffer += view[:need]
+            view = view[need:]
+            self._emit(bytes(self._buffer), last=False)
+            self._buffer.clear()
+        while len(view) > SEGMENT_SIZE:
+            self._emit(view[:SEGMENT_SIZE], last=False)
+            view = view[SEGMENT_SIZE:]
+        self._buffer += view
 
     def finish(self) -> None:
         if not self._closed:
