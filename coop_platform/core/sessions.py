@@ -136,6 +136,11 @@ def refresh_identity(user: User) -> None:
     session["mfa_at"] = _ts(utcnow())
 
 
+def touch() -> None:
+    """Activity now: a long upload counts as activity, so it is not lost to the idle timeout."""
+    session["seen_at"] = _ts(utcnow())
+
+
 def mark_step_up() -> None:
     session["mfa_at"] = _ts(utcnow())
 

@@ -66,6 +66,7 @@ def _receive_upload(sink: UploadSink) -> DomainError | None:
     except BaseException:
         sink.discard()
         raise
+    sessions.touch()  # the upload itself was activity, however long it took
     return None
 
 

@@ -195,3 +195,26 @@ def test_cleanup_removes_a_blob_whose_row_never_landed(app, runner, logged_in):
     assert "removed 1 orphan" in result.output
     assert not orphan.exists()
     assert len(committed_blobs(app)) == 1
+
+
+def test_a_long_upload_keeps_the_session_alive(app, make_user, monkeypatch):
+    from freezegun import freeze_time
+
+    from coop_platform.documents.services import uploads
+    from tests.conftest import login
+
+    user = make_user()
+    with freeze_time("2026-11-23 08:00:00") as frozen:
+        client = app.test_client()
+        login(client, app, user)
+        original = uploads.UploadSink.write
+
+        def slow_write(self, data):
+            frozen.tick(40 * 60)  # a slow line: the upload lasts beyond the 30-minute idle limit
+            return original(self, data)
+
+        monkeypatch.setattr(uploads.UploadSink, "write", slow_write)
+        frozen.tick(5 * 60)
+        response = upload(client, file=(io.BytesIO(files.txt() * 100), "slow.txt"))
+        assert response.status_code == 303
+        assert client.get(response.headers["Location"]).status_code == 200
