@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from coop_platform.admin.demo_documents import seed_documents
 from coop_platform.audit.services import record
 from coop_platform.auth import passwords, totp
 from coop_platform.auth.models import User
@@ -91,6 +92,7 @@ def seed_demo(new_passwords: bool = False) -> list[DemoLogin]:
         logins.append(DemoLogin(email, role, iso3 or "", password,
                                 decrypt_totp_secret(user, user.totp_secret or "")))
     db.session.commit()
+    seed_documents(DEMO_DOMAIN)
     return logins
 
 

@@ -135,7 +135,7 @@ def detail(public_id: str):
         "documents/detail.html", document=document, m=models,
         audience_states=docs.audience_states(document), owner=is_owner(user, document),
         actions=docs.allowed_actions(user, document), action_form=ActionForm(),
-        sharing_form=sharing, history=queries.history(document),
+        sharing_form=sharing, history=queries.history(document), labels=queries.EVENT_LABELS,
         access_log=queries.access_log(user, document),
         can_add_version=is_owner(user, document)
         and document.status in docs.NEW_VERSION_STATUSES)

@@ -14,13 +14,15 @@
         if (e.lengthComputable && bar) { bar.hidden = false; bar.value = Math.round(100 * e.loaded / e.total); }
       });
       xhr.addEventListener("load", function () {
-        if (xhr.status < 400 && xhr.responseURL && xhr.responseURL !== (form.action || window.location.href)) {
-          window.location.assign(xhr.responseURL);
-          return;
-        }
+        // Show the page the server answered with (the document, or the form with its errors)
+        // without asking for it a second time.
         var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+        if (xhr.responseURL && xhr.responseURL !== window.location.href) {
+          window.history.pushState(null, "", xhr.responseURL);
+        }
         document.title = doc.title;
         document.body.replaceWith(doc.body);
+        window.scrollTo(0, 0);
       });
       xhr.addEventListener("error", function () {
         if (button) { button.disabled = false; }

@@ -99,3 +99,29 @@ def test_language_switch_without_javascript(server, page):
     page.goto(server + "/auth/login")
     assert page.locator("html").get_attribute("lang") == "fr"
     shot(page, "05-login-fr")
+
+
+def test_upload_with_progress_then_download_link(server, page, make_user, tmp_path):
+    user = make_user(state="FRA")
+    page.goto(server + "/auth/login")
+    page.get_by_label("E-mail address").fill(user.email)
+    page.get_by_label("Password").fill(user.password)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Code").fill(code_for(user.secret))
+    page.get_by_role("button", name="Sign in").click()
+
+    page.goto(server + "/documents/new")
+    page.get_by_label("Title").fill("Urgent freezing procedure")
+    page.get_by_label("Freezing and seizure").check()
+    pdf = tmp_path / "procedure.pdf"
+    from tests.support import files
+
+    pdf.write_bytes(files.pdf())
+    page.set_input_files("#file", str(pdf))
+    shot(page, "06-upload")
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url("**/documents/*-*")
+    assert page.locator("h1").inner_text() == "Urgent freezing procedure"
+    assert page.get_by_role("link", name="Download").count() == 1
+    shot(page, "07-document")
+    assert page.console_errors == []

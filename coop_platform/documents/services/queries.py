@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from coop_platform.audit.models import AuditEvent
@@ -25,6 +26,19 @@ SORTS = {
     "updated": (Document.updated_at.desc(), Document.id.desc()),
     "title": (Document.title.asc(), Document.id.asc()),
     "state": (State.name.asc(), Document.updated_at.desc()),
+}
+EVENT_LABELS = {
+    "document.uploaded": _l("Uploaded"),
+    "document.version_added": _l("New version uploaded"),
+    "document.submit": _l("Submitted for moderation"),
+    "document.publish": _l("Published"),
+    "document.return": _l("Returned for revision"),
+    "document.reject": _l("Rejected"),
+    "document.withdraw": _l("Withdrawn"),
+    "document.audience_changed": _l("Sharing changed"),
+    "document.viewed": _l("Viewed"),
+    "document.downloaded": _l("Downloaded"),
+    "document.integrity_failure": _l("Integrity check failed"),
 }
 LIFECYCLE_ACTIONS = ("document.uploaded", "document.version_added", "document.submit",
                      "document.publish", "document.return", "document.reject",

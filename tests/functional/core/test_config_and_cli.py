@@ -89,6 +89,16 @@ def test_seed_demo_and_demo_code(app, runner, states):
     assert len(code.output.strip()) == 6
     again = runner.invoke(args=["seed-demo"])
     assert "(unchanged" in again.output
+    from coop_platform.documents.models import Document
+    from coop_platform.documents.services.visibility import visible_documents
+
+    with app.app_context():
+        statuses = sorted(db.session.scalars(select(Document.status)))
+        assert statuses == ["pending"] + ["published"] * 4  # made once, not again
+        japan = db.session.scalars(select(User).where(User.email == "focal.jpn@demo.spc.invalid")).one()
+        titles = {d.title for d in db.session.scalars(visible_documents(japan))}
+        assert not any("Asset recovery law" in t for t in titles)  # shared with FRA, SEN, POL only
+        assert any("Draft guidance" in t for t in titles)  # its own pending document
 
 
 def test_demo_code_refuses_real_accounts(runner, make_user):
