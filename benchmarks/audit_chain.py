@@ -16,15 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _support import bench_app  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 
-from config import DevelopmentConfig, normalise_database_url  # noqa: E402
-from coop_platform import create_app  # noqa: E402
 from coop_platform.audit.services import record, verify  # noqa: E402
 from coop_platform.auth.models import User  # noqa: E402
-from coop_platform.crypto.keyring import KeyRing  # noqa: E402
 from coop_platform.extensions import db  # noqa: E402
 
 
@@ -39,45 +37,33 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=2000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp)
-        KeyRing(base / "keys").init()
-        cfg = DevelopmentConfig()
-        cfg.INSTANCE_DIR, cfg.KEYS_DIR = base / "instance", base / "keys"
-        cfg.SQLALCHEMY_DATABASE_URI = (normalise_database_url(args.database_url)
-                                       or f"sqlite:///{base / 'bench.db'}")
-        app = create_app(cfg)
-        with app.app_context():
-            db.drop_all()
-            db.create_all()
-            user = User(email="bench@example.org", role="court", status="active")
-            db.session.add(user)
-            db.session.commit()
+    with tempfile.TemporaryDirectory() as tmp, bench_app(Path(tmp), args.database_url) as ctx:
+        dialect = ctx[1]
+        user = User(email="bench@example.org", role="court", status="active")
+        db.session.add(user)
+        db.session.commit()
 
-            def plain():
-                for i in range(args.writes):
-                    user.failed_password_count = i
-                    db.session.commit()
+        def plain():
+            for i in range(args.writes):
+                user.failed_password_count = i
+                db.session.commit()
 
-            def audited():
-                for i in range(args.writes):
-                    user.failed_password_count = i
-                    record("bench.write", actor=user, details={"i": i})
-                    db.session.commit()
+        def audited():
+            for i in range(args.writes):
+                user.failed_password_count = i
+                record("bench.write", actor=user, details={"i": i})
+                db.session.commit()
 
-            plain()  # warm up
-            t_plain = timed(plain)
-            t_audited = timed(audited)
-            t_verify = timed(lambda: verify())
-            result = verify()
-            assert result.ok, result
-            db.session.remove()  # release the read locks before dropping the tables
-            db.drop_all()
-        dialect = cfg.SQLALCHEMY_DATABASE_URI.split(":", 1)[0]
-        ph = PasswordHasher()
-        hashed = ph.hash("granite-harbor-willow-meadow-71")
-        t_hash = min(timed(lambda: ph.verify(hashed, "granite-harbor-willow-meadow-71"))
-                     for _ in range(5))
+        plain()  # warm up
+        t_plain = timed(plain)
+        t_audited = timed(audited)
+        t_verify = timed(lambda: verify())
+        result = verify()
+        assert result.ok, result
+    ph = PasswordHasher()
+    hashed = ph.hash("granite-harbor-willow-meadow-71")
+    t_hash = min(timed(lambda: ph.verify(hashed, "granite-harbor-willow-meadow-71"))
+                 for _ in range(5))
     print(f"database: {dialect}; {args.writes} committed writes each way")
     print(f"write with audit record / write alone: {t_audited / t_plain:.2f}x "
           f"({t_plain / args.writes * 1e3:.2f} ms -> {t_audited / args.writes * 1e3:.2f} ms)")

@@ -1,0 +1,36 @@
+"""What every benchmark needs: the app on a throw-away key folder and database."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask import Flask  # noqa: E402
+
+from config import DevelopmentConfig, normalise_database_url  # noqa: E402
+from coop_platform import create_app  # noqa: E402
+from coop_platform.crypto.keyring import KeyRing  # noqa: E402
+from coop_platform.extensions import db  # noqa: E402
+
+
+@contextmanager
+def bench_app(base: Path, database_url: str | None) -> Iterator[tuple[Flask, str]]:
+    """An app context on fresh tables (dropped afterwards); yields the app and its dialect."""
+    KeyRing(base / "keys").init()
+    cfg = DevelopmentConfig()
+    cfg.INSTANCE_DIR, cfg.KEYS_DIR = base / "instance", base / "keys"
+    cfg.SQLALCHEMY_DATABASE_URI = (normalise_database_url(database_url)
+                                   or f"sqlite:///{base / 'bench.db'}")
+    app = create_app(cfg)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        try:
+            yield app, cfg.SQLALCHEMY_DATABASE_URI.split(":", 1)[0]
+        finally:
+            db.session.remove()  # release read locks before dropping the tables
+            db.drop_all()
