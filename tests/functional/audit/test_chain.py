@@ -121,3 +121,76 @@ def test_audit_page_filters(app, chain, logged_in):
     page = client.get("/audit/?outcome=failure").get_data(as_text=True)
     assert "<td>login.failure</td>" in page
     assert "<td>login.success</td>" not in page
+
+
+def test_head_checkpoint_detects_a_truncated_chain_with_a_fixed_head(app, chain, runner, tmp_path):
+    from coop_platform.audit.models import AuditHead
+
+    checkpoint = tmp_path / "head.json"
+    assert runner.invoke(args=["audit", "head", "-o", str(checkpoint)]).exit_code == 0
+    ok = runner.invoke(args=["audit", "verify", "--head", str(checkpoint)])
+    assert ok.exit_code == 0
+    assert "contains the checkpoint" in ok.output
+    with app.app_context():
+        # An insider removes the last records and rewinds the head row to match.
+        last = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).all()
+        keep = last[3]
+        for event in last[:3]:
+            db.session.delete(event)
+        head = db.session.get(AuditHead, 1)
+        head.seq, head.hash = keep.seq, keep.hash
+        db.session.commit()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0  # the chain alone looks fine
+    result = runner.invoke(args=["audit", "verify", "--head", str(checkpoint)])
+    assert result.exit_code == 1
+    assert "records were removed" in result.output
+
+
+def test_forged_checkpoint_is_refused(app, chain, runner, tmp_path):
+    import json
+
+    checkpoint = tmp_path / "head.json"
+    runner.invoke(args=["audit", "head", "-o", str(checkpoint)])
+    data = json.loads(checkpoint.read_text())
+    data["seq"] = 1
+    checkpoint.write_text(json.dumps(data))
+    result = runner.invoke(args=["audit", "verify", "--head", str(checkpoint)])
+    assert result.exit_code == 1
+    assert "signature does not verify" in result.output
+    checkpoint.write_text("not json")
+    assert runner.invoke(args=["audit", "verify", "--head", str(checkpoint)]).exit_code == 1
+
+
+def test_csv_export_is_filtered_audited_and_safe(app, logged_in, make_user):
+    import csv
+    import io
+
+    from tests.support.documents import upload, uploaded_id
+
+    owner, _ = logged_in("focal_point", "FRA")
+    doc = uploaded_id(upload(owner))
+    post_form(owner, f"/documents/{doc}/submit", {}, token_path=f"/documents/{doc}")
+    admin, _ = logged_in("admin", None)
+    post_form(admin, f"/documents/{doc}/publish", {}, token_path=f"/documents/{doc}")
+    response = admin.get(f"/audit/export.csv?object=document:{doc}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:2] == ["seq", "occurred_at"]
+    actions = [r[4] for r in rows[1:]]
+    assert "document.publish" in actions
+    assert "document.submit" in actions
+    assert all(r[7] == doc for r in rows[1:])
+    with app.app_context():
+        assert db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "audit.exported")).one()
+    focal, _ = logged_in("focal_point", "SEN")
+    assert focal.get("/audit/export.csv").status_code == 403
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+cmd", "-2", "@SUM(A1)", "\tx"])
+def test_csv_cells_never_start_a_formula(value):
+    from coop_platform.audit.services import _cell
+
+    assert _cell(value) == "'" + value
+    assert _cell("plain") == "plain"
