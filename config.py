@@ -79,6 +79,12 @@ class Config:
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "20 per minute;200 per hour")
 
     HSTS = False
+    SMTP_HOST = _env("SMTP_HOST")
+    SMTP_PORT = _env_int("SMTP_PORT", 587)
+    SMTP_USERNAME = _env("SMTP_USERNAME")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    SMTP_STARTTLS = (_env("SMTP_STARTTLS", "true") or "true").lower() != "false"
+    MAIL_FROM = _env("MAIL_FROM", "no-reply@cooperation.invalid")
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust;
     # 0 trusts none, so rate limits and the audit trail see the real peer address.
     PROXY_COUNT = _env_int("PROXY_COUNT", 0)

@@ -100,12 +100,26 @@ def _register_blueprints(app: Flask) -> None:
     from coop_platform.auth.views import bp as auth_bp
     from coop_platform.core.views import bp as core_bp
     from coop_platform.documents.views import bp as documents_bp
+    from coop_platform.moderation.views import bp as moderation_bp
+    from coop_platform.moderation.views import notifications_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_bp, url_prefix="/audit")
     app.register_blueprint(documents_bp, url_prefix="/documents")
+    app.register_blueprint(moderation_bp, url_prefix="/moderation")
+    app.register_blueprint(notifications_bp, url_prefix="/notifications")
+
+    from flask_login import current_user
+
+    from coop_platform.moderation.notifications import unread_count
+
+    @app.context_processor
+    def _navigation_counts() -> dict:
+        if current_user and current_user.is_authenticated:
+            return {"unread_notifications": unread_count(current_user)}
+        return {"unread_notifications": 0}
 
 
 def _register_cli(app: Flask) -> None:

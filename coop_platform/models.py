@@ -8,6 +8,7 @@ from coop_platform.documents.models import (
     DocumentTopic,
     DocumentVersion,
 )
+from coop_platform.moderation.models import Notification
 from coop_platform.states.models import State
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "DocumentTopic",
     "DocumentVersion",
     "Invitation",
+    "Notification",
     "RecoveryCode",
     "State",
     "User",

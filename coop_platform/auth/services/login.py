@@ -24,6 +24,7 @@ from coop_platform.auth.services.common import (
 )
 from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.exceptions import DomainError
+from coop_platform.core.signals import recovery_code_used
 from coop_platform.extensions import db, limiter
 
 
@@ -192,6 +193,7 @@ def _use_recovery_code(user: User, code: str) -> str | None:
     row.used_at = utcnow()
     record("recovery_code.used", actor=user, object_type="user", object_id=user.public_id,
            details={"recovery_code_id": row.id})
+    recovery_code_used.send(user)
     return "recovery_code"
 
 

@@ -16,6 +16,7 @@ from coop_platform.audit.services import record
 from coop_platform.auth.models import User
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from coop_platform.core.signals import document_transitioned
 from coop_platform.documents.models import (
     AUDIENCES,
     CLASSIFICATIONS,
@@ -254,6 +255,7 @@ def transition(user: User, document: Document, action: str, reason: str = "") ->
     record(f"document.{action}", actor=user, object_type="document",
            object_id=document.public_id, state_id=document.owner_state_id,
            details={"from": previous, "to": target, "reason": reason})
+    document_transitioned.send(document, action=action, actor=user, reason=reason)
     db.session.commit()
     return document
 

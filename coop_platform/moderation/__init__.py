@@ -1,0 +1,1 @@
+"""Moderation by the ASP Secretariat: the queue, notifications and the dashboard."""

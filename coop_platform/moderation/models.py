@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coop_platform.core.clock import utcnow
+from coop_platform.documents.models import Document
+from coop_platform.extensions import db
+
+KINDS = ("submission", "decision", "recovery_code_used")
+
+
+class Notification(db.Model):
+    """An in-app message to one user. The words are rendered when read, in the reader's
+    language, from `kind` and `params`."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint("kind IN ('submission','decision','recovery_code_used')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    document: Mapped[Document | None] = relationship()

@@ -1,0 +1,115 @@
+"""Who is told what: moderators of every submission, the owner State's focal points of every
+decision, a user of every use of one of their recovery codes. In-app always; by e-mail too
+(after commit). E-mails carry no document content, and no title of a confidential document:
+only a link."""
+
+from __future__ import annotations
+
+import json
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from coop_platform.auth.models import User
+from coop_platform.core import mail
+from coop_platform.core.clock import utcnow
+from coop_platform.core.signals import document_transitioned, recovery_code_used
+from coop_platform.documents.models import Document
+from coop_platform.extensions import db
+from coop_platform.moderation.models import Notification
+from coop_platform.states.models import State
+
+DECISIONS = ("publish", "return", "reject", "withdraw")
+
+
+def _document_link(document: Document) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/documents/{document.public_id}"
+
+
+def _secretariat() -> list[User]:
+    return list(db.session.scalars(select(User).where(
+        User.role.in_(("moderator", "admin")), User.status == "active")))
+
+
+def _focal_points(state_id: int) -> list[User]:
+    return list(db.session.scalars(select(User).join(State, User.state_id == State.id).where(
+        User.role == "focal_point", User.state_id == state_id, User.status == "active",
+        State.active.is_(True))))
+
+
+def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str, str]:
+    """Subject and body, in the recipient's language (the caller sets the locale)."""
+    safe_title = (document.title if document is not None
+                  and document.classification != "confidential" else None)
+    if kind == "submission":
+        subject = _("A document awaits moderation")
+        lead = (_("%(state)s submitted “%(title)s” for moderation.", state=params["state"],
+                  title=safe_title) if safe_title else
+                _("%(state)s submitted a document for moderation.", state=params["state"]))
+    elif kind == "decision":
+        subject = _("Decision on a document of your State")
+        lead = (_("The Secretariat's decision on “%(title)s”: %(decision)s.", title=safe_title,
+                  decision=decision_label(params["action"])) if safe_title else
+                _("The Secretariat's decision on a document of your State: %(decision)s.",
+                  decision=decision_label(params["action"])))
+    else:
+        subject = _("One of your recovery codes was used")
+        lead = _("One of your recovery codes was used to sign in. If it was not you, tell the "
+                 "Secretariat at once.")
+    link = _document_link(document) if document is not None else \
+        current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/notifications/"
+    return (_("Secured Platform on Cooperation") + ": " + subject,
+            lead + "\n\n" + _("Open the platform to see it:") + "\n" + link + "\n")
+
+
+def decision_label(action: str) -> str:
+    return {"publish": _("published"), "return": _("returned for revision"),
+            "reject": _("rejected"), "withdraw": _("withdrawn")}.get(action, action)
+
+
+def notify(users: list[User], kind: str, document: Document | None = None, **params) -> None:
+    for user in users:
+        db.session.add(Notification(user_id=user.id, kind=kind, document=document,
+                                    params=json.dumps(params, sort_keys=True)))
+        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            subject, body = _mail_text(kind, document, params)
+        mail.queue(db.session(), mail.Mail(user.email, subject, body))
+
+
+@document_transitioned.connect
+def _on_document_transitioned(document: Document, action: str, actor: User, **_kw) -> None:
+    if action == "submit":
+        notify([u for u in _secretariat() if u.id != actor.id], "submission", document,
+               state=document.owner_state.name)
+    elif action in DECISIONS:
+        notify([u for u in _focal_points(document.owner_state_id) if u.id != actor.id],
+               "decision", document, action=action)
+
+
+@recovery_code_used.connect
+def _on_recovery_code_used(user: User, **_kw) -> None:
+    notify([user], "recovery_code_used")
+
+
+# -- reading ----------------------------------------------------------------------------------
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def recent(user: User, page: int, per_page: int = 30):
+    stmt = (select(Notification).where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def mark_all_read(user: User) -> None:
+    db.session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.commit()
+
+
+def params_of(notification: Notification) -> dict:
+    return json.loads(notification.params or "{}")

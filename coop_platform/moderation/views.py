@@ -1,0 +1,57 @@
+"""Notifications for everyone; the moderation queue and dashboard for the Secretariat."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from coop_platform.admin.forms import ConfirmForm
+from coop_platform.core.authz import roles_required
+from coop_platform.documents import models as document_models
+from coop_platform.moderation import dashboard, notifications, queue
+from coop_platform.states.models import REGIONAL_GROUPS
+from coop_platform.states.services import list_states
+
+notifications_bp = Blueprint("notifications", __name__)
+bp = Blueprint("moderation", __name__)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@notifications_bp.get("/")
+def index():
+    pagination = notifications.recent(_user(), page=request.args.get("page", 1, type=int) or 1)
+    return render_template("moderation/notifications.html", pagination=pagination,
+                           params_of=notifications.params_of,
+                           decision_label=notifications.decision_label, form=ConfirmForm(),
+                           args=request.args)
+
+
+@notifications_bp.post("/read")
+def mark_read():
+    if ConfirmForm().validate_on_submit():
+        notifications.mark_all_read(_user())
+        flash(_l("All notifications are marked as read."), "success")
+    return redirect(url_for("notifications.index"), 303)
+
+
+@bp.get("/")
+@roles_required("moderator", "admin")
+def queue_page():
+    args = request.args
+    flt = queue.QueueFilter(state=args.get("state", "")[:3], group=args.get("group", ""),
+                            document_type=args.get("type", ""),
+                            older_than_days=args.get("older_than", 0, type=int) or 0)
+    return render_template("moderation/queue.html", items=queue.pending_documents(_user(), flt),
+                           counts=queue.pending_counts(_user()), args=args,
+                           groups=REGIONAL_GROUPS, states=list_states(), m=document_models)
+
+
+@bp.get("/dashboard")
+@roles_required("moderator", "admin")
+def dashboard_page():
+    return render_template("moderation/dashboard.html", board=dashboard.build(_user()),
+                           groups=REGIONAL_GROUPS)

@@ -1,0 +1,186 @@
+"""Decisions for every role, notifications to exactly the right people, queue and dashboard."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from sqlalchemy import select
+
+from coop_platform.core import mail
+from coop_platform.documents.models import Document
+from coop_platform.documents.services.documents import TRANSITIONS
+from coop_platform.extensions import db
+from coop_platform.moderation.models import Notification
+from tests.conftest import login, post_form
+from tests.support.documents import upload, uploaded_id
+
+ACTIONS = sorted({a for _, a in TRANSITIONS})
+STATUSES = ["draft", "pending", "published", "returned", "rejected", "withdrawn"]
+ROLES = ["owner", "other_state", "court", "moderator", "own_state_moderator", "admin"]
+
+
+@pytest.fixture
+def outbox(monkeypatch):
+    sent: list[mail.Mail] = []
+    monkeypatch.setattr(mail, "deliver", sent.append)
+    return sent
+
+
+def set_status(app, doc_id: str, status: str) -> None:
+    with app.app_context():
+        document = db.session.scalars(select(Document).where(Document.public_id == doc_id)).one()
+        document.status = status
+        db.session.commit()
+
+
+def status_of(app, doc_id: str) -> str:
+    with app.app_context():
+        return db.session.scalars(select(Document.status).where(Document.public_id == doc_id)).one()
+
+
+def may(role: str, status: str, action: str) -> bool:
+    if (status, action) not in TRANSITIONS:
+        return False
+    if role == "owner":
+        return action in ("submit", "withdraw")
+    if role in ("moderator", "admin"):
+        return action in ("publish", "return", "reject", "withdraw")
+    return False
+
+
+def test_every_transition_for_every_role(app, logged_in, outbox):
+    clients = {
+        "owner": logged_in("focal_point", "FRA")[0],
+        "other_state": logged_in("focal_point", "JPN")[0],
+        "court": logged_in("court", None)[0],
+        "moderator": logged_in("moderator", None)[0],
+        "own_state_moderator": logged_in("moderator", "FRA")[0],
+        "admin": logged_in("admin", None)[0],
+    }
+    token_client = clients["owner"]
+    mismatches = []
+    for role, status, action in itertools.product(ROLES, STATUSES, ACTIONS):
+        doc = uploaded_id(upload(token_client, audience="all_states", share_with_court=True))
+        set_status(app, doc, status)
+        client = clients[role]
+        from tests.conftest import csrf_token
+
+        response = client.post(f"/documents/{doc}/{action}",
+                               data={"csrf_token": csrf_token(client, "/documents/"),
+                                     "reason": "a reason"})
+        allowed = may(role, status, action)
+        changed = status_of(app, doc) == TRANSITIONS.get((status, action))
+        if allowed != (response.status_code == 303 and changed):
+            mismatches.append((role, status, action, response.status_code, status_of(app, doc)))
+        if not allowed and status_of(app, doc) != status:
+            mismatches.append((role, status, action, "status changed", status_of(app, doc)))
+    assert mismatches == []
+
+
+def notifications_of(app, email: str) -> list[tuple[str, str | None]]:
+    from coop_platform.auth.models import User
+
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.email == email)).one()
+        return [(n.kind, n.document.public_id if n.document else None)
+                for n in db.session.scalars(select(Notification).where(Notification.user_id == user.id))]
+
+
+def test_notifications_reach_exactly_the_right_people(app, logged_in, outbox):
+    owner, owner_user = logged_in("focal_point", "FRA")
+    colleague, colleague_user = logged_in("focal_point", "FRA")
+    _, other_state_user = logged_in("focal_point", "JPN")
+    moderator, moderator_user = logged_in("moderator", None)
+    _, admin_user = logged_in("admin", None)
+    _, court_user = logged_in("court", None)
+    doc = uploaded_id(upload(owner, title="Freezing procedure", classification="confidential"))
+    post_form(owner, f"/documents/{doc}/submit", {}, token_path=f"/documents/{doc}")
+    assert notifications_of(app, moderator_user.email) == [("submission", doc)]
+    assert notifications_of(app, admin_user.email) == [("submission", doc)]
+    for user in (owner_user, colleague_user, other_state_user, court_user):
+        assert notifications_of(app, user.email) == []
+    outbox.clear()
+    post_form(moderator, f"/documents/{doc}/return", {"reason": "Add the annex"},
+              token_path=f"/documents/{doc}")
+    assert notifications_of(app, owner_user.email) == [("decision", doc)]
+    assert notifications_of(app, colleague_user.email) == [("decision", doc)]
+    assert notifications_of(app, other_state_user.email) == []
+    assert notifications_of(app, moderator_user.email) == [("submission", doc)]  # not its own
+    assert sorted(m.to for m in outbox) == sorted([owner_user.email, colleague_user.email])
+    for message in outbox:
+        assert "Freezing procedure" not in message.subject + message.body  # confidential title
+        assert f"/documents/{doc}" in message.body
+
+
+def test_titles_of_non_confidential_documents_may_be_mailed(app, logged_in, outbox):
+    owner, _ = logged_in("focal_point", "FRA")
+    logged_in("moderator", None)
+    doc = uploaded_id(upload(owner, title="Channels for requests"))
+    post_form(owner, f"/documents/{doc}/submit", {}, token_path=f"/documents/{doc}")
+    assert outbox
+    assert all("Channels for requests" in m.body for m in outbox)
+
+
+def test_a_refused_action_sends_nothing(app, logged_in, outbox):
+    owner, _ = logged_in("focal_point", "FRA")
+    logged_in("moderator", None)
+    doc = uploaded_id(upload(owner))
+    post_form(owner, f"/documents/{doc}/withdraw", {"reason": "x"}, token_path=f"/documents/{doc}")
+    assert outbox == []
+    with app.app_context():
+        assert db.session.scalars(select(Notification)).first() is None
+
+
+def test_unread_count_and_mark_read(app, logged_in, outbox):
+    owner, _ = logged_in("focal_point", "FRA")
+    moderator, _ = logged_in("moderator", None)
+    doc = uploaded_id(upload(owner))
+    post_form(owner, f"/documents/{doc}/submit", {}, token_path=f"/documents/{doc}")
+    assert "1 unread" in moderator.get("/").get_data(as_text=True)
+    page = moderator.get("/notifications/").get_data(as_text=True)
+    assert "submitted a document for moderation" in page
+    assert post_form(moderator, "/notifications/read", {}, token_path="/notifications/").status_code == 303
+    assert "unread" not in moderator.get("/").get_data(as_text=True)
+
+
+def test_recovery_code_use_is_notified(app, make_user, outbox):
+    user = make_user()
+    client = app.test_client()
+    assert login(client, app, user, code=user.recovery_codes[0]).status_code == 302
+    assert notifications_of(app, user.email) == [("recovery_code_used", None)]
+    assert [m.to for m in outbox] == [user.email]
+
+
+def test_queue_lists_pending_oldest_first_for_the_secretariat_only(app, logged_in, outbox):
+    from datetime import timedelta
+
+    from coop_platform.core.clock import utcnow
+
+    fra, _ = logged_in("focal_point", "FRA")
+    sen, _ = logged_in("focal_point", "SEN")
+    moderator, _ = logged_in("moderator", None)
+    older = uploaded_id(upload(fra, title="Older submission"))
+    newer = uploaded_id(upload(sen, title="Newer submission", document_type="legislation"))
+    post_form(fra, f"/documents/{older}/submit", {}, token_path="/documents/")
+    post_form(sen, f"/documents/{newer}/submit", {}, token_path="/documents/")
+    with app.app_context():  # the older one has waited ten days
+        document = db.session.scalars(select(Document).where(Document.public_id == older)).one()
+        document.submitted_at = utcnow() - timedelta(days=10)
+        db.session.commit()
+    page = moderator.get("/moderation/").get_data(as_text=True)
+    assert page.index("Older submission") < page.index("Newer submission")
+    assert "2 items wait" in page
+    filtered = moderator.get("/moderation/?group=AFR").get_data(as_text=True)
+    assert "Newer submission" in filtered
+    assert "Older submission" not in filtered
+    aged = moderator.get("/moderation/?older_than=7").get_data(as_text=True)
+    assert "Older submission" in aged
+    assert "Newer submission" not in aged
+    assert fra.get("/moderation/").status_code == 403
+    board = moderator.get("/moderation/dashboard").get_data(as_text=True)
+    assert "items pending" in board
+    post_form(moderator, f"/documents/{newer}/publish", {}, token_path="/documents/")
+    board = moderator.get("/moderation/dashboard").get_data(as_text=True)
+    assert "<th scope=\"row\">Senegal</th><td>1</td>" in board
+    assert fra.get("/moderation/dashboard").status_code == 403
