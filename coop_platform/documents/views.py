@@ -137,8 +137,15 @@ def detail(public_id: str):
         actions=docs.allowed_actions(user, document), action_form=ActionForm(),
         sharing_form=sharing, history=queries.history(document), labels=queries.EVENT_LABELS,
         access_log=queries.access_log(user, document),
-        can_add_version=is_owner(user, document)
-        and document.status in docs.NEW_VERSION_STATUSES)
+        can_add_version=_can(docs.ensure_can_add_version, user, document))
+
+
+def _can(check, *args) -> bool:
+    try:
+        check(*args)
+    except DomainError:
+        return False
+    return True
 
 
 @bp.route("/<public_id>/versions/new", methods=["GET", "POST"])
@@ -160,6 +167,13 @@ def new_version(public_id: str):
                 return redirect(url_for("documents.detail", public_id=public_id), 303)
         return render_template("documents/new_version.html", document=document,
                                form=VersionForm(), upload_error=error.message), error.status_code
+    try:
+        docs.ensure_can_add_version(_user(), document)
+    except DomainError as error:
+        if error.status_code == 403:
+            abort(403)
+        flash(error.message, "error")
+        return redirect(url_for("documents.detail", public_id=public_id), 303)
     return render_template("documents/new_version.html", document=document, form=VersionForm())
 
 

@@ -44,7 +44,8 @@ def queue_page():
     args = request.args
     flt = queue.QueueFilter(state=args.get("state", "")[:3], group=args.get("group", ""),
                             document_type=args.get("type", ""),
-                            older_than_days=args.get("older_than", 0, type=int) or 0)
+                            older_than_days=min(max(args.get("older_than", 0, type=int) or 0, 0),
+                                                3650))
     return render_template("moderation/queue.html", items=queue.pending_documents(_user(), flt),
                            counts=queue.pending_counts(_user()), args=args,
                            groups=REGIONAL_GROUPS, states=list_states(), m=document_models)

@@ -153,11 +153,15 @@ def create_document(user: User, data: DocumentInput, sink: UploadSink) -> Docume
 NEW_VERSION_STATUSES = ("draft", "returned")
 
 
-def add_version(user: User, document: Document, sink: UploadSink) -> DocumentVersion:
+def ensure_can_add_version(user: User, document: Document) -> None:
     if not is_owner(user, document):
         raise Forbidden(_l("Only focal points of the owner State can add a version."))
     if document.status not in NEW_VERSION_STATUSES:
         raise Conflict(_l("A new version can be added to a draft or a returned document only."))
+
+
+def add_version(user: User, document: Document, sink: UploadSink) -> DocumentVersion:
+    ensure_can_add_version(user, document)
 
     def build(stored):
         number = (db.session.scalar(select(func.max(DocumentVersion.number))

@@ -238,3 +238,23 @@ def test_interrupted_rotation_resumes(app, logged_in, runner, monkeypatch):
     assert "rewrapped 1" in result.output
     with app.app_context():
         assert keys.data_keys_per_kek() == {new: 5}
+
+
+def test_new_version_page_for_other_roles_and_states(app, logged_in):
+    owner, _ = logged_in("focal_point", "FRA")
+    peer, _ = logged_in("focal_point", "SEN")
+    moderator, _ = logged_in("moderator", None)
+    doc = uploaded_id(upload(owner))
+    assert owner.get(f"/documents/{doc}/versions/new").status_code == 200
+    act(owner, doc, "submit")
+    assert owner.get(f"/documents/{doc}/versions/new").status_code == 303  # pending: not now
+    act(moderator, doc, "publish")
+    assert peer.get(f"/documents/{doc}/versions/new").status_code == 403  # visible, not theirs
+    assert moderator.get(f"/documents/{doc}/versions/new").status_code == 403
+
+
+def test_queue_survives_absurd_filters(logged_in):
+    moderator, _ = logged_in("moderator", None)
+    for query in ("older_than=999999999999", "older_than=-5", "older_than=abc", "group=XX",
+                  "state=%00"):
+        assert moderator.get(f"/moderation/?{query}").status_code in (200, 400)
