@@ -40,9 +40,7 @@ class SharingFields:
     share_with_court = BooleanField(_l("Also share with the Court"))
 
 
-class DocumentForm(SharingFields, FlaskForm):
-    """The upload form; the file itself streams through the upload sink, not WTForms."""
-
+class MetadataFields:
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=4000)])
     document_type = SelectField(_l("Type of document"), choices=_choices(DOCUMENT_TYPES))
@@ -58,6 +56,14 @@ class DocumentForm(SharingFields, FlaskForm):
         _l("Originator control"),
         description=_l("No onward sharing without your State's consent; shown on the page and "
                        "in the name of every download."))
+
+
+class DocumentForm(SharingFields, MetadataFields, FlaskForm):
+    """The upload form; the file itself streams through the upload sink, not WTForms."""
+
+
+class MetadataForm(MetadataFields, FlaskForm):
+    """Editing the description of a draft or returned document."""
 
 
 class SharingForm(SharingFields, FlaskForm):

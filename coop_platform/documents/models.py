@@ -111,6 +111,9 @@ class Document(db.Model):
                                                  index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the Secretariat saw at its last decision (JSON), so that a resubmission shows what
+    # changed since; see services.documents.snapshot().
+    reviewed_snapshot: Mapped[str | None] = mapped_column(Text)
 
     owner_state: Mapped[State] = relationship(lazy="joined")
     created_by: Mapped[User] = relationship()

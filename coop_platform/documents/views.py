@@ -27,7 +27,13 @@ from coop_platform.core.exceptions import DomainError, NotFound
 from coop_platform.core.forms import attach_error, status_for
 from coop_platform.documents import models
 from coop_platform.documents.crypto import IntegrityError
-from coop_platform.documents.forms import ActionForm, DocumentForm, SharingForm, VersionForm
+from coop_platform.documents.forms import (
+    ActionForm,
+    DocumentForm,
+    MetadataForm,
+    SharingForm,
+    VersionForm,
+)
 from coop_platform.documents.services import documents as docs
 from coop_platform.documents.services import queries
 from coop_platform.documents.services.downloads import open_version
@@ -136,8 +142,13 @@ def detail(public_id: str):
         audience_states=docs.audience_states(document), owner=is_owner(user, document),
         actions=docs.allowed_actions(user, document), action_form=ActionForm(),
         sharing_form=sharing, history=queries.history(document), labels=queries.EVENT_LABELS,
+        field_labels=queries.SNAPSHOT_LABELS,
         access_log=queries.access_log(user, document),
-        can_add_version=_can(docs.ensure_can_add_version, user, document))
+        can_add_version=_can(docs.ensure_can_add_version, user, document),
+        can_edit=_can(docs.ensure_can_edit, user, document),
+        changes=docs.changes_since_review(document)
+        if document.status == "pending" and (user.is_secretariat or is_owner(user, document))
+        else None)
 
 
 def _can(check, *args) -> bool:
@@ -175,6 +186,36 @@ def new_version(public_id: str):
         flash(error.message, "error")
         return redirect(url_for("documents.detail", public_id=public_id), 303)
     return render_template("documents/new_version.html", document=document, form=VersionForm())
+
+
+@bp.route("/<public_id>/edit", methods=["GET", "POST"])
+def edit(public_id: str):
+    document = _document_or_404(public_id)
+    try:
+        docs.ensure_can_edit(_user(), document)
+    except DomainError as error:
+        if error.status_code == 403:
+            abort(403)
+        flash(error.message, "error")
+        return redirect(url_for("documents.detail", public_id=public_id), 303)
+    form = MetadataForm(obj=document)
+    if request.method == "GET":
+        form.topics.data = document.topics
+    status = 200
+    if form.validate_on_submit():
+        try:
+            docs.edit_metadata(_user(), document, docs.MetadataInput(
+                title=form.title.data or "", summary=form.summary.data or "",
+                document_type=form.document_type.data, topics=form.topics.data or [],
+                language=form.language.data, classification=form.classification.data,
+                originator_control=form.originator_control.data))
+        except DomainError as error:
+            status = attach_error(form, error)
+        else:
+            flash(_l("The description was saved."), "success")
+            return redirect(url_for("documents.detail", public_id=public_id), 303)
+    return render_template("documents/edit.html", document=document, form=form), \
+        max(status, status_for(form))
 
 
 def _content_disposition(filename: str) -> str:

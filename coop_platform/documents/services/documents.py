@@ -7,6 +7,7 @@ the Court (see visibility.py). Every change is audited in the same transaction.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -204,6 +205,79 @@ def _audience_states(document: Document) -> list[State]:
     return list(db.session.scalars(select(State).where(State.id.in_(ids)).order_by(State.name)))
 
 
+@dataclass
+class MetadataInput:
+    title: str
+    summary: str
+    document_type: str
+    topics: list[str]
+    language: str
+    classification: str
+    originator_control: bool
+
+
+EDITABLE_STATUSES = ("draft", "returned")
+
+
+def ensure_can_edit(user: User, document: Document) -> None:
+    if not is_owner(user, document):
+        raise Forbidden(_l("Only focal points of the owner State can edit the document."))
+    if document.status not in EDITABLE_STATUSES:
+        raise Conflict(_l("A document can be edited while it is a draft or returned only."))
+
+
+def edit_metadata(user: User, document: Document, data: MetadataInput) -> None:
+    ensure_can_edit(user, document)
+    _validate(DocumentInput(title=data.title, summary=data.summary,
+                            document_type=data.document_type, topics=data.topics,
+                            language=data.language, classification=data.classification,
+                            audience="secretariat"), document.owner_state_id)
+    before = snapshot(document)
+    document.title = data.title.strip()
+    document.summary = data.summary.strip()
+    document.document_type = data.document_type
+    document.language = data.language
+    document.classification = data.classification
+    document.originator_control = data.originator_control
+    document.topic_rows = [DocumentTopic(topic=t) for t in sorted(set(data.topics))]
+    changes = changes_between(before, snapshot(document))
+    if not changes:
+        raise ValidationFailed(_l("Nothing to change."))
+    document.updated_at = utcnow()
+    record("document.edited", actor=user, object_type="document", object_id=document.public_id,
+           state_id=document.owner_state_id, details={"changes": changes})
+    db.session.commit()
+
+
+SNAPSHOT_FIELDS = ("title", "summary", "document_type", "topics", "language", "classification",
+                   "originator_control", "audience", "states", "shared_with_court", "versions")
+
+
+def snapshot(document: Document) -> dict:
+    """The metadata a moderator decides on, in a comparable form."""
+    return {
+        "title": document.title, "summary": document.summary,
+        "document_type": document.document_type, "topics": document.topics,
+        "language": document.language, "classification": document.classification,
+        "originator_control": document.originator_control, "audience": document.audience,
+        "states": sorted(s.iso3 for s in _audience_states(document)),
+        "shared_with_court": document.shared_with_court,
+        "versions": max((v.number for v in document.versions), default=0),
+    }
+
+
+def changes_between(before: dict, after: dict) -> dict:
+    return {k: {"from": before.get(k), "to": after.get(k)} for k in SNAPSHOT_FIELDS
+            if before.get(k) != after.get(k)}
+
+
+def changes_since_review(document: Document) -> dict | None:
+    """What changed since the Secretariat's last decision; None if it never decided."""
+    if not document.reviewed_snapshot:
+        return None
+    return changes_between(json.loads(document.reviewed_snapshot), snapshot(document))
+
+
 # -- lifecycle --------------------------------------------------------------------------------
 TRANSITIONS: dict[tuple[str, str], str] = {
     ("draft", "submit"): "pending",
@@ -256,6 +330,8 @@ def transition(user: User, document: Document, action: str, reason: str = "") ->
         document.published_at = now
     if action in ("return", "reject"):
         document.moderator_comment = reason
+    if action in ("publish", "return", "reject"):
+        document.reviewed_snapshot = json.dumps(snapshot(document), sort_keys=True)
     record(f"document.{action}", actor=user, object_type="document",
            object_id=document.public_id, state_id=document.owner_state_id,
            details={"from": previous, "to": target, "reason": reason})

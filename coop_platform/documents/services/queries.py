@@ -36,13 +36,21 @@ EVENT_LABELS = {
     "document.reject": _l("Rejected"),
     "document.withdraw": _l("Withdrawn"),
     "document.audience_changed": _l("Sharing changed"),
+    "document.edited": _l("Description edited"),
     "document.viewed": _l("Viewed"),
     "document.downloaded": _l("Downloaded"),
     "document.integrity_failure": _l("Integrity check failed"),
 }
 LIFECYCLE_ACTIONS = ("document.uploaded", "document.version_added", "document.submit",
                      "document.publish", "document.return", "document.reject",
-                     "document.withdraw", "document.audience_changed")
+                     "document.withdraw", "document.audience_changed", "document.edited")
+SNAPSHOT_LABELS = {
+    "title": _l("Title"), "summary": _l("Summary"), "document_type": _l("Type"),
+    "topics": _l("Topics"), "language": _l("Language"), "classification": _l("Handling label"),
+    "originator_control": _l("Originator control"), "audience": _l("Who may see it"),
+    "states": _l("States to share with"), "shared_with_court": _l("Also share with the Court"),
+    "versions": _l("Versions"),
+}
 ACCESS_ACTIONS = ("document.viewed", "document.downloaded", "document.integrity_failure")
 
 

@@ -50,12 +50,17 @@ def test_submit_publish_withdraw_and_peers_follow(app, logged_in):
     assert act(owner, doc, "publish").status_code == 403  # owners do not publish
     assert act(moderator, doc, "publish").status_code == 303
     assert status_of(app, doc) == "published"
-    assert peer.get(f"/documents/{doc}").status_code == 200
+    page = peer.get(f"/documents/{doc}").get_data(as_text=True)
+    download = f"/documents/{doc}/versions/{VERSION_RE.search(page).group(1)}/download"
+    assert peer.get(download).data == files.pdf()
+    assert doc in peer.get("/documents/").get_data(as_text=True)
     assert act(owner, doc, "withdraw").status_code == 303  # no reason given: refused
     assert status_of(app, doc) == "published"
     assert act(owner, doc, "withdraw", "superseded by the 2026 law").status_code == 303
     assert status_of(app, doc) == "withdrawn"
     assert peer.get(f"/documents/{doc}").status_code == 404
+    assert peer.get(download).status_code == 404  # at once, old links included
+    assert doc not in peer.get("/documents/").get_data(as_text=True)
     assert {"document.uploaded", "document.submit", "document.publish",
             "document.withdraw"} <= set(actions(app, doc))
 
@@ -74,8 +79,13 @@ def test_returned_document_gets_a_new_version_and_keeps_the_old(app, logged_in):
     assert response.status_code == 303
     act(owner, doc, "submit")
     act(moderator, doc, "publish")
-    versions = VERSION_RE.findall(moderator.get(f"/documents/{doc}").get_data(as_text=True))
+    page = moderator.get(f"/documents/{doc}").get_data(as_text=True)
+    versions = VERSION_RE.findall(page)
     assert len(versions) == 2
+    history = page.split("<h2>History</h2>", 1)[1].split("</ul>", 1)[0]
+    for label in ("Uploaded", "Submitted for moderation", "Returned for revision",
+                  "New version uploaded", "Published"):
+        assert label in history
     bodies = {moderator.get(f"/documents/{doc}/versions/{v}/download").data for v in versions}
     assert bodies == {files.pdf(), files.rtf()}
 

@@ -184,3 +184,55 @@ def test_queue_lists_pending_oldest_first_for_the_secretariat_only(app, logged_i
     board = moderator.get("/moderation/dashboard").get_data(as_text=True)
     assert "<th scope=\"row\">Senegal</th><td>1</td>" in board
     assert fra.get("/moderation/dashboard").status_code == 403
+
+
+def test_resubmission_shows_what_changed_since_the_decision(app, logged_in, outbox):
+    import io
+
+    from tests.conftest import csrf_token
+    from tests.support import files
+
+    owner, _ = logged_in("focal_point", "FRA")
+    moderator, _ = logged_in("moderator", None)
+    peer, _ = logged_in("focal_point", "SEN")
+    doc = uploaded_id(upload(owner, title="First title"))
+    post_form(owner, f"/documents/{doc}/submit", {}, token_path=f"/documents/{doc}")
+    assert "Changes since" not in moderator.get(f"/documents/{doc}").get_data(as_text=True)
+    post_form(moderator, f"/documents/{doc}/return", {"reason": "Say which court."},
+              token_path=f"/documents/{doc}")
+    edit = post_form(owner, f"/documents/{doc}/edit", {
+        "title": "Second title", "summary": "Now names the court.", "document_type": "procedure",
+        "topics": ["freezing"], "language": "fr", "classification": "restricted"})
+    assert edit.status_code == 303
+    owner.post(f"/documents/{doc}/versions/new", content_type="multipart/form-data",
+               data={"csrf_token": csrf_token(owner, f"/documents/{doc}"),
+                     "file": (io.BytesIO(files.rtf()), "v2.rtf")})
+    post_form(owner, f"/documents/{doc}/submit", {}, token_path=f"/documents/{doc}")
+    page = moderator.get(f"/documents/{doc}").get_data(as_text=True)
+    section = page.split("Changes since the Secretariat", 1)[1].split("</table>", 1)[0]
+    assert "First title" in section
+    assert "Second title" in section
+    assert "Français" in section  # language, shown in words
+    assert "<th scope=\"row\">Versions</th><td>1</td><td>2</td>" in section
+    assert "Handling label" not in section  # unchanged fields are not listed
+    post_form(moderator, f"/documents/{doc}/publish", {}, token_path=f"/documents/{doc}")
+    assert "Changes since" not in peer.get(f"/documents/{doc}").get_data(as_text=True)
+
+
+def test_editing_is_for_the_owner_state_while_draft_or_returned(app, logged_in):
+    owner, _ = logged_in("focal_point", "FRA")
+    moderator, _ = logged_in("moderator", None)
+    peer, _ = logged_in("focal_point", "SEN")
+    doc = uploaded_id(upload(owner))
+    data = {"title": "T", "summary": "", "document_type": "other", "topics": ["freezing"],
+            "language": "en", "classification": "public"}
+    bad = post_form(owner, f"/documents/{doc}/edit", {**data, "title": ""})
+    assert bad.status_code == 400
+    assert post_form(owner, f"/documents/{doc}/edit", {**data, "topics": ["astrology"]}).status_code == 400
+    post_form(owner, f"/documents/{doc}/submit", {}, token_path=f"/documents/{doc}")
+    assert owner.get(f"/documents/{doc}/edit").status_code == 303  # pending: not now
+    post_form(moderator, f"/documents/{doc}/publish", {}, token_path=f"/documents/{doc}")
+    assert peer.get(f"/documents/{doc}/edit").status_code == 403
+    assert moderator.get(f"/documents/{doc}/edit").status_code == 403
+    with app.app_context():
+        assert db.session.scalars(select(Document.title)).one() != "T"
