@@ -97,11 +97,14 @@ def upload():
     if request.method == "POST":
         sink = UploadSink()
         error = _receive_upload(sink)
-        form = DocumentForm(meta={"csrf": False})
-        _state_choices(form)
         if error is not None:
+            # The body was cut short: never parse it again; show the form afresh.
+            form = DocumentForm(formdata=None, meta={"csrf": False})
+            _state_choices(form)
             return render_template("documents/upload.html", form=form,
                                    upload_error=error.message), error.status_code
+        form = DocumentForm(meta={"csrf": False})  # CSRF was checked in _receive_upload
+        _state_choices(form)
         if not form.validate():
             sink.discard()
             return render_template("documents/upload.html", form=form), 400
