@@ -16,10 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from coop_platform.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from coop_platform.core.clock import as_utc, utcnow
+from coop_platform.core.exceptions import Forbidden
 from coop_platform.crypto.keyring import KeysMissing
 from coop_platform.extensions import db, keyring
 
@@ -184,8 +186,15 @@ def filtered_events(flt: AuditFilter):
     return stmt.order_by(AuditEvent.seq.desc())
 
 
-def search_events(flt: AuditFilter, page: int, per_page: int = 50):
+def _require_secretariat(actor) -> None:
+    """Defence in depth: the views check the role too."""
+    if getattr(actor, "role", None) not in ("moderator", "admin"):
+        raise Forbidden(_l("Only the Secretariat reads the audit trail."))
+
+
+def search_events(flt: AuditFilter, page: int, actor, per_page: int = 50):
     """Newest first, filtered; for the admin and moderator pages."""
+    _require_secretariat(actor)
     return db.paginate(filtered_events(flt), page=page, per_page=per_page, error_out=False)
 
 
@@ -201,6 +210,7 @@ def _cell(value) -> str:
 
 def export_rows(flt: AuditFilter, actor) -> Iterator[list[str]]:
     """Audit the export itself, then yield the header and every matching record."""
+    _require_secretariat(actor)
     record("audit.exported", actor=actor, details={"filters": flt.as_dict()})
     db.session.commit()
     yield list(CSV_COLUMNS)

@@ -44,7 +44,8 @@ def _filter_from(args) -> tuple[AuditFilter, bool]:
 @roles_required("admin", "moderator")
 def events():
     flt, bad_dates = _filter_from(request.args)
-    pagination = search_events(flt, page=request.args.get("page", 1, type=int) or 1)
+    pagination = search_events(flt, page=request.args.get("page", 1, type=int) or 1,
+                               actor=current_user._get_current_object())
     return render_template("audit/events.html", pagination=pagination, args=request.args,
                            actions=known_actions(), states=list_states(), bad_dates=bad_dates)
 

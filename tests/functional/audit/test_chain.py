@@ -194,3 +194,17 @@ def test_csv_cells_never_start_a_formula(value):
 
     assert _cell(value) == "'" + value
     assert _cell("plain") == "plain"
+
+
+def test_audit_services_refuse_non_secretariat_actors(app, ctx, make_user):
+    from types import SimpleNamespace
+
+    from coop_platform.audit.services import AuditFilter, export_rows, search_events
+    from coop_platform.core.exceptions import Forbidden
+
+    for role in ("focal_point", "court", None):
+        actor = SimpleNamespace(role=role, id=None, email="", state_id=None)
+        with pytest.raises(Forbidden):
+            search_events(AuditFilter(), page=1, actor=actor)
+        with pytest.raises(Forbidden):
+            next(export_rows(AuditFilter(), actor))
