@@ -343,10 +343,19 @@ def transition(user: User, document: Document, action: str, reason: str = "") ->
 # -- reading ----------------------------------------------------------------------------------
 def get_document(user: User, public_id: str) -> Document:
     """The document if the user may see it; NotFound otherwise (existence is not confirmed)."""
+    public_id = public_id[:36]
     document = db.session.scalars(
-        visible_documents(user).where(Document.public_id == public_id[:36])
+        visible_documents(user).where(Document.public_id == public_id)
     ).one_or_none()
     if document is None:
+        # The answer is the same 404 either way; the trail still shows who tried to reach a
+        # document outside their reach.
+        owner = db.session.scalar(select(Document.owner_state_id)
+                                  .where(Document.public_id == public_id))
+        if owner is not None:
+            record("document.denied", actor=user, outcome="denied", object_type="document",
+                   object_id=public_id, state_id=owner)
+            db.session.commit()
         raise NotFound(_l("No such document, or it is not shared with you."))
     return document
 

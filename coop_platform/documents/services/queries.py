@@ -40,6 +40,7 @@ EVENT_LABELS = {
     "document.viewed": _l("Viewed"),
     "document.downloaded": _l("Downloaded"),
     "document.integrity_failure": _l("Integrity check failed"),
+    "document.denied": _l("Refused: not shared with this person"),
 }
 LIFECYCLE_ACTIONS = ("document.uploaded", "document.version_added", "document.submit",
                      "document.publish", "document.return", "document.reject",
@@ -51,7 +52,8 @@ SNAPSHOT_LABELS = {
     "states": _l("States to share with"), "shared_with_court": _l("Also share with the Court"),
     "versions": _l("Versions"),
 }
-ACCESS_ACTIONS = ("document.viewed", "document.downloaded", "document.integrity_failure")
+ACCESS_ACTIONS = ("document.viewed", "document.downloaded", "document.integrity_failure",
+                  "document.denied")
 
 
 @dataclass

@@ -268,3 +268,24 @@ def test_queue_survives_absurd_filters(logged_in):
     for query in ("older_than=999999999999", "older_than=-5", "older_than=abc", "group=XX",
                   "state=%00"):
         assert moderator.get(f"/moderation/?{query}").status_code in (200, 400)
+
+
+def test_reaching_for_a_document_out_of_reach_is_audited_but_answers_like_a_missing_one(
+    app, logged_in
+):
+    owner, _ = logged_in("focal_point", "FRA")
+    prober, prober_user = logged_in("focal_point", "JPN")
+    doc = uploaded_id(upload(owner))  # a draft: France's only
+    hidden = prober.get(f"/documents/{doc}")
+    missing = prober.get("/documents/00000000-0000-0000-0000-000000000000")
+    assert hidden.status_code == missing.status_code == 404
+    unknown = "00000000-0000-0000-0000-000000000000"
+    assert hidden.get_data(as_text=True).replace(doc, unknown) == missing.get_data(as_text=True)
+    with app.app_context():
+        denied = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "document.denied")).all()
+        assert [(e.actor_label, e.object_id, e.outcome) for e in denied] == [
+            (prober_user.email, doc, "denied")]
+    page = owner.get(f"/documents/{doc}").get_data(as_text=True)
+    assert "Refused: not shared with this person" in page
+    assert prober_user.email in page
