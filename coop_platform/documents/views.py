@@ -56,6 +56,22 @@ def _document_or_404(public_id: str):
         abort(404)
 
 
+def _version_or_404(public_id: str, version_id: str):
+    try:
+        return docs.get_version(_user(), public_id, version_id)
+    except NotFound:
+        abort(404)
+
+
+def _refused(error: DomainError, public_id: str):
+    """A service refusal on a document the user can see: 403 when the role may not act,
+    otherwise the reason on the document page."""
+    if error.status_code == 403:
+        abort(403)
+    flash(error.message, "error")
+    return redirect(url_for("documents.detail", public_id=public_id), 303)
+
+
 def _state_choices(form) -> None:
     form.states.choices = [SelectChoice(s.iso3, s.name) for s in queries.states_for_choice()]
 
@@ -184,10 +200,7 @@ def new_version(public_id: str):
     try:
         docs.ensure_can_add_version(_user(), document)
     except DomainError as error:
-        if error.status_code == 403:
-            abort(403)
-        flash(error.message, "error")
-        return redirect(url_for("documents.detail", public_id=public_id), 303)
+        return _refused(error, public_id)
     return render_template("documents/new_version.html", document=document, form=VersionForm())
 
 
@@ -197,10 +210,7 @@ def edit(public_id: str):
     try:
         docs.ensure_can_edit(_user(), document)
     except DomainError as error:
-        if error.status_code == 403:
-            abort(403)
-        flash(error.message, "error")
-        return redirect(url_for("documents.detail", public_id=public_id), 303)
+        return _refused(error, public_id)
     form = MetadataForm(obj=document)
     if request.method == "GET":
         form.topics.data = document.topics
@@ -229,10 +239,7 @@ def _content_disposition(filename: str) -> str:
 
 @bp.get("/<public_id>/versions/<version_id>/download")
 def download(public_id: str, version_id: str):
-    try:
-        document, version = docs.get_version(_user(), public_id, version_id)
-    except NotFound:
-        abort(404)
+    document, version = _version_or_404(public_id, version_id)
     if document.classification == "confidential" and not sessions.step_up_fresh():
         return redirect(url_for("documents.step_up", public_id=public_id, version_id=version_id))
     try:
@@ -253,10 +260,7 @@ def download(public_id: str, version_id: str):
 
 @bp.route("/<public_id>/versions/<version_id>/step-up", methods=["GET", "POST"])
 def step_up(public_id: str, version_id: str):
-    try:
-        docs.get_version(_user(), public_id, version_id)
-    except NotFound:
-        abort(404)
+    _version_or_404(public_id, version_id)
     form = StepUpForm()
     status = 200
     if form.validate_on_submit():
@@ -284,11 +288,8 @@ def sharing(public_id: str):
         docs.change_sharing(_user(), document, docs.Sharing(
             form.audience.data, form.states.data or [], form.share_with_court.data))
     except DomainError as error:
-        if error.status_code == 403:
-            abort(403)
-        flash(error.message, "error")
-    else:
-        flash(_l("Who may see the document was changed."), "success")
+        return _refused(error, public_id)
+    flash(_l("Who may see the document was changed."), "success")
     return redirect(url_for("documents.detail", public_id=public_id), 303)
 
 
@@ -301,10 +302,7 @@ def act(public_id: str, action: str):
     try:
         docs.transition(_user(), document, action, form.reason.data or "")
     except DomainError as error:
-        if error.status_code == 403:
-            abort(403)
-        flash(error.message, "error")
-        return redirect(url_for("documents.detail", public_id=public_id), 303)
+        return _refused(error, public_id)
     flash(_l("Done: the document is now “%(status)s”.", status=models.STATUSES[document.status]),
           "success")
     return redirect(url_for("documents.detail", public_id=public_id), 303)
