@@ -152,6 +152,10 @@ def test_other_forms_never_accept_files(app, logged_in):
                            data={"csrf_token": token, "file": (io.BytesIO(b"x" * 10), "a.txt")},
                            content_type="multipart/form-data")
     assert response.status_code == 400
+    # Refused as a request, not merely re-shown as an incomplete password form.
+    body = response.get_data(as_text=True)
+    assert "The request could not be understood" in body
+    assert 'name="current_password"' not in body
     assert blob_files(app) == []
 
 
