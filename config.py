@@ -77,6 +77,9 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "20 per minute;200 per hour")
+    # Every route that takes a second-factor code, on top of the route's own limit.
+    CODE_RATE_LIMIT = _env("CODE_RATE_LIMIT", "10 per minute")  # per account
+    CODE_ADDRESS_RATE_LIMIT = _env("CODE_ADDRESS_RATE_LIMIT", "30 per minute")
 
     HSTS = False
     SMTP_HOST = _env("SMTP_HOST")
@@ -116,6 +119,7 @@ class TestConfig(Config):
     THROTTLE_MAX_DELAY = 0.0
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_RATE_LIMIT = "1000 per minute"
+    CODE_ADDRESS_RATE_LIMIT = "1000 per minute"  # every test client shares 127.0.0.1
     PUBLIC_BASE_URL = "http://localhost"
 
 

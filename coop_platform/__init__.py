@@ -93,6 +93,14 @@ def _init_extensions(app: Flask) -> None:
     # Models must be imported so that metadata (and Alembic) know every table.
     from coop_platform import models  # noqa: F401
 
+    @app.after_request
+    def _end_transaction(response):
+        """A streamed body (a download, an export) is sent after this point: the request's
+        transaction ends now, so that on SQLite it does not hold the write lock meanwhile.
+        Views commit what they change; nothing uncommitted is meant to survive a request."""
+        db.session.rollback()
+        return response
+
 
 def _register_blueprints(app: Flask) -> None:
     from coop_platform.admin.views import bp as admin_bp

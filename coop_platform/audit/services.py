@@ -209,10 +209,15 @@ def _cell(value) -> str:
 
 
 def export_rows(flt: AuditFilter, actor) -> Iterator[list[str]]:
-    """Audit the export itself, then yield the header and every matching record."""
+    """Check the role and audit the export now (before any byte is sent); the rows stream
+    afterwards, in their own short read."""
     _require_secretariat(actor)
     record("audit.exported", actor=actor, details={"filters": flt.as_dict()})
     db.session.commit()
+    return _rows(flt)
+
+
+def _rows(flt: AuditFilter) -> Iterator[list[str]]:
     yield list(CSV_COLUMNS)
     stmt = filtered_events(flt).execution_options(yield_per=1000)
     with closing(db.session.scalars(stmt)) as events:
@@ -220,6 +225,7 @@ def export_rows(flt: AuditFilter, actor) -> Iterator[list[str]]:
             row = [getattr(event, c) for c in CSV_COLUMNS]
             row[1] = as_utc(event.occurred_at).isoformat()
             yield [_cell(v) for v in row]
+    db.session.rollback()  # end the read transaction before the stream closes
 
 
 def known_actions() -> list[str]:

@@ -19,7 +19,7 @@ from coop_platform.auth.services import accounts, invitations
 from coop_platform.auth.services import login as login_service
 from coop_platform.auth.services.common import AccountLocked, remaining_recovery_codes
 from coop_platform.core import sessions
-from coop_platform.core.exceptions import DomainError
+from coop_platform.core.exceptions import DomainError, Forbidden
 from coop_platform.core.forms import attach_error, status_for
 from coop_platform.extensions import limiter
 
@@ -79,7 +79,7 @@ def second_factor():
             flash(_locked_message(error), "error")
             return redirect(url_for("auth.login")), 303
         except DomainError as error:
-            status = attach_error(form, DomainError(error.message, field="code"))
+            status = attach_error(form, error)
         else:
             next_url = sessions.start_session(user)
             if method == "recovery_code":
@@ -125,13 +125,38 @@ def logout():
 
 @bp.get("/account")
 def account():
+    return _account_page(None, "")
+
+
+def _account_page(error: DomainError | None, which: str, form: StepUpForm | None = None):
+    """The account page; a refused code shows next to the form that sent it, with its status
+    (400 wrong code, 403 locked, 429 too many)."""
+    forms = {"recovery": StepUpForm(prefix="recovery", formdata=None),
+             "reenrol": StepUpForm(prefix="reenrol", formdata=None)}
+    status = 200
+    if form is not None:
+        forms[which] = form
+        status = 400
+    if error is not None:
+        status = attach_error(forms[which], error)
     return render_template("auth/account.html",
                            recovery_codes_left=remaining_recovery_codes(current_user),
-                           recovery_form=StepUpForm(prefix="recovery"),
-                           reenrol_form=StepUpForm(prefix="reenrol"))
+                           recovery_form=forms["recovery"], reenrol_form=forms["reenrol"]), status
+
+
+def _address() -> str:
+    return request.remote_addr or ""
+
+
+def _code_refusal(error: DomainError) -> DomainError:
+    """A locked account is told until when, next to the code field."""
+    if isinstance(error, AccountLocked):
+        return Forbidden(_locked_message(error), field="code")
+    return error
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def change_password():
     form = PasswordChangeForm()
     status = 200
@@ -139,9 +164,9 @@ def change_password():
         user = current_user._get_current_object()
         try:
             accounts.change_password(user, form.current_password.data, form.password.data,
-                                     form.password_confirm.data, form.code.data)
+                                     form.password_confirm.data, form.code.data, _address())
         except DomainError as error:
-            status = attach_error(form, error)
+            status = attach_error(form, _code_refusal(error))
         else:
             sessions.refresh_identity(user)
             flash(_l("Your password was changed. Your other sessions have been signed out."),
@@ -151,31 +176,30 @@ def change_password():
 
 
 @bp.post("/account/recovery-codes")
+@limiter.limit(_login_limit)
 def regenerate_recovery_codes():
     form = StepUpForm(prefix="recovery")
     if form.validate_on_submit():
         try:
             codes = accounts.regenerate_recovery_codes(current_user._get_current_object(),
-                                                       form.code.data)
+                                                       form.code.data, _address())
         except DomainError as error:
-            flash(error.message, "error")
-            return redirect(url_for("auth.account")), 303
+            return _account_page(_code_refusal(error), "recovery")
         sessions.mark_step_up()
         return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
-    flash(_l("Enter the current code from your authenticator."), "error")
-    return redirect(url_for("auth.account")), 303
+    return _account_page(None, "recovery", form)
 
 
 @bp.post("/account/authenticator")
+@limiter.limit(_login_limit)
 def replace_authenticator():
     form = StepUpForm(prefix="reenrol")
     if not form.validate_on_submit():
-        flash(_l("Enter the current code from your authenticator."), "error")
-        return redirect(url_for("auth.account")), 303
+        return _account_page(None, "reenrol", form)
     try:
-        token = accounts.start_reenrolment(current_user._get_current_object(), form.code.data)
+        token = accounts.start_reenrolment(current_user._get_current_object(), form.code.data,
+                                           _address())
     except DomainError as error:
-        flash(error.message, "error")
-        return redirect(url_for("auth.account")), 303
+        return _account_page(_code_refusal(error), "reenrol")
     sessions.mark_step_up()
     return redirect(url_for("auth.invitation", token=token)), 303

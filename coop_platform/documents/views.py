@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -15,15 +16,17 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from coop_platform.auth.forms import StepUpForm
-from coop_platform.auth.services.login import verify_step_up
+from coop_platform.auth.services.codes import take_code
+from coop_platform.auth.services.common import AccountLocked
 from coop_platform.core import sessions
 from coop_platform.core.authz import roles_required
-from coop_platform.core.exceptions import DomainError, NotFound
+from coop_platform.core.exceptions import DomainError, Forbidden, NotFound
 from coop_platform.core.forms import attach_error, status_for
 from coop_platform.documents import models
 from coop_platform.documents.crypto import IntegrityError
@@ -39,7 +42,7 @@ from coop_platform.documents.services import queries
 from coop_platform.documents.services.downloads import open_version
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.documents.services.visibility import is_owner
-from coop_platform.extensions import csrf, db
+from coop_platform.extensions import csrf, db, limiter
 from coop_platform.states.models import REGIONAL_GROUPS
 
 bp = Blueprint("documents", __name__)
@@ -259,20 +262,34 @@ def download(public_id: str, version_id: str):
 
 
 @bp.route("/<public_id>/versions/<version_id>/step-up", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def step_up(public_id: str, version_id: str):
-    _version_or_404(public_id, version_id)
+    """A fresh code before a confidential download. A right code leads back to the document
+    (the download link then works for the step-up window); the page never keeps the code."""
+    document, version = _version_or_404(public_id, version_id)
     form = StepUpForm()
     status = 200
     if form.validate_on_submit():
-        if verify_step_up(_user(), form.code.data):
+        try:
+            take_code(_user(), form.code.data, address=request.remote_addr or "",
+                      purpose="download")
+        except AccountLocked as error:
+            status = attach_error(form, Forbidden(_l(
+                "Too many failed attempts: this account is locked until %(until)s (UTC).",
+                until=format_datetime(error.until, "yyyy-MM-dd HH:mm")), field="code"))
+        except DomainError as error:
+            status = attach_error(form, error)
+        else:
             db.session.commit()
             sessions.mark_step_up()
-            return redirect(url_for("documents.download", public_id=public_id,
-                                    version_id=version_id), 303)
-        status = attach_error(form, DomainError(
-            _l("That code is not valid. Enter the current code from your authenticator."),
-            field="code"))
-    return render_template("documents/step_up.html", form=form), max(status, status_for(form))
+            minutes = int(current_app.config["STEP_UP_WINDOW"].total_seconds() // 60)
+            flash(_l("Code accepted. Download version %(n)d now; no code is asked again for "
+                     "%(minutes)d minutes.", n=version.number, minutes=minutes), "success")
+            return redirect(url_for("documents.detail", public_id=public_id), 303)
+    return render_template("documents/step_up.html", form=form, document=document,
+                           version=version,
+                           window=int(current_app.config["STEP_UP_WINDOW"].total_seconds() // 60)
+                           ), max(status, status_for(form))
 
 
 @bp.post("/<public_id>/sharing")

@@ -9,13 +9,13 @@ from sqlalchemy import func, select, update
 from coop_platform.audit.services import record
 from coop_platform.auth import passwords
 from coop_platform.auth.models import ROLES, USER_STATUSES, Invitation, RecoveryCode, User
+from coop_platform.auth.services.codes import take_code
 from coop_platform.auth.services.common import (
     bump_session_generation,
     find_user_by_email,
     replace_recovery_codes,
 )
 from coop_platform.auth.services.invitations import invitation_url, new_reset_invitation
-from coop_platform.auth.services.login import verify_step_up
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Forbidden, NotFound, ValidationFailed
 from coop_platform.extensions import db
@@ -28,7 +28,8 @@ def require_admin(actor: User | None) -> None:
         raise Forbidden(_l("Only administrators may do this."))
 
 
-def change_password(user: User, current: str, new: str, confirm: str, code: str) -> None:
+def change_password(user: User, current: str, new: str, confirm: str, code: str,
+                    address: str) -> None:
     """Needs the current password and a fresh code; ends every other session."""
     if not passwords.verify_password(user.password_hash, current):
         record("password.change_failure", actor=user, outcome="failure", object_type="user",
@@ -39,9 +40,7 @@ def change_password(user: User, current: str, new: str, confirm: str, code: str)
     if passwords.verify_password(user.password_hash, new):
         raise ValidationFailed(_l("Choose a password different from the current one."),
                                field="password")
-    if not verify_step_up(user, code):
-        raise ValidationFailed(_l("That code is not valid. Enter the current code from your "
-                                  "authenticator."), field="code")
+    take_code(user, code, address=address, purpose="password")
     user.password_hash = passwords.hash_password(new)
     user.password_changed_at = utcnow()
     record("password.changed", actor=user, object_type="user", object_id=user.public_id)
@@ -49,10 +48,8 @@ def change_password(user: User, current: str, new: str, confirm: str, code: str)
     db.session.commit()
 
 
-def regenerate_recovery_codes(user: User, code: str) -> list[str]:
-    if not verify_step_up(user, code):
-        raise ValidationFailed(_l("That code is not valid. Enter the current code from your "
-                                  "authenticator."), field="code")
+def regenerate_recovery_codes(user: User, code: str, address: str) -> list[str]:
+    take_code(user, code, address=address, purpose="recovery_codes")
     codes = replace_recovery_codes(user)
     record("recovery_codes.issued", actor=user, object_type="user", object_id=user.public_id,
            details={"replaced_previous": True})
@@ -60,13 +57,11 @@ def regenerate_recovery_codes(user: User, code: str) -> list[str]:
     return codes
 
 
-def start_reenrolment(user: User, code: str) -> str:
+def start_reenrolment(user: User, code: str, address: str) -> str:
     """The user replaces their own authenticator: after a fresh code from the current one, a
     re-enrolment link (token returned). The current authenticator keeps working until a code
     from the new one has been entered (SecureDrop issue #5237)."""
-    if not verify_step_up(user, code):
-        raise ValidationFailed(_l("That code is not valid. Enter the current code from your "
-                                  "authenticator."), field="code")
+    take_code(user, code, address=address, purpose="authenticator")
     token = new_reset_invitation(user, user)
     record("totp.reenrolment_started", actor=user, object_type="user", object_id=user.public_id)
     db.session.commit()

@@ -141,7 +141,7 @@ def test_login_is_rate_limited_per_address(tmp_path, make_user, app):
 
 
 def test_growing_delay_per_address(app):
-    from coop_platform.auth.services import login
+    from coop_platform.auth.services import codes
 
     with app.test_request_context():
         app.config["THROTTLE_BASE_DELAY"] = 0.5
@@ -149,12 +149,12 @@ def test_growing_delay_per_address(app):
         try:
             delays = []
             for _ in range(8):
-                login._note_address_failure("203.0.113.9")
-                delays.append(login.address_delay("203.0.113.9"))
+                codes.note_address_failure("203.0.113.9")
+                delays.append(codes.address_delay("203.0.113.9"))
             assert delays[:2] == [0.0, 0.0]
             assert delays[2:6] == [0.5, 1.0, 2.0, 4.0]
             assert max(delays) == 4.0
-            assert login.address_delay("198.51.100.1") == 0.0
+            assert codes.address_delay("198.51.100.1") == 0.0
         finally:
             app.config["THROTTLE_BASE_DELAY"] = 0.0
             app.config["THROTTLE_MAX_DELAY"] = 0.0
