@@ -10,11 +10,13 @@ import itertools
 import os
 import re
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select, text
+from werkzeug.serving import make_server
 
 from config import TestConfig, normalise_database_url
 from coop_platform import create_app
@@ -193,3 +195,14 @@ def logged_in(app, make_user):
         return c, user
 
     return factory
+
+
+@pytest.fixture
+def live_server(app):
+    """The real app behind werkzeug's threaded HTTP server, on a free loopback port."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=10)

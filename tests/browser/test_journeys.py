@@ -6,11 +6,9 @@ Chromium comes from Debian (`apt-get install chromium`); no browser is ever down
 from __future__ import annotations
 
 import os
-import threading
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
 from tests.support.rfc6238 import code_for
@@ -24,14 +22,10 @@ ARTIFACTS = os.environ.get("SPC_BROWSER_ARTIFACTS")
 
 
 @pytest.fixture
-def server(app):
+def server(app, live_server):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("the journeys run once, on SQLite; the pages do not depend on the database")
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    return live_server
 
 
 @pytest.fixture
