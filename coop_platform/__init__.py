@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import click
@@ -11,28 +10,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigError, load_config
+from coop_platform.core.redaction import RedactSecretPaths
 from coop_platform.core.requests import PlatformRequest
 from coop_platform.crypto.keyring import KeyRing
 from coop_platform.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
-_TOKEN_IN_PATH = re.compile(r"(/auth/invitation/)[A-Za-z0-9_-]+")
-
-
-class RedactTokens(logging.Filter):
-    """Invitation tokens travel in the URL: keep them out of access logs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(
-                _TOKEN_IN_PATH.sub(r"\1[redacted]", a) if isinstance(a, str) else a
-                for a in record.args
-            )
-        record.msg = _TOKEN_IN_PATH.sub(r"\1[redacted]", str(record.msg))
-        return True
-
-
-_REDACT = RedactTokens()
+_REDACT = RedactSecretPaths()
 
 
 def create_app(config: Config | str | None = None) -> Flask:
@@ -64,6 +48,7 @@ def create_app(config: Config | str | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    _REDACT.learn(app)
     _register_cli(app)
 
     from flask_babel import get_locale

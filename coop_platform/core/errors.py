@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from coop_platform.core.redaction import recordable_path
 from coop_platform.extensions import db
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def _audit_denied(status: int, reason: str) -> None:
     try:
         db.session.rollback()
         record("request.denied", actor=current_user if current_user.is_authenticated else None,
-               outcome="denied", details={"status": status, "path": request.path[:200],
+               outcome="denied", details={"status": status, "path": recordable_path(),
                                           "method": request.method, "reason": reason})
         db.session.commit()
     except Exception:  # auditing a refusal must not turn it into a 500
@@ -69,5 +70,5 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, recordable_path())
         return render_error(500)
