@@ -47,6 +47,9 @@ def create_app(config: Config | str | None = None) -> Flask:
     logging.getLogger("werkzeug").addFilter(_REDACT)
 
     _init_extensions(app)
+    from coop_platform.core.params import PublicIdConverter
+
+    app.url_map.converters["pid"] = PublicIdConverter
     _register_blueprints(app)
     _REDACT.learn(app)
     _register_cli(app)

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import EmailField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from coop_platform.auth.forms import REQUIRED
 from coop_platform.auth.models import ROLES
+from coop_platform.core.forms import ConfirmForm, PlatformForm
 from coop_platform.states.models import REGIONAL_GROUPS, STATE_STATUSES
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PlatformForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(REQUIRED), Length(max=254)])
     display_name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
     role = SelectField(_l("Role"), choices=[SelectChoice(k, v) for k, v in ROLES.items()],
@@ -20,7 +20,7 @@ class InviteForm(FlaskForm):
                                        "administrators."))
 
 
-class StateForm(FlaskForm):
+class StateForm(PlatformForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
     regional_group = SelectField(_l("Regional group"),
                                  choices=[SelectChoice(k, v[1]) for k, v in REGIONAL_GROUPS.items()])
@@ -28,7 +28,4 @@ class StateForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
-class ConfirmForm(FlaskForm):
-    """A bare CSRF-protected POST for one-click actions (disable, reset, ...)."""
-
-    confirm = BooleanField(_l("I confirm"), validators=[Optional()])
+__all__ = ["ConfirmForm", "InviteForm", "StateForm"]

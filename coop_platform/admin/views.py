@@ -13,6 +13,7 @@ from coop_platform.auth.services import accounts, invitations
 from coop_platform.core.authz import roles_required
 from coop_platform.core.exceptions import DomainError
 from coop_platform.core.forms import attach_error, status_for
+from coop_platform.core.params import page_number
 from coop_platform.states import services as states
 from coop_platform.states.models import REGIONAL_GROUPS
 
@@ -26,7 +27,7 @@ def _admins_only():
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return page_number(request.args)
 
 
 def _actor():
@@ -69,12 +70,12 @@ def _user_or_404(public_id: str):
         abort(404)
 
 
-@bp.get("/users/<public_id>")
+@bp.get("/users/<pid:public_id>")
 def user(public_id: str):
     return render_template("admin/user.html", user=_user_or_404(public_id), form=ConfirmForm())
 
 
-@bp.post("/users/<public_id>/<action>")
+@bp.post("/users/<pid:public_id>/<action>")
 def user_action(public_id: str, action: str):
     target = _user_or_404(public_id)
     form = ConfirmForm()

@@ -1,19 +1,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
+
+from coop_platform.core.forms import PlatformForm
 
 REQUIRED = _l("This field is required.")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PlatformForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(REQUIRED), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=128)])
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(PlatformForm):
     code = StringField(
         _l("Code"),
         description=_l("The 6-digit code from your authenticator app, or one of your recovery "
@@ -22,7 +23,7 @@ class SecondFactorForm(FlaskForm):
     )
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(PlatformForm):
     password = PasswordField(_l("Choose a password"),
                              description=_l("At least 12 characters. A passphrase of several "
                                             "unrelated words is easy to remember."),
@@ -33,14 +34,14 @@ class EnrolForm(FlaskForm):
                        validators=[DataRequired(REQUIRED), Length(max=16)])
 
 
-class ReenrolForm(FlaskForm):
+class ReenrolForm(PlatformForm):
     password = PasswordField(_l("Your current password"),
                              validators=[DataRequired(REQUIRED), Length(max=128)])
     code = StringField(_l("Code from your new authenticator"),
                        validators=[DataRequired(REQUIRED), Length(max=16)])
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(PlatformForm):
     current_password = PasswordField(_l("Current password"),
                                      validators=[DataRequired(REQUIRED), Length(max=128)])
     password = PasswordField(_l("New password"),
@@ -52,6 +53,6 @@ class PasswordChangeForm(FlaskForm):
                        validators=[DataRequired(REQUIRED), Length(max=16)])
 
 
-class StepUpForm(FlaskForm):
+class StepUpForm(PlatformForm):
     code = StringField(_l("Current code from your authenticator"),
                        validators=[DataRequired(REQUIRED), Length(max=16)])

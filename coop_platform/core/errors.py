@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from coop_platform.core.exceptions import DomainError
 from coop_platform.core.redaction import recordable_path
 from coop_platform.extensions import db
 
@@ -21,6 +22,8 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("Your account is not allowed to do this.")),
     404: (_l("Not found"), _l("There is nothing here, or it is not shared with you.")),
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    409: (_l("Not possible now"), _l("This cannot be done in the present state. Reload the "
+                                     "page and try again.")),
     410: (_l("Link no longer valid"), _l("This link can no longer be used.")),
     413: (_l("Too large"), _l("What you sent is larger than the platform accepts.")),
     429: (_l("Too many attempts"), _l("Too many requests from your address. Wait a few minutes "
@@ -59,6 +62,14 @@ def init_app(app: Flask) -> None:
         _audit_denied(400, "csrf")
         return render_error(400, _l("The form had expired or was not sent from this site. "
                                     "Reload the page and try again."))
+
+    @app.errorhandler(DomainError)
+    def _refusal(error: DomainError):
+        """A service's refusal that no view turned into a page of its own: its message, with
+        its status; a refusal to act (403) is audited like any other."""
+        if error.status_code == 403:
+            _audit_denied(403, "forbidden")
+        return render_error(error.status_code, error.message)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import chain
+
 from flask import Flask, Response, abort, g, request
 
 CSP = "; ".join([
@@ -20,6 +23,19 @@ PERMISSIONS_POLICY = (
 )
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def has_nul(values: Iterable[object]) -> bool:
+    return any("\x00" in v for v in values if isinstance(v, str))
+
+
+def streams_upload(view):
+    """Mark a view that installs an upload sink and parses its own body."""
+    view.streams_upload = True
+    return view
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _remember_client_address() -> None:
@@ -28,11 +44,14 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _refuse_nul_characters() -> None:
         """NUL is never legitimate in text, and PostgreSQL refuses it: a 400, not a 500.
-        Multipart bodies are left to the code that streams them."""
-        values = [*request.args.values(), *(request.view_args or {}).values()]
-        if request.mimetype == "application/x-www-form-urlencoded":
-            values.extend(request.form.values())
-        if any("\x00" in v for v in values if isinstance(v, str)):
+        Every value of every key counts. A view that streams an upload parses its own body
+        and checks its fields itself (documents.views), after the file went through."""
+        values = [*chain.from_iterable(request.args.listvalues()),
+                  *(request.view_args or {}).values()]
+        streams = getattr(app.view_functions.get(request.endpoint), "streams_upload", False)
+        if request.mimetype in FORM_TYPES and not streams:
+            values.extend(chain.from_iterable(request.form.listvalues()))
+        if has_nul(values):
             abort(400)
 
     @app.after_request

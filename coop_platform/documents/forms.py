@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     RadioField,
@@ -15,6 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coop_platform.auth.forms import REQUIRED
+from coop_platform.core.forms import PlatformForm
 from coop_platform.documents.models import (
     AUDIENCES,
     CLASSIFICATIONS,
@@ -58,21 +58,21 @@ class MetadataFields:
                        "in the name of every download."))
 
 
-class DocumentForm(SharingFields, MetadataFields, FlaskForm):
+class DocumentForm(SharingFields, MetadataFields, PlatformForm):
     """The upload form; the file itself streams through the upload sink, not WTForms."""
 
 
-class MetadataForm(MetadataFields, FlaskForm):
+class MetadataForm(MetadataFields, PlatformForm):
     """Editing the description of a draft or returned document."""
 
 
-class SharingForm(SharingFields, FlaskForm):
+class SharingForm(SharingFields, PlatformForm):
     pass
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PlatformForm):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
 
 
-class VersionForm(FlaskForm):
+class VersionForm(PlatformForm):
     """New version: only the CSRF token besides the streamed file."""

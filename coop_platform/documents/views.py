@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import chain
 from urllib.parse import quote
 
 from flask import (
@@ -26,8 +27,10 @@ from coop_platform.auth.services.codes import take_code
 from coop_platform.auth.services.common import AccountLocked
 from coop_platform.core import sessions
 from coop_platform.core.authz import roles_required
-from coop_platform.core.exceptions import DomainError, Forbidden, NotFound
+from coop_platform.core.exceptions import DomainError, Forbidden, NotFound, ValidationFailed
 from coop_platform.core.forms import attach_error, status_for
+from coop_platform.core.params import page_number
+from coop_platform.core.security import has_nul, streams_upload
 from coop_platform.documents import models
 from coop_platform.documents.crypto import IntegrityError
 from coop_platform.documents.forms import (
@@ -83,8 +86,12 @@ def _receive_upload(sink: UploadSink) -> DomainError | None:
     """Parse the request body with the file streaming through `sink`, then check CSRF.
     A refusal while streaming (size, type) comes back as a DomainError for the form."""
     request.upload_sink_factory = sink
+    # The body may take minutes to arrive: no transaction (on SQLite, no write lock) is held
+    # meanwhile. Objects loaded so far reload on their next use.
+    db.session.rollback()
     try:
         csrf.protect()  # reads the form: this is when the body streams in
+        _check_upload_fields()
     except DomainError as error:
         sink.discard()
         return error
@@ -95,6 +102,15 @@ def _receive_upload(sink: UploadSink) -> DomainError | None:
     return None
 
 
+def _check_upload_fields() -> None:
+    """What the generic checks could not see before the body was parsed."""
+    if has_nul(chain.from_iterable(request.form.listvalues())):
+        raise ValidationFailed(_l("The form contains a character that is not allowed (NUL)."))
+    if set(request.files) - {"file"}:
+        raise ValidationFailed(_l("Send the document in the file field of the form, and "
+                                  "nothing else."), field="file")
+
+
 @bp.get("/")
 def index():
     args = request.args
@@ -103,7 +119,7 @@ def index():
         document_type=args.get("type", ""), topic=args.get("topic", ""),
         language=args.get("language", ""), classification=args.get("classification", ""),
         status=args.get("status", ""), sort=args.get("sort", "updated"))
-    pagination = queries.list_documents(_user(), flt, page=args.get("page", 1, type=int) or 1)
+    pagination = queries.list_documents(_user(), flt, page=page_number(args))
     return render_template("documents/list.html", pagination=pagination, args=args, m=models,
                            groups=REGIONAL_GROUPS, states=queries.states_for_choice())
 
@@ -111,6 +127,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required("focal_point")
 @csrf.exempt  # checked in _receive_upload, once the file has streamed through encryption
+@streams_upload
 def upload():
     status = 200
     if request.method == "POST":
@@ -150,7 +167,7 @@ def upload():
     return render_template("documents/upload.html", form=form), status
 
 
-@bp.get("/<public_id>")
+@bp.get("/<pid:public_id>")
 def detail(public_id: str):
     document = _document_or_404(public_id)
     user = _user()
@@ -181,9 +198,10 @@ def _can(check, *args) -> bool:
     return True
 
 
-@bp.route("/<public_id>/versions/new", methods=["GET", "POST"])
+@bp.route("/<pid:public_id>/versions/new", methods=["GET", "POST"])
 @roles_required("focal_point")
 @csrf.exempt  # checked in _receive_upload
+@streams_upload
 def new_version(public_id: str):
     document = _document_or_404(public_id)
     if request.method == "POST":
@@ -207,7 +225,7 @@ def new_version(public_id: str):
     return render_template("documents/new_version.html", document=document, form=VersionForm())
 
 
-@bp.route("/<public_id>/edit", methods=["GET", "POST"])
+@bp.route("/<pid:public_id>/edit", methods=["GET", "POST"])
 def edit(public_id: str):
     document = _document_or_404(public_id)
     try:
@@ -240,7 +258,7 @@ def _content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-@bp.get("/<public_id>/versions/<version_id>/download")
+@bp.get("/<pid:public_id>/versions/<pid:version_id>/download")
 def download(public_id: str, version_id: str):
     document, version = _version_or_404(public_id, version_id)
     if document.classification == "confidential" and not sessions.step_up_fresh():
@@ -261,7 +279,7 @@ def download(public_id: str, version_id: str):
     return response
 
 
-@bp.route("/<public_id>/versions/<version_id>/step-up", methods=["GET", "POST"])
+@bp.route("/<pid:public_id>/versions/<pid:version_id>/step-up", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def step_up(public_id: str, version_id: str):
     """A fresh code before a confidential download. A right code leads back to the document
@@ -292,7 +310,7 @@ def step_up(public_id: str, version_id: str):
                            ), max(status, status_for(form))
 
 
-@bp.post("/<public_id>/sharing")
+@bp.post("/<pid:public_id>/sharing")
 def sharing(public_id: str):
     document = _document_or_404(public_id)
     form = SharingForm()
@@ -310,7 +328,7 @@ def sharing(public_id: str):
     return redirect(url_for("documents.detail", public_id=public_id), 303)
 
 
-@bp.post("/<public_id>/<action>")
+@bp.post("/<pid:public_id>/<action>")
 def act(public_id: str, action: str):
     document = _document_or_404(public_id)
     form = ActionForm()

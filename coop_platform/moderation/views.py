@@ -6,8 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from coop_platform.admin.forms import ConfirmForm
 from coop_platform.core.authz import roles_required
+from coop_platform.core.forms import ConfirmForm
+from coop_platform.core.params import bounded_int, page_number
 from coop_platform.documents import models as document_models
 from coop_platform.moderation import dashboard, notifications, queue
 from coop_platform.states.models import REGIONAL_GROUPS
@@ -23,7 +24,7 @@ def _user():
 
 @notifications_bp.get("/")
 def index():
-    pagination = notifications.recent(_user(), page=request.args.get("page", 1, type=int) or 1)
+    pagination = notifications.recent(_user(), page=page_number(request.args))
     return render_template("moderation/notifications.html", pagination=pagination,
                            params_of=notifications.params_of,
                            decision_label=notifications.decision_label, form=ConfirmForm(),
@@ -44,8 +45,7 @@ def queue_page():
     args = request.args
     flt = queue.QueueFilter(state=args.get("state", "")[:3], group=args.get("group", ""),
                             document_type=args.get("type", ""),
-                            older_than_days=min(max(args.get("older_than", 0, type=int) or 0, 0),
-                                                3650))
+                            older_than_days=bounded_int(args, "older_than", 0, 3650) or 0)
     return render_template("moderation/queue.html", items=queue.pending_documents(_user(), flt),
                            counts=queue.pending_counts(_user()), args=args,
                            groups=REGIONAL_GROUPS, states=list_states(), m=document_models)

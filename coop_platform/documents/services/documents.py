@@ -343,7 +343,6 @@ def transition(user: User, document: Document, action: str, reason: str = "") ->
 # -- reading ----------------------------------------------------------------------------------
 def get_document(user: User, public_id: str) -> Document:
     """The document if the user may see it; NotFound otherwise (existence is not confirmed)."""
-    public_id = public_id[:36]
     document = db.session.scalars(
         visible_documents(user).where(Document.public_id == public_id)
     ).one_or_none()
@@ -362,7 +361,7 @@ def get_document(user: User, public_id: str) -> Document:
 
 def get_version(user: User, document_id: str, version_id: str) -> tuple[Document, DocumentVersion]:
     document = get_document(user, document_id)
-    version = next((v for v in document.versions if v.public_id == version_id[:36]), None)
+    version = next((v for v in document.versions if v.public_id == version_id), None)
     if version is None:
         raise NotFound(_l("No such version."))
     return document, version

@@ -116,7 +116,7 @@ def test_audit_page_filters(app, chain, logged_in):
     page = client.get("/audit/?action=login.failure").get_data(as_text=True)
     assert "<td>login.failure</td>" in page
     assert "<td>login.success</td>" not in page
-    assert client.get("/audit/?from=not-a-date").status_code == 200
+    assert client.get("/audit/?from=not-a-date").status_code == 400
     assert "YYYY-MM-DD" in client.get("/audit/?from=not-a-date").get_data(as_text=True)
     page = client.get("/audit/?outcome=failure").get_data(as_text=True)
     assert "<td>login.failure</td>" in page
