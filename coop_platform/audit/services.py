@@ -22,6 +22,7 @@ from sqlalchemy import select
 from coop_platform.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.exceptions import Forbidden
+from coop_platform.core.signals import request_refused
 from coop_platform.crypto.keyring import KeysMissing
 from coop_platform.extensions import db, keyring
 
@@ -94,6 +95,15 @@ def record(
     head.seq = event.seq
     head.hash = event.hash
     return event
+
+
+@request_refused.connect
+def _record_refusal(_sender, *, actor, status: int, reason: str, path: str, method: str,
+                    object_type: str = "", object_id: str = "", state_id: int | None = None,
+                    **_kw) -> None:
+    record("request.denied", actor=actor, outcome="denied", object_type=object_type,
+           object_id=object_id, state_id=state_id,
+           details={"status": status, "path": path, "method": method, "reason": reason})
 
 
 def _check(event: AuditEvent, expected_seq: int, prev_hash: str) -> str:

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from coop_platform.core.exceptions import DomainError
 from coop_platform.core.redaction import recordable_path
+from coop_platform.core.signals import request_refused
 from coop_platform.extensions import db
 
 log = logging.getLogger(__name__)
@@ -34,18 +35,20 @@ MESSAGES = {
 }
 
 
-def _audit_denied(status: int, reason: str) -> None:
-    from coop_platform.audit.services import record
-
+def audit_refusal(status: int, reason: str, *, object_type: str = "", object_id: str = "",
+                  state_id: int | None = None) -> None:
+    """Record a refused request in its own transaction (what the request did is rolled back).
+    Never turns the refusal into a 500."""
     try:
         db.session.rollback()
-        record("request.denied", actor=current_user if current_user.is_authenticated else None,
-               outcome="denied", details={"status": status, "path": recordable_path(),
-                                          "method": request.method, "reason": reason})
+        request_refused.send(None, actor=current_user if current_user.is_authenticated else None,
+                             status=status, reason=reason[:200], path=recordable_path(),
+                             method=request.method, object_type=object_type,
+                             object_id=object_id, state_id=state_id)
         db.session.commit()
-    except Exception:  # auditing a refusal must not turn it into a 500
+    except Exception:
         db.session.rollback()
-        log.exception("could not audit a denied request")
+        log.exception("could not audit a refused request")
 
 
 def render_error(status: int, message=None):
@@ -59,7 +62,7 @@ def render_error(status: int, message=None):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        _audit_denied(400, "csrf")
+        audit_refusal(400, "csrf")
         return render_error(400, _l("The form had expired or was not sent from this site. "
                                     "Reload the page and try again."))
 
@@ -68,14 +71,14 @@ def init_app(app: Flask) -> None:
         """A service's refusal that no view turned into a page of its own: its message, with
         its status; a refusal to act (403) is audited like any other."""
         if error.status_code == 403:
-            _audit_denied(403, "forbidden")
+            audit_refusal(403, "forbidden")
         return render_error(error.status_code, error.message)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         status = error.code or 500
         if status in (403, 429):
-            _audit_denied(status, error.name)
+            audit_refusal(status, error.name)
         return render_error(status)
 
     @app.errorhandler(Exception)

@@ -10,5 +10,11 @@ _signals = Namespace()
 #: Sent inside the transaction, before commit: receivers add their rows to the same one.
 document_transitioned = _signals.signal("document-transitioned")
 
+#: A request was refused (403, 429, a CSRF failure, or a form a view refused). sender: None;
+#: kwargs: actor (or None), status, reason, path (safe to store), method, object_type,
+#: object_id, state_id. Sent inside a fresh transaction that the sender commits: the audit
+#: trail records it (core cannot import audit).
+request_refused = _signals.signal("request-refused")
+
 #: A recovery code was used to sign in. sender: the User.
 recovery_code_used = _signals.signal("recovery-code-used")

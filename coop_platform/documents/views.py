@@ -27,6 +27,7 @@ from coop_platform.auth.services.codes import take_code
 from coop_platform.auth.services.common import AccountLocked
 from coop_platform.core import sessions
 from coop_platform.core.authz import roles_required
+from coop_platform.core.errors import audit_refusal, render_error
 from coop_platform.core.exceptions import DomainError, Forbidden, NotFound, ValidationFailed
 from coop_platform.core.forms import attach_error, status_for
 from coop_platform.core.params import page_number
@@ -69,13 +70,18 @@ def _version_or_404(public_id: str, version_id: str):
         abort(404)
 
 
-def _refused(error: DomainError, public_id: str):
-    """A service refusal on a document the user can see: 403 when the role may not act,
-    otherwise the reason on the document page."""
-    if error.status_code == 403:
-        abort(403)
-    flash(error.message, "error")
-    return redirect(url_for("documents.detail", public_id=public_id), 303)
+def _refused(error: DomainError, document, *, sharing=None, action_form=None):
+    """A service refusal on a document the user can see, audited: 403 when the user may not
+    act on it, otherwise (400, 409) the document page with the reason and the form as sent."""
+    audit_refusal(error.status_code, str(error.message), object_type="document",
+                  object_id=document.public_id, state_id=document.owner_state_id)
+    if error.status_code in (403, 404):
+        return render_error(error.status_code, error.message)
+    if sharing is not None:
+        attach_error(sharing, error)
+    else:  # each action has its own small form: the reason is said at the top of the page
+        flash(error.message, "error")
+    return _detail_page(document, error.status_code, sharing=sharing, action_form=action_form)
 
 
 def _state_choices(form) -> None:
@@ -170,16 +176,24 @@ def upload():
 @bp.get("/<pid:public_id>")
 def detail(public_id: str):
     document = _document_or_404(public_id)
+    docs.record_view(_user(), document)
+    return _detail_page(document)
+
+
+def _detail_page(document, status: int = 200, sharing=None, action_form=None):
+    """The document page; a refused action or sharing change is shown on it, with its form
+    as it was sent and the refusal's status."""
     user = _user()
-    docs.record_view(user, document)
-    sharing = SharingForm(obj=document)
-    _state_choices(sharing)
-    sharing.states.data = sorted(s.iso3 for s in docs.audience_states(document))
-    sharing.share_with_court.data = document.shared_with_court
+    if sharing is None:
+        sharing = SharingForm(obj=document, formdata=None)
+        _state_choices(sharing)
+        sharing.states.data = sorted(s.iso3 for s in docs.audience_states(document))
+        sharing.share_with_court.data = document.shared_with_court
     return render_template(
         "documents/detail.html", document=document, m=models,
         audience_states=docs.audience_states(document), owner=is_owner(user, document),
-        actions=docs.allowed_actions(user, document), action_form=ActionForm(),
+        actions=docs.allowed_actions(user, document),
+        action_form=action_form or ActionForm(formdata=None),
         sharing_form=sharing, history=queries.history(document), labels=queries.EVENT_LABELS,
         field_labels=queries.SNAPSHOT_LABELS,
         access_log=queries.access_log(user, document),
@@ -187,7 +201,7 @@ def detail(public_id: str):
         can_edit=_can(docs.ensure_can_edit, user, document),
         changes=docs.changes_since_review(document)
         if document.status == "pending" and (user.is_secretariat or is_owner(user, document))
-        else None)
+        else None), status
 
 
 def _can(check, *args) -> bool:
@@ -204,6 +218,11 @@ def _can(check, *args) -> bool:
 @streams_upload
 def new_version(public_id: str):
     document = _document_or_404(public_id)
+    try:
+        # Before a byte of the body is read: a refused version is never streamed or stored.
+        docs.ensure_can_add_version(_user(), document)
+    except DomainError as error:
+        return _refused(error, document)
     if request.method == "POST":
         sink = UploadSink()
         error = _receive_upload(sink)
@@ -218,10 +237,6 @@ def new_version(public_id: str):
                 return redirect(url_for("documents.detail", public_id=public_id), 303)
         return render_template("documents/new_version.html", document=document,
                                form=VersionForm(), upload_error=error.message), error.status_code
-    try:
-        docs.ensure_can_add_version(_user(), document)
-    except DomainError as error:
-        return _refused(error, public_id)
     return render_template("documents/new_version.html", document=document, form=VersionForm())
 
 
@@ -231,7 +246,7 @@ def edit(public_id: str):
     try:
         docs.ensure_can_edit(_user(), document)
     except DomainError as error:
-        return _refused(error, public_id)
+        return _refused(error, document)
     form = MetadataForm(obj=document)
     if request.method == "GET":
         form.topics.data = document.topics
@@ -316,14 +331,13 @@ def sharing(public_id: str):
     form = SharingForm()
     _state_choices(form)
     if not form.validate_on_submit():
-        flash(_l("Check the sharing choices: %(errors)s",
-                 errors="; ".join(str(e) for errs in form.errors.values() for e in errs)), "error")
-        return redirect(url_for("documents.detail", public_id=public_id), 303)
+        return _refused(ValidationFailed(_l("Check the sharing choices.")), document,
+                        sharing=form)
     try:
         docs.change_sharing(_user(), document, docs.Sharing(
             form.audience.data, form.states.data or [], form.share_with_court.data))
     except DomainError as error:
-        return _refused(error, public_id)
+        return _refused(error, document, sharing=form)
     flash(_l("Who may see the document was changed."), "success")
     return redirect(url_for("documents.detail", public_id=public_id), 303)
 
@@ -333,11 +347,11 @@ def act(public_id: str, action: str):
     document = _document_or_404(public_id)
     form = ActionForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _refused(ValidationFailed(_l("Check the reason.")), document, action_form=form)
     try:
         docs.transition(_user(), document, action, form.reason.data or "")
     except DomainError as error:
-        return _refused(error, public_id)
+        return _refused(error, document, action_form=form)
     flash(_l("Done: the document is now “%(status)s”.", status=models.STATUSES[document.status]),
           "success")
     return redirect(url_for("documents.detail", public_id=public_id), 303)

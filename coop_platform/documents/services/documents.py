@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from coop_platform.audit.services import record
-from coop_platform.auth.models import User
+from coop_platform.auth.models import SECRETARIAT_ROLES, User
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from coop_platform.core.signals import document_transitioned
@@ -292,29 +292,33 @@ SECRETARIAT_ACTIONS = {"publish", "return", "reject", "withdraw"}
 NEEDS_REASON = {"return", "reject", "withdraw"}
 
 
+ACTIONS = frozenset(a for _, a in TRANSITIONS)
+
+
+def may_take(user: User, document: Document, action: str) -> bool:
+    """Whether the user's role and State may ever take this action on this document."""
+    return (action in OWNER_ACTIONS and is_owner(user, document)) or (
+        action in SECRETARIAT_ACTIONS and user.role in SECRETARIAT_ROLES
+        and user.state_id != document.owner_state_id)
+
+
 def allowed_actions(user: User, document: Document) -> list[str]:
-    actions = []
-    for (status, action), _target in TRANSITIONS.items():
-        if status != document.status:
-            continue
-        if (action in OWNER_ACTIONS and is_owner(user, document)) or (
-            action in SECRETARIAT_ACTIONS and user.role in ("moderator", "admin")
-            and user.state_id != document.owner_state_id
-        ):
-            actions.append(action)
-    return actions
+    return [action for (status, action) in TRANSITIONS
+            if status == document.status and may_take(user, document, action)]
 
 
 def transition(user: User, document: Document, action: str, reason: str = "") -> Document:
-    """Move the document along its lifecycle, or refuse with a message saying why."""
-    target = TRANSITIONS.get((document.status, action))
-    if action not in {a for _, a in TRANSITIONS}:
-        raise ValidationFailed(_l("Unknown action."))
-    if action not in allowed_actions(user, document):
-        if target is None:
-            raise Conflict(_l("This cannot be done while the document is “%(status)s”.",
-                              status=STATUSES[document.status]))
+    """Move the document along its lifecycle, or refuse: NotFound for an unknown action,
+    Forbidden when the user may never take it on this document (whatever its status),
+    Conflict when the document's status does not allow it now."""
+    if action not in ACTIONS:
+        raise NotFound(_l("Unknown action."))
+    if not may_take(user, document, action):
         raise Forbidden(_l("Your account may not do this to this document."))
+    target = TRANSITIONS.get((document.status, action))
+    if target is None:
+        raise Conflict(_l("This cannot be done while the document is “%(status)s”.",
+                          status=STATUSES[document.status]))
     reason = (reason or "").strip()
     if action in NEEDS_REASON and not reason:
         raise ValidationFailed(_l("Give a reason."), field="reason")

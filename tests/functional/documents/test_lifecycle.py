@@ -54,7 +54,9 @@ def test_submit_publish_withdraw_and_peers_follow(app, logged_in):
     download = f"/documents/{doc}/versions/{VERSION_RE.search(page).group(1)}/download"
     assert peer.get(download).data == files.pdf()
     assert doc in peer.get("/documents/").get_data(as_text=True)
-    assert act(owner, doc, "withdraw").status_code == 303  # no reason given: refused
+    refused = act(owner, doc, "withdraw")  # no reason given
+    assert refused.status_code == 400
+    assert "Give a reason." in refused.get_data(as_text=True)
     assert status_of(app, doc) == "published"
     assert act(owner, doc, "withdraw", "superseded by the 2026 law").status_code == 303
     assert status_of(app, doc) == "withdrawn"
@@ -257,7 +259,7 @@ def test_new_version_page_for_other_roles_and_states(app, logged_in):
     doc = uploaded_id(upload(owner))
     assert owner.get(f"/documents/{doc}/versions/new").status_code == 200
     act(owner, doc, "submit")
-    assert owner.get(f"/documents/{doc}/versions/new").status_code == 303  # pending: not now
+    assert owner.get(f"/documents/{doc}/versions/new").status_code == 409  # pending: not now
     act(moderator, doc, "publish")
     assert peer.get(f"/documents/{doc}/versions/new").status_code == 403  # visible, not theirs
     assert moderator.get(f"/documents/{doc}/versions/new").status_code == 403

@@ -230,7 +230,7 @@ def test_editing_is_for_the_owner_state_while_draft_or_returned(app, logged_in):
     assert bad.status_code == 400
     assert post_form(owner, f"/documents/{doc}/edit", {**data, "topics": ["astrology"]}).status_code == 400
     post_form(owner, f"/documents/{doc}/submit", {}, token_path=f"/documents/{doc}")
-    assert owner.get(f"/documents/{doc}/edit").status_code == 303  # pending: not now
+    assert owner.get(f"/documents/{doc}/edit").status_code == 409  # pending: not now
     post_form(moderator, f"/documents/{doc}/publish", {}, token_path=f"/documents/{doc}")
     assert peer.get(f"/documents/{doc}/edit").status_code == 403
     assert moderator.get(f"/documents/{doc}/edit").status_code == 403
