@@ -18,6 +18,7 @@ opened with a wrong key all fail authentication. Memory use is one segment.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import struct
 import uuid
@@ -163,6 +164,69 @@ def decrypt_segments(stream: BinaryIO, dek: bytes, version_id: uuid.UUID) -> Ite
             return
         current = following
         index += 1
+
+
+class RandomAccessPlaintext(io.RawIOBase):
+    """A seekable, read-only view of a blob's plaintext, verified segment by segment as it is
+    read (one segment in memory). For checking a package's structure after upload without
+    writing plaintext anywhere; a segment that fails authentication raises IntegrityError."""
+
+    def __init__(self, stream: BinaryIO, dek: bytes, version_id: uuid.UUID) -> None:
+        super().__init__()
+        self._stream = stream
+        header, encoded = Header.read(stream)
+        if header.version_id != version_id:
+            raise IntegrityError("blob belongs to another version")
+        self._aad = hashlib.sha256(encoded).digest()
+        self._aead = AESGCM(_payload_key(dek, header.salt, version_id))
+        self._body = len(encoded)
+        stream.seek(0, os.SEEK_END)
+        body = stream.tell() - self._body
+        stored = SEGMENT_SIZE + TAG_SIZE
+        self._segments = max(1, -(-body // stored))
+        last_len = body - (self._segments - 1) * stored - TAG_SIZE
+        if last_len < 0:
+            raise IntegrityError("final segment is truncated")
+        self.size = (self._segments - 1) * SEGMENT_SIZE + last_len
+        self._pos = 0
+        self._cached: tuple[int, bytes] | None = None
+
+    def _segment(self, index: int) -> bytes:
+        if self._cached and self._cached[0] == index:
+            return self._cached[1]
+        self._stream.seek(self._body + index * (SEGMENT_SIZE + TAG_SIZE))
+        sealed = self._stream.read(SEGMENT_SIZE + TAG_SIZE)
+        try:
+            plain = self._aead.decrypt(_nonce(index, index == self._segments - 1), sealed,
+                                       self._aad)
+        except InvalidTag as exc:
+            raise IntegrityError(f"segment {index} failed authentication") from exc
+        self._cached = (index, plain)
+        return plain
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self.size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer) -> int:
+        view, filled = memoryview(buffer).cast("B"), 0
+        while filled < len(view) and self._pos < self.size:
+            index, offset = divmod(self._pos, SEGMENT_SIZE)
+            chunk = self._segment(index)[offset : offset + len(view) - filled]
+            view[filled : filled + len(chunk)] = chunk
+            filled += len(chunk)
+            self._pos += len(chunk)
+        return filled
 
 
 def ciphertext_size(plaintext_size: int, kek_id: str) -> int:

@@ -1,12 +1,18 @@
 """What a file is, decided from its bytes as they stream in (never from its name).
 
 Allowed: PDF, DOCX, XLSX, ODT, ODS, TXT (UTF-8 text), RTF. Refused: everything else,
-including HTML, SVG, scripts, executables and Office files with macros.
+including HTML, SVG, executables, RTF with embedded objects and Office files with macros.
+Text is accepted only when it is UTF-8 in which no browser would see markup anywhere: any
+"<" followed by a letter, "!", "?" or "/" refuses it (HTML after a comment, SVG after a
+prologue, HTA, a tag deep in the file). Zip packages are decided by packages.inspect() once
+the whole file is in. A text script (.bat, .ps1, .js) is plain text: it is stored and served
+as text/plain under a .txt name, never under its own extension.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -25,7 +31,17 @@ CONTENT_TYPES = {
 _HEAD = 4096
 _TEXT_REFUSED_STARTS = (b"<!doctype", b"<html", b"<svg", b"<?xml", b"<script", b"#!", b"<head",
                         b"<body", b"<iframe")
-_ODF = b"mimetypeapplication/vnd.oasis.opendocument."
+_MARKUP = re.compile(rb"<[A-Za-z!?/]")
+# RTF control words that embed objects or run-time data (OLE objects carry executables).
+_RTF_OBJECTS = re.compile(rb"\\(?:object|objdata|objemb|objlink|objautlink|objocx|result)"
+                          rb"(?![a-z])")
+EXTENSIONS = {"application/pdf": "pdf", "application/rtf": "rtf", "text/plain": "txt",
+              **{v: k for k, v in CONTENT_TYPES.items() if k not in ("pdf", "rtf", "txt")}}
+
+
+def extension_for(content_type: str) -> str:
+    """The file extension a download gets: the sniffed type's, never the uploaded name's."""
+    return EXTENSIONS.get(content_type.split(";", 1)[0].strip().lower(), "bin")
 
 
 def refused(message=None) -> ValidationFailed:
@@ -66,14 +82,21 @@ class Sniffer:
     def _check(self, data: bytes) -> None:
         if self.family == "zip":
             window = self._tail + data
-            for marker in (b"[Content_Types].xml", b"word/document.xml", b"xl/workbook.xml",
-                           b"vbaProject.bin"):
+            for marker in (b"vbaProject.bin",):
                 if marker in window:
                     self._seen.add(marker.decode())
             self._tail = window[-64:]
+        elif self.family == "rtf":
+            window = self._tail + data
+            if _RTF_OBJECTS.search(window):
+                raise refused(_l("RTF files with embedded objects are not accepted. Save the "
+                                 "file as PDF or DOCX and upload it again."))
+            self._tail = window[-16:]
         elif self.family == "txt":
-            if b"\x00" in data:
+            window = self._tail + data
+            if b"\x00" in data or _MARKUP.search(window):
                 raise refused()
+            self._tail = window[-1:]
             try:
                 self._utf8.decode(data)
             except UnicodeDecodeError as exc:
@@ -106,24 +129,9 @@ class Sniffer:
             except UnicodeDecodeError as exc:
                 raise refused() from exc
         elif kind == "zip":
-            kind = self._zip_kind()
+            if "vbaProject.bin" in self._seen:
+                raise refused(_l("Office files with macros are not accepted. Save the file "
+                                 "without macros and upload it again."))
+            # The package's kind is decided from its structure, once it is whole.
+            return Verdict("zip", "")
         return Verdict(kind, CONTENT_TYPES[kind])
-
-    def _zip_kind(self) -> str:
-        head = bytes(self.head)
-        if head[30:].startswith(_ODF):
-            subtype = head[30 + len(_ODF):].split(b"PK", 1)[0]
-            if subtype.startswith(b"text"):
-                return "odt"
-            if subtype.startswith(b"spreadsheet"):
-                return "ods"
-            raise refused()
-        if "vbaProject.bin" in self._seen:
-            raise refused(_l("Office files with macros are not accepted. Save the file without "
-                             "macros and upload it again."))
-        if "[Content_Types].xml" in self._seen:
-            if "word/document.xml" in self._seen:
-                return "docx"
-            if "xl/workbook.xml" in self._seen:
-                return "xlsx"
-        raise refused()

@@ -46,6 +46,11 @@ class PendingBlob:
     def write(self, data: bytes) -> int:
         return self._open_handle().write(data)
 
+    def reader(self) -> BinaryIO:
+        """What was written so far, read back (the caller closes it)."""
+        self._open_handle().flush()
+        return self.path.open("rb")
+
     def commit(self, name: str) -> None:
         fh = self._open_handle()
         fh.flush()

@@ -46,6 +46,7 @@ from coop_platform.documents.services import queries
 from coop_platform.documents.services.downloads import open_version
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.documents.services.visibility import is_owner
+from coop_platform.documents.sniff import extension_for
 from coop_platform.extensions import csrf, db, limiter
 from coop_platform.states.models import REGIONAL_GROUPS
 
@@ -284,10 +285,13 @@ def download(public_id: str, version_id: str):
         return render_template("errors/error.html", status=500, title=_l("Integrity check failed"),
                                message=_l("The stored file failed its integrity check and was not "
                                           "sent. The event was recorded for the Secretariat.")), 500
-    name = opened.filename
+    # The name keeps what the person called the file, with the extension of what it is.
+    stem = opened.filename.rsplit(".", 1)[0] if "." in opened.filename else opened.filename
+    name = f"{stem or 'document'}.{extension_for(opened.content_type)}"
     if document.originator_control:
         name = f"ORCON - {name}"
-    response = Response(stream_with_context(opened.chunks), mimetype=opened.content_type,
+    # content_type, not mimetype: Flask would add a second charset to text/plain; charset=utf-8
+    response = Response(stream_with_context(opened.chunks), content_type=opened.content_type,
                         direct_passthrough=True)
     response.headers["Content-Disposition"] = _content_disposition(name)
     response.headers["Content-Length"] = str(opened.size)

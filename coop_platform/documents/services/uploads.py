@@ -10,6 +10,7 @@ crash left behind).
 from __future__ import annotations
 
 import base64
+import io
 import json
 import uuid
 from dataclasses import dataclass
@@ -18,8 +19,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from coop_platform.core.exceptions import DomainError, ValidationFailed
-from coop_platform.documents.crypto import SegmentEncryptor, new_dek, seal_metadata
-from coop_platform.documents.sniff import Sniffer
+from coop_platform.documents import packages
+from coop_platform.documents.crypto import (
+    RandomAccessPlaintext,
+    SegmentEncryptor,
+    new_dek,
+    seal_metadata,
+)
+from coop_platform.documents.sniff import CONTENT_TYPES, Sniffer, Verdict
 from coop_platform.documents.storage import BlobStore, LocalBlobStore
 from coop_platform.extensions import keyring
 
@@ -112,6 +119,9 @@ class UploadSink:
             raise ValidationFailed(_l("Choose a file to upload."), field="file")
         verdict = self._sniffer.verdict()
         self._encryptor.finish()
+        if verdict.kind == "zip":
+            kind = self._inspect_package()
+            verdict = Verdict(kind, CONTENT_TYPES[kind])
         name = self.store.new_name()
         self._pending.commit(name)
         self.blob_name = name
@@ -128,6 +138,12 @@ class UploadSink:
             content_type=verdict.content_type,
             size=self.size,
         )
+
+    def _inspect_package(self) -> str:
+        """Read the package back through decryption (never as plaintext on disk)."""
+        with self._pending.reader() as raw:
+            return packages.inspect(io.BufferedReader(
+                RandomAccessPlaintext(raw, self._dek, self.version_id), 64 * 1024))
 
     def discard(self) -> None:
         """Undo everything: the pending blob, or the committed blob whose row never landed."""

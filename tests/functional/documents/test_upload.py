@@ -85,11 +85,19 @@ def test_too_large_is_413_while_streaming_and_nothing_stored(app, logged_in):
     assert blob_files(app) == []
 
 
-@pytest.mark.parametrize("name", ["../../x", "a" * 500 + ".pdf", "evil\x00\r\nname.pdf", "..", ""])
-def test_hostile_filenames_are_only_display_names(app, logged_in, name):
+@pytest.mark.parametrize(("name", "expected"), [
+    ("../../x", "x.pdf"),  # never a path; the extension is the content's
+    ("a" * 500 + ".pdf", "a" * 196 + ".pdf"),  # cut to 200 characters, extension kept
+    ("..", "document.pdf"),
+    ("", "document.pdf"),
+    ("notes.html", "notes.pdf"),
+    ("evil\x00\r\nname.pdf", None),  # breaks the multipart header: no file part at all
+])
+def test_hostile_filenames_are_only_display_names(app, logged_in, name, expected):
     client, _ = logged_in()
     response = upload(client, file=(io.BytesIO(files.pdf()), name))
-    if response.status_code == 400:  # the browser side sent no usable file part
+    if expected is None:
+        assert response.status_code == 400
         assert "Choose a file" in response.get_data(as_text=True)
         assert counts(app) == (0, 0)
         return
@@ -101,9 +109,41 @@ def test_hostile_filenames_are_only_display_names(app, logged_in, name):
     vid = page.split('/versions/')[1].split('/')[0]
     disposition = client.get(f"/documents/{public_id}/versions/{vid}/download").headers[
         "Content-Disposition"]
-    assert "/" not in disposition.split("filename*=")[0]
-    assert "\r" not in disposition
-    assert len(disposition) < 1000
+    assert disposition == (f'attachment; filename="{expected}"; '
+                           f"filename*=UTF-8''{expected}")
+
+
+@pytest.mark.parametrize("label", sorted(files.HOSTILE_TEXT))
+def test_text_a_browser_could_take_for_markup_is_refused(app, logged_in, label):
+    client, _ = logged_in()
+    response = upload(client, file=(io.BytesIO(files.HOSTILE_TEXT[label]), "notes.txt"))
+    assert response.status_code == 400
+    assert counts(app) == (0, 0)
+    assert blob_files(app) == []
+
+
+@pytest.mark.parametrize("label", sorted(files.HOSTILE_PACKAGES))
+def test_packages_with_macros_objects_or_outside_links_are_refused(app, logged_in, label):
+    client, _ = logged_in()
+    response = upload(client, file=(io.BytesIO(files.HOSTILE_PACKAGES[label]), "report.docx"))
+    assert response.status_code == 400
+    assert counts(app) == (0, 0)
+    assert blob_files(app) == []
+
+
+@pytest.mark.parametrize("name", sorted(files.TEXT_SCRIPTS) + ["page.html", "image.svg"])
+def test_plain_text_downloads_as_txt_with_one_charset(app, logged_in, name):
+    client, _ = logged_in()
+    content = files.TEXT_SCRIPTS.get(name, b"Plain minutes, no markup at all.\n")
+    public_id = uploaded_id(upload(client, file=(io.BytesIO(content), name)))
+    page = client.get(f"/documents/{public_id}").get_data(as_text=True)
+    vid = page.split('/versions/')[1].split('/')[0]
+    download = client.get(f"/documents/{public_id}/versions/{vid}/download")
+    assert download.data == content
+    assert download.headers["Content-Type"] == "text/plain; charset=utf-8"
+    stem = name.rsplit(".", 1)[0]
+    assert download.headers["Content-Disposition"] == (
+        f'attachment; filename="{stem}.txt"; filename*=UTF-8\'\'{stem}.txt')
 
 
 @pytest.mark.parametrize(
