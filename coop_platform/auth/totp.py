@@ -63,7 +63,10 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The otpauth URI as an inline SVG QR code (no Pillow, no inline styles)."""
-    return segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff", omitsize=False)
+    # A viewBox and no fixed size: the stylesheet scales the whole code (a fixed width and
+    # height cropped it to one finder pattern, and nobody could scan it).
+    return segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff",
+                                                  omitsize=True)
 
 
 def grouped(secret: str) -> str:

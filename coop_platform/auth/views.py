@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import json
+import time
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,8 +32,9 @@ from coop_platform.auth.services import login as login_service
 from coop_platform.auth.services.common import AccountLocked, remaining_recovery_codes
 from coop_platform.core import sessions
 from coop_platform.core.exceptions import DomainError, Forbidden
-from coop_platform.core.forms import attach_error, status_for
-from coop_platform.extensions import limiter
+from coop_platform.core.forms import ConfirmForm, attach_error, status_for
+from coop_platform.crypto.keyring import KeyError_
+from coop_platform.extensions import keyring, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -108,7 +121,8 @@ def invitation(token: str):
             status = attach_error(form, error)
         else:
             sessions.start_session(user)
-            return render_template("auth/recovery_codes.html", codes=codes, first_time=True)
+            _keep_fresh_codes(user, codes, first_time=True)
+            return redirect(url_for("auth.recovery_codes"), 303)
     offer = invitations.enrolment_offer(invite)
     return render_template("auth/invitation.html", form=form, invite=invite,
                            offer=offer), max(status, status_for(form))
@@ -186,8 +200,55 @@ def regenerate_recovery_codes():
         except DomainError as error:
             return _account_page(_code_refusal(error), "recovery")
         sessions.mark_step_up()
-        return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
+        _keep_fresh_codes(current_user, codes, first_time=False)
+        return redirect(url_for("auth.recovery_codes"), 303)
     return _account_page(None, "recovery", form)
+
+
+# -- recovery codes just issued ---------------------------------------------------------------
+# They are shown until the person says they kept them: a language switch or a reload shows the
+# same codes again (they are already in force). They wait in the session cookie, encrypted
+# with the second-factor key and bound to the user, for FRESH_CODES_SECONDS at most.
+FRESH_CODES_SECONDS = 30 * 60
+
+
+def _codes_context(user) -> bytes:
+    return f"fresh-recovery-codes:user:{user.id}".encode()
+
+
+def _keep_fresh_codes(user, codes: list[str], first_time: bool) -> None:
+    sealed = keyring().encrypt("totp", json.dumps(codes).encode(), _codes_context(user))
+    session["fresh_codes"] = {"sealed": sealed, "at": time.time(), "first": first_time}
+
+
+def _fresh_codes(user) -> tuple[list[str], bool] | None:
+    kept = session.get("fresh_codes")
+    if not isinstance(kept, dict) or time.time() - kept.get("at", 0) > FRESH_CODES_SECONDS:
+        return None
+    try:
+        codes = json.loads(keyring().decrypt("totp", kept["sealed"], _codes_context(user)))
+    except (KeyError, ValueError, KeyError_):
+        return None
+    return codes, bool(kept.get("first"))
+
+
+@bp.get("/account/recovery-codes")
+def recovery_codes():
+    kept = _fresh_codes(current_user)
+    if kept is None:
+        flash(_l("There are no new recovery codes to show. You can make a new set here."),
+              "info")
+        return redirect(url_for("auth.account"))
+    codes, first_time = kept
+    return render_template("auth/recovery_codes.html", codes=codes, first_time=first_time,
+                           form=ConfirmForm())
+
+
+@bp.post("/account/recovery-codes/kept")
+def recovery_codes_kept():
+    if ConfirmForm().validate_on_submit():
+        session.pop("fresh_codes", None)
+    return redirect(url_for("core.home"), 303)
 
 
 @bp.post("/account/authenticator")

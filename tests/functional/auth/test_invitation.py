@@ -49,9 +49,21 @@ def test_invitation_accepted_with_independent_totp(app, client, runner, states):
     assert "data-otpauth-uri" in html
     assert "<svg" in html
     response, _secret = enrol(client, path)
-    assert response.status_code == 200
-    codes = re.findall(r"<li><code>([0-9a-z-]{19})</code></li>", response.get_data(as_text=True))
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/auth/account/recovery-codes"
+    shown = client.get("/auth/account/recovery-codes").get_data(as_text=True)
+    codes = re.findall(r"<li><code>([0-9a-z-]{19})</code></li>", shown)
     assert len(codes) == 10
+    # A language switch (or a reload) shows the same codes again: they are already in force.
+    post_form(client, "/language", {"lang": "fr", "next": "/auth/account/recovery-codes"},
+              token_path="/auth/account/recovery-codes")
+    again = client.get("/auth/account/recovery-codes").get_data(as_text=True)
+    assert "Vos codes de secours" in again
+    assert re.findall(r"<li><code>([0-9a-z-]{19})</code></li>", again) == codes
+    # Once the person says they kept them, they are gone from the session.
+    post_form(client, "/auth/account/recovery-codes/kept", {},
+              token_path="/auth/account/recovery-codes")
+    assert client.get("/auth/account/recovery-codes").status_code == 302
     assert client.get("/").status_code == 200  # signed in after enrolment
     with app.app_context():
         user = db.session.scalars(select(User).where(User.email == "new.fp@example.org")).one()

@@ -247,8 +247,9 @@ def test_regenerating_recovery_codes_invalidates_the_old_set(app, logged_in):
     with freeze_time(timedelta(seconds=60), tick=True):
         response = post_form(client, "/auth/account/recovery-codes",
                              {"recovery-code": next_code(app, user)}, token_path="/auth/account")
-        assert response.status_code == 200
-        assert response.get_data(as_text=True).count("<li><code>") == 10
+        assert response.status_code == 303
+        shown = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert shown.count("<li><code>") == 10
         response = login(app.test_client(), app, user, code=user.recovery_codes[1])
         assert response.status_code == 400
 
@@ -283,7 +284,7 @@ def test_user_replaces_own_authenticator_old_one_works_until_confirmed(app, make
         frozen.tick(timedelta(seconds=30))
         assert other.get("/").status_code == 200
         ok = post_form(mine, path, {"password": PASSWORD, "code": code_for(new_secret)})
-        assert ok.status_code == 200
+        assert ok.status_code == 303
         assert mine.get("/").status_code == 200
         assert other.get("/").status_code == 302  # sessions of the old authenticator ended
         frozen.tick(timedelta(seconds=30))
