@@ -56,7 +56,8 @@ def create_app(config: Config | str | None = None) -> Flask:
 
     from flask_babel import get_locale
 
-    from coop_platform.core import errors, security, sessions
+    from coop_platform.auth import sessions
+    from coop_platform.core import errors, security
 
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
     security.init_app(app)
@@ -91,6 +92,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from coop_platform.admin.home import bp as home_bp
     from coop_platform.admin.views import bp as admin_bp
     from coop_platform.audit.views import bp as audit_bp
     from coop_platform.auth.views import bp as auth_bp
@@ -100,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from coop_platform.moderation.views import notifications_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_bp, url_prefix="/audit")
@@ -120,9 +123,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from coop_platform.admin.cli import demo_code_command, seed_demo_command
+    from coop_platform.admin.keys_cli import keys_cli
     from coop_platform.audit.cli import audit_cli
     from coop_platform.auth.cli import users_cli
-    from coop_platform.crypto.cli import keys_cli
     from coop_platform.documents.cli import documents_cli
     from coop_platform.states.cli import states_cli
 

@@ -20,9 +20,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from coop_platform.audit.models import GENESIS_HASH, AuditEvent, AuditHead
+from coop_platform.core.authz import SECRETARIAT_ROLES, require_role
 from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.exceptions import Forbidden
-from coop_platform.core.signals import request_refused
+from coop_platform.core.signals import audit_requested, request_refused
 from coop_platform.crypto.keyring import KeysMissing
 from coop_platform.extensions import db, keyring
 
@@ -95,6 +96,11 @@ def record(
     head.seq = event.seq
     head.hash = event.hash
     return event
+
+
+@audit_requested.connect
+def _record_requested(_sender, *, action: str, **fields) -> None:
+    record(action, **fields)
 
 
 @request_refused.connect
@@ -198,8 +204,9 @@ def filtered_events(flt: AuditFilter):
 
 def _require_secretariat(actor) -> None:
     """Defence in depth: the views check the role too."""
-    if getattr(actor, "role", None) not in ("moderator", "admin"):
+    if actor is None:
         raise Forbidden(_l("Only the Secretariat reads the audit trail."))
+    require_role(actor, SECRETARIAT_ROLES, _l("Only the Secretariat reads the audit trail."))
 
 
 def search_events(flt: AuditFilter, page: int, actor, per_page: int = 50):

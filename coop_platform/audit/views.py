@@ -10,7 +10,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_login import current_user
 
 from coop_platform.audit.services import AuditFilter, export_rows, known_actions, search_events
-from coop_platform.core.authz import roles_required
+from coop_platform.core.authz import SECRETARIAT_ROLES, roles_required
 from coop_platform.core.clock import as_utc
 from coop_platform.core.params import bounded_int, iso_date, page_number
 from coop_platform.states.services import list_states
@@ -34,7 +34,7 @@ def _filter_from(args) -> AuditFilter:
 
 
 @bp.get("/")
-@roles_required("admin", "moderator")
+@roles_required(*SECRETARIAT_ROLES)
 def events():
     flt = _filter_from(request.args)
     pagination = search_events(flt, page=page_number(request.args),
@@ -44,7 +44,7 @@ def events():
 
 
 @bp.get("/export.csv")
-@roles_required("admin", "moderator")
+@roles_required(*SECRETARIAT_ROLES)
 def export_csv():
     flt = _filter_from(request.args)
     rows = export_rows(flt, current_user._get_current_object())

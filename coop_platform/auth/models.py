@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.extensions import db
 from coop_platform.states.models import State
@@ -26,7 +27,6 @@ ROLES = {
     "moderator": _l("Moderator"),
     "admin": _l("Administrator"),
 }
-SECRETARIAT_ROLES = frozenset({"moderator", "admin"})
 USER_STATUSES = {"invited": _l("Invited"), "active": _l("Active"), "disabled": _l("Disabled")}
 
 

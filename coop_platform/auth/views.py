@@ -19,6 +19,7 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from coop_platform.auth import sessions
 from coop_platform.auth.forms import (
     EnrolForm,
     LoginForm,
@@ -30,9 +31,10 @@ from coop_platform.auth.forms import (
 from coop_platform.auth.services import accounts, invitations
 from coop_platform.auth.services import login as login_service
 from coop_platform.auth.services.common import AccountLocked, remaining_recovery_codes
-from coop_platform.core import sessions
 from coop_platform.core.exceptions import DomainError, Forbidden
 from coop_platform.core.forms import ConfirmForm, attach_error, status_for
+from coop_platform.core.i18n import LANGUAGE_COOKIE
+from coop_platform.core.security import safe_local_path
 from coop_platform.crypto.keyring import KeyError_
 from coop_platform.extensions import keyring, limiter
 
@@ -52,7 +54,7 @@ def _locked_message(error: AccountLocked) -> str:
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("core.home"))
+        return redirect(url_for("home.index"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -99,7 +101,7 @@ def second_factor():
                 flash(_l("You signed in with a recovery code. %(n)d codes remain; you can make a "
                          "new set on your account page.", n=remaining_recovery_codes(user)),
                       "warning")
-            return redirect(next_url or url_for("core.home"))
+            return redirect(next_url or url_for("home.index"))
     return render_template("auth/second_factor.html", form=form), max(status, status_for(form))
 
 
@@ -126,6 +128,20 @@ def invitation(token: str):
     offer = invitations.enrolment_offer(invite)
     return render_template("auth/invitation.html", form=form, invite=invite,
                            offer=offer), max(status, status_for(form))
+
+
+@bp.post("/language")
+def set_language():
+    """Public: the sign-in page offers it too. Remembered per user and in a cookie."""
+    lang = request.form.get("lang", "")
+    if lang not in current_app.config["LANGUAGES"]:
+        lang = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user.is_authenticated:
+        accounts.set_locale(current_user, lang)
+    response = redirect(safe_local_path(request.form.get("next")) or url_for("home.index"))
+    response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True,
+                        samesite="Strict", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
 @bp.post("/logout")
@@ -248,7 +264,7 @@ def recovery_codes():
 def recovery_codes_kept():
     if ConfirmForm().validate_on_submit():
         session.pop("fresh_codes", None)
-    return redirect(url_for("core.home"), 303)
+    return redirect(url_for("home.index"), 303)
 
 
 @bp.post("/account/authenticator")

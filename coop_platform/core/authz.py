@@ -8,6 +8,19 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
+from coop_platform.core.exceptions import Forbidden
+
+#: The ASP Secretariat: who moderates, reads the audit trail and sees every submission.
+SECRETARIAT_ROLES = frozenset({"moderator", "admin"})
+
+
+def require_role(actor, roles: str | frozenset[str], message) -> None:
+    """Defence in depth in services: the views check the role too. None is the command line
+    (an operator on the server), which may do what an administrator may."""
+    allowed = {roles} if isinstance(roles, str) else roles
+    if actor is not None and getattr(actor, "role", None) not in allowed:
+        raise Forbidden(message)
+
 
 def roles_required(*roles: str) -> Callable:
     def decorator(view: Callable) -> Callable:

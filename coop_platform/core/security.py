@@ -36,6 +36,16 @@ def streams_upload(view):
     return view
 
 
+def safe_local_path(target: object) -> str | None:
+    """`target` if it is a path on this site; None for anything a browser could take offsite
+    ("//host", "/\\host", schemes, control characters)."""
+    if not isinstance(target, str) or not target.startswith("/") or len(target) > 2000:
+        return None
+    if target.startswith(("//", "/\\")) or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _remember_client_address() -> None:

@@ -16,5 +16,9 @@ document_transitioned = _signals.signal("document-transitioned")
 #: trail records it (core cannot import audit).
 request_refused = _signals.signal("request-refused")
 
+#: A layer below audit asks for a record in the current transaction (states cannot import
+#: audit). sender: None; kwargs: exactly record()'s (action, actor, object_type, ...).
+audit_requested = _signals.signal("audit-requested")
+
 #: A recovery code was used to sign in. sender: the User.
 recovery_code_used = _signals.signal("recovery-code-used")

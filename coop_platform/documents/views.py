@@ -22,10 +22,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from coop_platform.auth import sessions
 from coop_platform.auth.forms import StepUpForm
 from coop_platform.auth.services.codes import take_code
 from coop_platform.auth.services.common import AccountLocked
-from coop_platform.core import sessions
 from coop_platform.core.authz import roles_required
 from coop_platform.core.errors import audit_refusal, render_error
 from coop_platform.core.exceptions import DomainError, Forbidden, NotFound, ValidationFailed

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 
 from coop_platform.auth.models import User
 from coop_platform.core import mail
+from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.core.clock import utcnow
 from coop_platform.core.signals import document_transitioned, recovery_code_used
 from coop_platform.documents.models import Document
@@ -30,7 +31,7 @@ def _document_link(document: Document) -> str:
 
 def _secretariat() -> list[User]:
     return list(db.session.scalars(select(User).where(
-        User.role.in_(("moderator", "admin")), User.status == "active")))
+        User.role.in_(SECRETARIAT_ROLES), User.status == "active")))
 
 
 def _focal_points(state_id: int) -> list[User]:

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from coop_platform.core.authz import roles_required
+from coop_platform.core.authz import SECRETARIAT_ROLES, roles_required
 from coop_platform.core.forms import ConfirmForm
 from coop_platform.core.params import bounded_int, page_number
 from coop_platform.documents import models as document_models
@@ -40,7 +40,7 @@ def mark_read():
 
 
 @bp.get("/")
-@roles_required("moderator", "admin")
+@roles_required(*SECRETARIAT_ROLES)
 def queue_page():
     args = request.args
     flt = queue.QueueFilter(state=args.get("state", "")[:3], group=args.get("group", ""),
@@ -52,7 +52,7 @@ def queue_page():
 
 
 @bp.get("/dashboard")
-@roles_required("moderator", "admin")
+@roles_required(*SECRETARIAT_ROLES)
 def dashboard_page():
     return render_template("moderation/dashboard.html", board=dashboard.build(_user()),
                            groups=REGIONAL_GROUPS)

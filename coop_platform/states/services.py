@@ -11,9 +11,10 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from coop_platform.audit.services import record
+from coop_platform.core.authz import require_role
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound, ValidationFailed
+from coop_platform.core.signals import audit_requested
 from coop_platform.extensions import db
 from coop_platform.states.models import REGIONAL_GROUPS, STATE_STATUSES, State
 
@@ -54,6 +55,11 @@ def _parse_rows(path: Path) -> list[dict]:
     return rows
 
 
+def _audit(action: str, **fields) -> None:
+    """A record in the caller's transaction, written by the audit layer (see core.signals)."""
+    audit_requested.send(None, action=action, **fields)
+
+
 def load_states(path: Path | None = None, overwrite_local_edits: bool = False) -> LoadReport:
     """Insert or update States from the reference file. Rows an admin edited in the product
     are left alone unless `overwrite_local_edits`. All or nothing."""
@@ -79,7 +85,7 @@ def load_states(path: Path | None = None, overwrite_local_edits: bool = False) -
             state.edited_in_product_at = None
         report.updated += changed
         report.unchanged += not changed
-    record("states.loaded", details={"created": report.created, "updated": report.updated,
+    _audit("states.loaded", details={"created": report.created, "updated": report.updated,
                                      "kept_local_edits": report.kept_local_edits})
     db.session.commit()
     return report
@@ -108,7 +114,9 @@ EDITABLE = ("name", "regional_group", "status", "note")
 
 
 def update_state(state: State, actor, **values) -> None:
-    """Admin edit; marks the row so the reference loader will not overwrite it."""
+    """Admin edit; marks the row so the reference loader will not overwrite it. `actor` None
+    is the command line."""
+    require_role(actor, "admin", _l("Only administrators may edit States."))
     name = (values.get("name") or "").strip()
     if not name or len(name) > 120:
         raise ValidationFailed(_l("The name must have between 1 and 120 characters."), field="name")
@@ -126,17 +134,18 @@ def update_state(state: State, actor, **values) -> None:
             setattr(state, key, new)
     if changes:
         state.edited_in_product_at = utcnow()
-        record("state.updated", actor=actor, object_type="state", object_id=state.iso3,
+        _audit("state.updated", actor=actor, object_type="state", object_id=state.iso3,
                state_id=state.id, details={"changes": changes})
     db.session.commit()
 
 
 def set_active(state: State, active: bool, actor) -> None:
     """Deactivating a State stops its users at their next request (see User.is_active)."""
+    require_role(actor, "admin", _l("Only administrators may activate or deactivate States."))
     if state.active == active:
         raise ValidationFailed(_l("Nothing to change: the State is already in that condition."))
     state.active = active
     state.edited_in_product_at = utcnow()
-    record("state.activated" if active else "state.deactivated", actor=actor,
+    _audit("state.activated" if active else "state.deactivated", actor=actor,
            object_type="state", object_id=state.iso3, state_id=state.id)
     db.session.commit()

@@ -16,16 +16,16 @@ from coop_platform.auth.services.common import (
     replace_recovery_codes,
 )
 from coop_platform.auth.services.invitations import invitation_url, new_reset_invitation
+from coop_platform.core.authz import require_role
 from coop_platform.core.clock import utcnow
-from coop_platform.core.exceptions import Forbidden, NotFound, ValidationFailed
+from coop_platform.core.exceptions import NotFound, ValidationFailed
 from coop_platform.extensions import db
 from coop_platform.states.models import State
 
 
 def require_admin(actor: User | None) -> None:
     """Defence in depth: the views check the role too. None means the command line."""
-    if actor is not None and actor.role != "admin":
-        raise Forbidden(_l("Only administrators may do this."))
+    require_role(actor, "admin", _l("Only administrators may do this."))
 
 
 def change_password(user: User, current: str, new: str, confirm: str, code: str,

@@ -26,6 +26,7 @@ from coop_platform.auth.services.common import (
     find_user_by_email,
     replace_recovery_codes,
 )
+from coop_platform.core.authz import require_role
 from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.exceptions import Conflict, NotFound, ValidationFailed
 from coop_platform.extensions import db, keyring
@@ -94,7 +95,9 @@ def _new_invitation(user: User, purpose: str, actor: User | None) -> tuple[Invit
 
 def invite(email: str, role: str, state_iso3: str | None, actor: User | None,
            display_name: str = "") -> tuple[User, str]:
-    """Create (or re-invite) an account and return it with the invitation URL."""
+    """Create (or re-invite) an account and return it with the invitation URL. Only an
+    administrator (or the command line, actor None) invites."""
+    require_role(actor, "admin", _l("Only administrators may invite."))
     email = normalise_email(email)
     state = _check_role_and_state(role, state_iso3)
     user = find_user_by_email(email)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from coop_platform.audit.models import AuditEvent
 from coop_platform.auth.models import User
+from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.documents.models import (
     CLASSIFICATIONS,
     DOCUMENT_TYPES,
@@ -41,6 +42,7 @@ EVENT_LABELS = {
     "document.downloaded": _l("Downloaded"),
     "document.integrity_failure": _l("Integrity check failed"),
     "document.denied": _l("Refused: not shared with this person"),
+    "request.denied": _l("Refused: not allowed or not valid"),
 }
 LIFECYCLE_ACTIONS = ("document.uploaded", "document.version_added", "document.submit",
                      "document.publish", "document.return", "document.reject",
@@ -53,7 +55,7 @@ SNAPSHOT_LABELS = {
     "versions": _l("Versions"),
 }
 ACCESS_ACTIONS = ("document.viewed", "document.downloaded", "document.integrity_failure",
-                  "document.denied")
+                  "document.denied", "request.denied")
 
 
 @dataclass
@@ -88,13 +90,12 @@ def list_documents(user: User, flt: DocumentFilter, page: int, per_page: int = 2
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def _events(document: Document, actions) -> list[AuditEvent]:
-    return list(db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.object_type == "document", AuditEvent.object_id == document.public_id,
-               AuditEvent.action.in_(actions))
-        .order_by(AuditEvent.seq.desc())
-    ))
+def _events(document: Document, actions, limit: int | None = None) -> list[AuditEvent]:
+    stmt = (select(AuditEvent)
+            .where(AuditEvent.object_type == "document",
+                   AuditEvent.object_id == document.public_id, AuditEvent.action.in_(actions))
+            .order_by(AuditEvent.seq.desc()))
+    return list(db.session.scalars(stmt.limit(limit) if limit else stmt))
 
 
 def history(document: Document) -> list[AuditEvent]:
@@ -104,9 +105,9 @@ def history(document: Document) -> list[AuditEvent]:
 
 def access_log(user: User, document: Document, limit: int = 200) -> list[AuditEvent] | None:
     """Who viewed or downloaded the document: for its own State and the Secretariat only."""
-    if not (is_owner(user, document) or user.role in ("moderator", "admin")):
+    if not (is_owner(user, document) or user.role in SECRETARIAT_ROLES):
         return None
-    return _events(document, ACCESS_ACTIONS)[:limit]
+    return _events(document, ACCESS_ACTIONS, limit)
 
 
 def states_for_choice() -> list[State]:

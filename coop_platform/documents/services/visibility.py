@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import Select, and_, exists, false, or_, select
 
 from coop_platform.auth.models import User
+from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.documents.models import Document, DocumentAudienceState
 from coop_platform.states.models import State
 
@@ -23,7 +24,7 @@ from coop_platform.states.models import State
 def visibility_clause(user: User):
     if user is None or not getattr(user, "is_authenticated", False):
         return false()
-    if user.role in ("moderator", "admin"):
+    if user.role in SECRETARIAT_ROLES:
         return Document.status != "draft"
     owner_active = Document.owner_state.has(State.active.is_(True))
     if user.role == "court":

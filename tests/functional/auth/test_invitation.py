@@ -55,7 +55,7 @@ def test_invitation_accepted_with_independent_totp(app, client, runner, states):
     codes = re.findall(r"<li><code>([0-9a-z-]{19})</code></li>", shown)
     assert len(codes) == 10
     # A language switch (or a reload) shows the same codes again: they are already in force.
-    post_form(client, "/language", {"lang": "fr", "next": "/auth/account/recovery-codes"},
+    post_form(client, "/auth/language", {"lang": "fr", "next": "/auth/account/recovery-codes"},
               token_path="/auth/account/recovery-codes")
     again = client.get("/auth/account/recovery-codes").get_data(as_text=True)
     assert "Vos codes de secours" in again

@@ -53,7 +53,7 @@ def test_error_pages_never_show_a_trace(app, logged_in):
     assert "Traceback" not in response.get_data(as_text=True)
     response = client.post("/", data={})
     assert response.status_code in (400, 405)
-    response = client.get("/language")
+    response = client.get("/auth/language")
     assert response.status_code == 405
 
 
@@ -66,7 +66,7 @@ def test_request_too_large_is_413(app, client):
 
 def test_unexpected_error_is_a_plain_500(app, logged_in, monkeypatch):
     client, _ = logged_in()
-    import coop_platform.core.views as views
+    import coop_platform.admin.home as views
 
     def boom(_user):
         raise RuntimeError("secret internals")
@@ -82,19 +82,19 @@ def test_unexpected_error_is_a_plain_500(app, logged_in, monkeypatch):
 
 
 def test_language_choice_is_remembered(app, logged_in, client):
-    response = post_form(client, "/language", {"lang": "fr", "next": "/auth/login"},
+    response = post_form(client, "/auth/language", {"lang": "fr", "next": "/auth/login"},
                          token_path="/auth/login")
     assert response.status_code == 302
     assert "Se connecter" in client.get("/auth/login").get_data(as_text=True)
     signed_in, user = logged_in()
-    post_form(signed_in, "/language", {"lang": "fr", "next": "/"}, token_path="/")
+    post_form(signed_in, "/auth/language", {"lang": "fr", "next": "/"}, token_path="/")
     with app.app_context():
         assert db.session.scalars(select(User.locale).where(User.id == user.id)).one() == "fr"
     assert 'lang="fr"' in signed_in.get("/").get_data(as_text=True)
 
 
 def test_language_refuses_offsite_redirects(client):
-    response = post_form(client, "/language", {"lang": "en", "next": "//evil.example"},
+    response = post_form(client, "/auth/language", {"lang": "en", "next": "//evil.example"},
                          token_path="/auth/login")
     assert response.headers["Location"] == "/"
 

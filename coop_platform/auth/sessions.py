@@ -18,12 +18,13 @@ from sqlalchemy import select
 
 from coop_platform.auth.models import User
 from coop_platform.core.clock import utcnow
+from coop_platform.core.security import safe_local_path
 from coop_platform.extensions import db, login_manager
 
 PUBLIC_ENDPOINTS = frozenset({
     "static",
     "core.healthz",
-    "core.set_language",
+    "auth.set_language",
     "auth.login",
     "auth.second_factor",
     "auth.invitation",
@@ -78,16 +79,6 @@ def _expired() -> object | None:
     if now - session.get("seen_at", 0) > cfg["SESSION_IDLE_TIMEOUT"].total_seconds():
         return _l("Your session expired after a period of inactivity. Please sign in again.")
     return None
-
-
-def safe_local_path(target: object) -> str | None:
-    """`target` if it is a path on this site; None for anything a browser could take offsite
-    ("//host", "/\\host", schemes, control characters)."""
-    if not isinstance(target, str) or not target.startswith("/") or len(target) > 2000:
-        return None
-    if target.startswith(("//", "/\\")) or any(ord(ch) < 32 for ch in target):
-        return None
-    return target
 
 
 def _safe_next() -> str | None:
