@@ -15,11 +15,12 @@ import time
 from dataclasses import dataclass
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import select, text
 from werkzeug.serving import make_server
 
 from config import TestConfig, normalise_database_url
-from coop_platform import create_app
+from coop_platform import ROOT, create_app
 from coop_platform.audit.models import GENESIS_HASH
 from coop_platform.auth import passwords, totp
 from coop_platform.auth.models import User
@@ -30,6 +31,7 @@ from coop_platform.states.models import State
 from coop_platform.states.services import load_states
 from tests.support.rfc6238 import code_for
 
+MIGRATIONS = str(ROOT / "migrations")
 PG_URL = normalise_database_url(os.environ.get("SPC_TEST_DATABASE_URL"))
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "granite-harbor-willow-meadow-71"
@@ -53,13 +55,21 @@ def app(request, tmp_path_factory):
     KeyRing(base / "keys").init()
     application = create_app(make_test_config(base, request.param))
     with application.app_context():
-        db.drop_all()
-        db.create_all()
+        _drop_everything()
+        # The suite runs on the schema the migrations build, as production does (the
+        # migration tests check separately that it equals the models).
+        upgrade(directory=MIGRATIONS)
     yield application
     with application.app_context():
         db.session.remove()
-        db.drop_all()
+        _drop_everything()
         db.engine.dispose()
+
+
+def _drop_everything() -> None:
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 @pytest.fixture(autouse=True)

@@ -136,12 +136,14 @@ class VerifyResult:
 
 
 def verify(batch_size: int = 1000) -> VerifyResult:
-    """Walk the chain in sequence order; stop at the first record that does not fit."""
+    """Walk the chain in insertion order; stop at the first record that does not fit."""
     expected_seq = 1
     prev_hash = GENESIS_HASH
     checked = 0
     last_id: int | None = None
-    stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
+    # Insertion order (appends are serialised by the head lock, so ids follow sequence numbers):
+    # an edited sequence number is then caught at the record that carries it.
+    stmt = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch_size)
     # A server-side cursor on PostgreSQL: close it even when we stop at a broken record.
     with closing(db.session.scalars(stmt)) as events:
         for event in events:

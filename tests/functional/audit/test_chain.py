@@ -97,7 +97,8 @@ def test_reordered_records_are_detected(app, chain, runner):
         db.session.commit()
     result = verify(runner)
     assert result.exit_code == 1
-    assert f"record id {second}" in result.output
+    # Both records were edited; the first of them in insertion order is the first broken one.
+    assert f"record id {first}" in result.output
 
 
 def test_record_is_part_of_the_callers_transaction(app, ctx):
@@ -208,3 +209,46 @@ def test_audit_services_refuse_non_secretariat_actors(app, ctx, make_user):
             search_events(AuditFilter(), page=1, actor=actor)
         with pytest.raises(Forbidden):
             next(export_rows(AuditFilter(), actor))
+
+
+# Each column of a record, and a new value for it (the hash column is left as it was).
+COLUMN_EDITS = {
+    "actor_label": "someone.else@example.org",
+    "action": "login.success",
+    "outcome": "denied",
+    "object_type": "document",
+    "object_id": "00000000-0000-0000-0000-000000000000",
+    "ip": "203.0.113.77",
+    "details": '{"step":"nothing happened"}',
+    "occurred_at": "shift",
+    "state_id": "another State",
+    "actor_id": None,
+    "seq": "swap",
+    "key_id": "audit-999",
+}
+
+
+@pytest.mark.parametrize("column", sorted(COLUMN_EDITS))
+def test_editing_any_single_column_is_detected_and_named(app, chain, runner, column):
+    from datetime import timedelta
+
+    from coop_platform.states.models import State
+
+    target = chain[1]
+    with app.app_context():
+        event = db.session.get(AuditEvent, target)
+        value = COLUMN_EDITS[column]
+        if value == "shift":
+            value = event.occurred_at + timedelta(seconds=1)
+        elif value == "another State":
+            value = db.session.scalars(select(State.id).where(State.id != event.state_id)
+                                       .order_by(State.id)).first()
+        elif value == "swap":
+            value = event.seq + 1000
+        assert getattr(event, column) != value
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == target)
+                           .values({column: value}))
+        db.session.commit()
+    result = verify(runner)
+    assert result.exit_code == 1, result.output
+    assert f"record id {target}" in result.output
