@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
+from coop_platform.auth.models import User
+from coop_platform.extensions import db
+from coop_platform.states.models import State
 
 ROLES = ["focal_point", "court", "moderator", "admin"]
 # path -> roles allowed
@@ -34,15 +39,22 @@ def test_anonymous_is_sent_to_login(client, path):
 
 
 @pytest.mark.parametrize("role", ["focal_point", "court", "moderator"])
-def test_non_admin_cannot_post_admin_actions(logged_in, make_user, role):
+def test_non_admin_cannot_post_admin_actions(app, logged_in, make_user, role):
     client, _ = logged_in(role=role)
     target = make_user()
     from tests.conftest import csrf_token
 
     token = csrf_token(client, "/")
-    for path in (f"/admin/users/{target.public_id}/disable", "/admin/states/FRA/deactivate",
-                 "/admin/users/invite"):
-        assert client.post(path, data={"csrf_token": token}).status_code == 403
+    for path, data in ((f"/admin/users/{target.public_id}/disable", {}),
+                       ("/admin/states/FRA/deactivate", {}),
+                       ("/admin/users/invite", {"email": "new@example.org", "role": "admin"})):
+        assert client.post(path, data={"csrf_token": token, **data}).status_code == 403
+    with app.app_context():
+        assert db.session.get(User, target.id).status == "active"
+        assert db.session.scalars(select(State).where(State.iso3 == "FRA")).one().active
+        assert db.session.scalars(select(User).where(User.email == "new@example.org")
+                                  ).one_or_none() is None
+        db.session.remove()
 
 
 def test_unknown_objects_answer_404(logged_in):
