@@ -20,5 +20,10 @@ request_refused = _signals.signal("request-refused")
 #: audit). sender: None; kwargs: exactly record()'s (action, actor, object_type, ...).
 audit_requested = _signals.signal("audit-requested")
 
+#: The sharing of a published document: a wider audience was requested, or the Secretariat
+#: accepted or refused one. sender: the Document; kwargs: action ("request", "accept",
+#: "refuse"), actor, reason. Sent inside the transaction, before commit.
+sharing_changed = _signals.signal("sharing-changed")
+
 #: A recovery code was used to sign in. sender: the User.
 recovery_code_used = _signals.signal("recovery-code-used")

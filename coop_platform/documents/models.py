@@ -123,6 +123,8 @@ class Document(db.Model):
         cascade="all, delete-orphan", lazy="selectin")
     versions: Mapped[list[DocumentVersion]] = relationship(
         back_populates="document", order_by="DocumentVersion.number.desc()", lazy="selectin")
+    sharing_request: Mapped[SharingRequest | None] = relationship(
+        back_populates="document", cascade="all, delete-orphan", lazy="selectin")
 
     @property
     def topics(self) -> list[str]:
@@ -135,6 +137,26 @@ class Document(db.Model):
     @property
     def current_version(self) -> DocumentVersion | None:
         return self.versions[0] if self.versions else None
+
+
+class SharingRequest(db.Model):
+    """A wider audience the owner State asked for on a published document. The audience the
+    Secretariat approved stays in force until it accepts this one; one per document (a newer
+    request replaces it)."""
+
+    __tablename__ = "document_sharing_requests"
+    __table_args__ = (CheckConstraint(_in("audience", AUDIENCES), name="audience"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), unique=True)
+    audience: Mapped[str] = mapped_column(String(16))
+    shared_with_court: Mapped[bool] = mapped_column(Boolean, default=False)
+    state_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of State ids
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="sharing_request")
+    requested_by: Mapped[User] = relationship()
 
 
 class DocumentVersion(db.Model):

@@ -43,6 +43,7 @@ from coop_platform.documents.forms import (
 )
 from coop_platform.documents.services import documents as docs
 from coop_platform.documents.services import queries
+from coop_platform.documents.services import sharing as sharing_service
 from coop_platform.documents.services.downloads import open_version
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.documents.services.visibility import is_owner
@@ -86,7 +87,11 @@ def _refused(error: DomainError, document, *, sharing=None, action_form=None):
 
 
 def _state_choices(form) -> None:
-    form.states.choices = [SelectChoice(s.iso3, s.name) for s in queries.states_for_choice()]
+    states = queries.states_for_choice()
+    form.states.choices = [SelectChoice(s.iso3, s.name) for s in states]
+    # For the page: the same States as checkboxes, grouped by regional group.
+    form.state_groups = [(label, [s for s in states if s.regional_group == code])
+                         for code, (_name, label) in REGIONAL_GROUPS.items()]
 
 
 def _receive_upload(sink: UploadSink) -> DomainError | None:
@@ -188,16 +193,26 @@ def _detail_page(document, status: int = 200, sharing=None, action_form=None):
     if sharing is None:
         sharing = SharingForm(obj=document, formdata=None)
         _state_choices(sharing)
-        sharing.states.data = sorted(s.iso3 for s in docs.audience_states(document))
-        sharing.share_with_court.data = document.shared_with_court
+        # The form starts from what the owner last asked for, waiting or approved.
+        shown = sharing_service.requested(document) or sharing_service.current(document)
+        described = shown.describe()
+        sharing.audience.data = described["audience"]
+        sharing.states.data = described["states"]
+        sharing.share_with_court.data = described["share_with_court"]
+    waiting = sharing_service.requested(document)
     return render_template(
         "documents/detail.html", document=document, m=models,
         audience_states=docs.audience_states(document), owner=is_owner(user, document),
         actions=docs.allowed_actions(user, document),
         action_form=action_form or ActionForm(formdata=None),
-        sharing_form=sharing, history=queries.history(document), labels=queries.EVENT_LABELS,
+        sharing_form=sharing,
+        history=queries.history(document, with_reasons=user.is_secretariat
+                                or is_owner(user, document)), labels=queries.EVENT_LABELS,
         field_labels=queries.SNAPSHOT_LABELS,
         access_log=queries.access_log(user, document),
+        sharing_waiting=waiting.describe() if waiting is not None and (
+            user.is_secretariat or is_owner(user, document)) else None,
+        can_decide_sharing=sharing_service.may_decide(user, document),
         can_add_version=_can(docs.ensure_can_add_version, user, document),
         can_edit=_can(docs.ensure_can_edit, user, document),
         changes=docs.changes_since_review(document)
@@ -338,11 +353,35 @@ def sharing(public_id: str):
         return _refused(ValidationFailed(_l("Check the sharing choices.")), document,
                         sharing=form)
     try:
-        docs.change_sharing(_user(), document, docs.Sharing(
+        outcome = sharing_service.change(_user(), document, sharing_service.Sharing(
             form.audience.data, form.states.data or [], form.share_with_court.data))
     except DomainError as error:
         return _refused(error, document, sharing=form)
-    flash(_l("Who may see the document was changed."), "success")
+    if outcome.requested:
+        flash(_l("The wider sharing was sent to the Secretariat for approval. Until it decides, "
+                 "the document stays shared as approved.") if not outcome.applied else
+              _l("The narrower part of the change applies now; the wider part was sent to the "
+                 "Secretariat for approval."), "success")
+    else:
+        flash(_l("Who may see the document was changed."), "success")
+    return redirect(url_for("documents.detail", public_id=public_id), 303)
+
+
+@bp.post("/<pid:public_id>/sharing/<decision>")
+def sharing_decision(public_id: str, decision: str):
+    """The Secretariat accepts or refuses a wider sharing asked for by the owner State."""
+    if decision not in ("accept", "refuse"):
+        abort(404)
+    document = _document_or_404(public_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _refused(ValidationFailed(_l("Check the reason.")), document, action_form=form)
+    try:
+        sharing_service.decide(_user(), document, decision == "accept", form.reason.data or "")
+    except DomainError as error:
+        return _refused(error, document, action_form=form)
+    flash(_l("The wider sharing was accepted: it applies now.") if decision == "accept" else
+          _l("The wider sharing was refused; the owner State is told why."), "success")
     return redirect(url_for("documents.detail", public_id=public_id), 303)
 
 

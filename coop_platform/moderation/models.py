@@ -9,7 +9,7 @@ from coop_platform.core.clock import utcnow
 from coop_platform.documents.models import Document
 from coop_platform.extensions import db
 
-KINDS = ("submission", "decision", "recovery_code_used")
+KINDS = ("submission", "decision", "recovery_code_used", "sharing_request", "sharing_decision")
 
 
 class Notification(db.Model):
@@ -18,7 +18,8 @@ class Notification(db.Model):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        CheckConstraint("kind IN ('submission','decision','recovery_code_used')", name="kind"),
+        CheckConstraint("kind IN ('submission','decision','recovery_code_used',"
+                        "'sharing_request','sharing_decision')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,7 +16,7 @@ from coop_platform.auth.models import User
 from coop_platform.core import mail
 from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.core.clock import utcnow
-from coop_platform.core.signals import document_transitioned, recovery_code_used
+from coop_platform.core.signals import document_transitioned, recovery_code_used, sharing_changed
 from coop_platform.documents.models import Document
 from coop_platform.extensions import db
 from coop_platform.moderation.models import Notification
@@ -55,6 +55,17 @@ def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str,
                   decision=decision_label(params["action"])) if safe_title else
                 _("The Secretariat's decision on a document of your State: %(decision)s.",
                   decision=decision_label(params["action"])))
+    elif kind == "sharing_request":
+        subject = _("A wider sharing awaits the Secretariat")
+        lead = (_("%(state)s asked to share “%(title)s” more widely.", state=params["state"],
+                  title=safe_title) if safe_title else
+                _("%(state)s asked to share a document more widely.", state=params["state"]))
+    elif kind == "sharing_decision":
+        subject = _("Decision on the sharing of a document of your State")
+        lead = (_("The Secretariat accepted the wider sharing you asked for.")
+                if params["action"] == "accept" else
+                _("The Secretariat refused the wider sharing you asked for. The reason is on "
+                  "the document's page."))
     else:
         subject = _("One of your recovery codes was used")
         lead = _("One of your recovery codes was used to sign in. If it was not you, tell the "
@@ -87,6 +98,16 @@ def _on_document_transitioned(document: Document, action: str, actor: User, **_k
     elif action in DECISIONS:
         notify([u for u in _focal_points(document.owner_state_id) if u.id != actor.id],
                "decision", document, action=action)
+
+
+@sharing_changed.connect
+def _on_sharing_changed(document: Document, action: str, actor: User, **_kw) -> None:
+    if action == "request":
+        notify([u for u in _secretariat() if u.id != actor.id], "sharing_request", document,
+               state=document.owner_state.name)
+    else:
+        notify([u for u in _focal_points(document.owner_state_id) if u.id != actor.id],
+               "sharing_decision", document, action=action)
 
 
 @recovery_code_used.connect

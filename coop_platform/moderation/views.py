@@ -10,6 +10,7 @@ from coop_platform.core.authz import SECRETARIAT_ROLES, roles_required
 from coop_platform.core.forms import ConfirmForm
 from coop_platform.core.params import bounded_int, page_number
 from coop_platform.documents import models as document_models
+from coop_platform.documents.services import sharing
 from coop_platform.moderation import dashboard, notifications, queue
 from coop_platform.states.models import REGIONAL_GROUPS
 from coop_platform.states.services import list_states
@@ -47,6 +48,7 @@ def queue_page():
                             document_type=args.get("type", ""),
                             older_than_days=bounded_int(args, "older_than", 0, 3650) or 0)
     return render_template("moderation/queue.html", items=queue.pending_documents(_user(), flt),
+                           sharing_requests=sharing.waiting_requests(_user()),
                            counts=queue.pending_counts(_user()), args=args,
                            groups=REGIONAL_GROUPS, states=list_states(), m=document_models)
 

@@ -132,6 +132,7 @@ def seed_every_table() -> None:
         DocumentAudienceState,
         DocumentTopic,
         DocumentVersion,
+        SharingRequest,
     )
     from coop_platform.moderation.models import Notification
     from coop_platform.states.models import State
@@ -160,6 +161,8 @@ def seed_every_table() -> None:
                                    created_by_id=user.id))
     db.session.add(Notification(user_id=user.id, kind="decision", document=document,
                                 params="{}"))
+    db.session.add(SharingRequest(document_id=document.id, audience="all_states",
+                                  requested_by_id=user.id))
     record("test.seeded", actor=user)
     db.session.commit()
 

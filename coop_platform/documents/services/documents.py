@@ -19,7 +19,6 @@ from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from coop_platform.core.signals import document_transitioned
 from coop_platform.documents.models import (
-    AUDIENCES,
     CLASSIFICATIONS,
     DOCUMENT_TYPES,
     LANGUAGES,
@@ -30,6 +29,7 @@ from coop_platform.documents.models import (
     DocumentTopic,
     DocumentVersion,
 )
+from coop_platform.documents.services import sharing
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.documents.services.visibility import is_owner, visible_documents
 from coop_platform.extensions import db
@@ -52,30 +52,10 @@ class DocumentInput:
     originator_control: bool = False
 
 
-@dataclass
-class Sharing:
-    audience: str
-    states: list[str]
-    share_with_court: bool
-
-
 def _choice(value: str, allowed, field_name: str) -> str:
     if value not in allowed:
         raise ValidationFailed(_l("Choose one of the listed values."), field=field_name)
     return value
-
-
-def _resolve_states(sharing: Sharing, owner_state_id: int) -> list[State]:
-    _choice(sharing.audience, AUDIENCES, "audience")
-    if sharing.audience != "selected_states":
-        return []
-    codes = sorted({c.strip().upper() for c in sharing.states if c.strip()})
-    if not codes:
-        raise ValidationFailed(_l("Choose at least one State to share with."), field="states")
-    states = list(db.session.scalars(select(State).where(State.iso3.in_(codes))))
-    if len(states) != len(codes):
-        raise ValidationFailed(_l("Unknown State code in the list."), field="states")
-    return [s for s in states if s.id != owner_state_id]
 
 
 def _validate(data: DocumentInput, owner_state_id: int) -> list[State]:
@@ -91,8 +71,9 @@ def _validate(data: DocumentInput, owner_state_id: int) -> list[State]:
     _choice(data.classification, CLASSIFICATIONS, "classification")
     if not data.topics or any(t not in TOPICS for t in data.topics):
         raise ValidationFailed(_l("Choose at least one of the listed topics."), field="topics")
-    return _resolve_states(Sharing(data.audience, data.states, data.share_with_court),
-                           owner_state_id)
+    audience = sharing.resolve(sharing.Sharing(data.audience, data.states,
+                                               data.share_with_court), owner_state_id)
+    return list(db.session.scalars(select(State).where(State.id.in_(audience.state_ids))))
 
 
 def _require_focal_point(user: User) -> None:
@@ -176,26 +157,6 @@ def add_version(user: User, document: Document, sink: UploadSink) -> DocumentVer
         return version
 
     return _land(sink, build)
-
-
-def change_sharing(user: User, document: Document, sharing: Sharing) -> None:
-    if not is_owner(user, document):
-        raise Forbidden(_l("Only focal points of the owner State can change who sees it."))
-    states = _resolve_states(sharing, document.owner_state_id)
-    before = {"audience": document.audience, "share_with_court": document.shared_with_court,
-              "states": sorted(s.iso3 for s in _audience_states(document))}
-    after = {"audience": sharing.audience, "share_with_court": sharing.share_with_court,
-             "states": sorted(s.iso3 for s in states)}
-    if before == after:
-        raise ValidationFailed(_l("Nothing to change: the document is already shared that way."))
-    document.audience = sharing.audience
-    document.shared_with_court = sharing.share_with_court
-    document.audience_rows = [DocumentAudienceState(state_id=s.id) for s in states]
-    document.updated_at = utcnow()
-    record("document.audience_changed", actor=user, object_type="document",
-           object_id=document.public_id, state_id=document.owner_state_id,
-           details={"from": before, "to": after})
-    db.session.commit()
 
 
 def _audience_states(document: Document) -> list[State]:
@@ -328,6 +289,8 @@ def transition(user: User, document: Document, action: str, reason: str = "") ->
     now = utcnow()
     document.status = target
     document.updated_at = now
+    if target != "published":
+        sharing.drop_request(document)
     if action == "submit":
         document.submitted_at = now
     elif action == "publish":

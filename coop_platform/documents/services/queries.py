@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -43,10 +44,16 @@ EVENT_LABELS = {
     "document.integrity_failure": _l("Integrity check failed"),
     "document.denied": _l("Refused: not shared with this person"),
     "request.denied": _l("Refused: not allowed or not valid"),
+    "document.sharing_requested": _l("Wider sharing asked for"),
+    "document.sharing_accepted": _l("Wider sharing accepted"),
+    "document.sharing_refused": _l("Wider sharing refused"),
+    "document.sharing_request_cancelled": _l("Wider sharing no longer asked for"),
 }
 LIFECYCLE_ACTIONS = ("document.uploaded", "document.version_added", "document.submit",
                      "document.publish", "document.return", "document.reject",
-                     "document.withdraw", "document.audience_changed", "document.edited")
+                     "document.withdraw", "document.audience_changed", "document.edited",
+                     "document.sharing_requested", "document.sharing_accepted",
+                     "document.sharing_refused", "document.sharing_request_cancelled")
 SNAPSHOT_LABELS = {
     "title": _l("Title"), "summary": _l("Summary"), "document_type": _l("Type"),
     "topics": _l("Topics"), "language": _l("Language"), "classification": _l("Handling label"),
@@ -98,9 +105,14 @@ def _events(document: Document, actions, limit: int | None = None) -> list[Audit
     return list(db.session.scalars(stmt.limit(limit) if limit else stmt))
 
 
-def history(document: Document) -> list[AuditEvent]:
-    """Uploads, versions, submissions, decisions and sharing changes, newest first."""
-    return _events(document, LIFECYCLE_ACTIONS)
+def history(document: Document, with_reasons: bool = False) -> list[tuple[AuditEvent, str]]:
+    """Uploads, versions, submissions, decisions and sharing changes, newest first, each with
+    the reason given for it when `with_reasons` (the owner State and the Secretariat)."""
+    entries = []
+    for event in _events(document, LIFECYCLE_ACTIONS):
+        reason = json.loads(event.details or "{}").get("reason", "") if with_reasons else ""
+        entries.append((event, reason if isinstance(reason, str) else ""))
+    return entries
 
 
 def access_log(user: User, document: Document, limit: int = 200) -> list[AuditEvent] | None:

@@ -115,24 +115,6 @@ def test_moderator_cannot_moderate_own_state(app, logged_in, make_user):
     assert status_of(app, doc) == "pending"
 
 
-def test_sharing_change_is_audited_and_applies_at_once(app, logged_in):
-    owner, _ = logged_in("focal_point", "FRA")
-    peer, _ = logged_in("focal_point", "SEN")
-    moderator, _ = logged_in("moderator", None)
-    doc = uploaded_id(upload(owner, audience="secretariat"))
-    act(owner, doc, "submit")
-    act(moderator, doc, "publish")
-    assert peer.get(f"/documents/{doc}").status_code == 404
-    response = post_form(owner, f"/documents/{doc}/sharing",
-                         {"audience": "selected_states", "states": ["SEN"]},
-                         token_path=f"/documents/{doc}")
-    assert response.status_code == 303
-    assert peer.get(f"/documents/{doc}").status_code == 200
-    assert "document.audience_changed" in actions(app, doc)
-    assert post_form(peer, f"/documents/{doc}/sharing", {"audience": "all_states"},
-                     token_path=f"/documents/{doc}").status_code == 403
-
-
 def test_owner_sees_who_accessed_its_documents_others_do_not(app, logged_in):
     owner, _ = logged_in("focal_point", "FRA")
     peer, peer_user = logged_in("focal_point", "SEN")
