@@ -171,3 +171,32 @@ def test_upload_with_progress_then_download_link(server, page, make_user, tmp_pa
     assert any(visible and value > 0 for visible, value in seen), seen[:5]
     shot(page, "07-document")
     assert page.console_errors == []
+
+
+def test_state_picker_shows_only_for_selected_states_and_filters(server, page, make_user):
+    user = make_user(state="FRA")
+    page.goto(server + "/auth/login")
+    page.get_by_label("E-mail address").fill(user.email)
+    page.get_by_label("Password").fill(user.password)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Code").fill(code_for(user.secret))
+    page.get_by_role("button", name="Sign in").click()
+
+    page.goto(server + "/documents/new")
+    picker = page.locator("[data-state-picker]")
+    summary = page.locator("[data-sharing-summary]")
+    page.get_by_label("All States Parties").check()
+    assert picker.is_hidden()
+    assert summary.inner_text() == ("Once published, it will be visible to: the Secretariat; "
+                                    "all States Parties.")
+    page.get_by_label("Selected States").check()
+    assert picker.is_visible()
+    page.get_by_label("Find a State").fill("sene")
+    assert page.get_by_label("Senegal").is_visible()
+    assert page.get_by_label("Japan").is_hidden()
+    page.get_by_label("Senegal").check()
+    page.get_by_label("Also share with the Court").check()
+    assert summary.inner_text() == ("Once published, it will be visible to: the Secretariat; "
+                                    "the selected States (1); the Court.")
+    shot(page, "08-state-picker")
+    assert page.console_errors == []
