@@ -62,6 +62,15 @@ def shot(page, name):
         page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
 
 
+def sign_in(page, server, user) -> None:
+    page.goto(server + "/auth/login")
+    page.get_by_label("E-mail address").fill(user.email)
+    page.get_by_label("Password").fill(user.password)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Code").fill(code_for(user.secret))
+    page.get_by_role("button", name="Sign in").click()
+
+
 def decoded_qr(page, tmp_path) -> str:
     if not os.path.exists(ZBARIMG):
         if IN_CI:
@@ -130,12 +139,7 @@ def test_language_switch_without_javascript(server, page):
 
 def test_upload_with_progress_then_download_link(server, page, make_user, tmp_path):
     user = make_user(state="FRA")
-    page.goto(server + "/auth/login")
-    page.get_by_label("E-mail address").fill(user.email)
-    page.get_by_label("Password").fill(user.password)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Code").fill(code_for(user.secret))
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, server, user)
 
     page.goto(server + "/documents/new")
     page.get_by_label("Title").fill("Urgent freezing procedure")
@@ -175,12 +179,7 @@ def test_upload_with_progress_then_download_link(server, page, make_user, tmp_pa
 
 def test_state_picker_shows_only_for_selected_states_and_filters(server, page, make_user):
     user = make_user(state="FRA")
-    page.goto(server + "/auth/login")
-    page.get_by_label("E-mail address").fill(user.email)
-    page.get_by_label("Password").fill(user.password)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Code").fill(code_for(user.secret))
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, server, user)
 
     page.goto(server + "/documents/new")
     picker = page.locator("[data-state-picker]")
