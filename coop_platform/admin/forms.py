@@ -22,6 +22,8 @@ class InviteForm(PlatformForm):
 
 class StateForm(PlatformForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    name_fr = StringField(_l("Name in French"), validators=[Optional(), Length(max=120)])
+    name_es = StringField(_l("Name in Spanish"), validators=[Optional(), Length(max=120)])
     regional_group = SelectField(_l("Regional group"),
                                  choices=[SelectChoice(k, v[1]) for k, v in REGIONAL_GROUPS.items()])
     status = SelectField(_l("Status"), choices=[SelectChoice(k, v) for k, v in STATE_STATUSES.items()])

@@ -49,7 +49,7 @@ def users():
 def invite():
     form = InviteForm()
     form.state.choices = [SelectChoice("", _l("— none —"))] + [
-        SelectChoice(s.iso3, f"{s.name} ({s.iso3})") for s in states.list_states(active="yes")
+        SelectChoice(s.iso3, f"{s.display_name} ({s.iso3})") for s in states.list_states(active="yes")
     ]
     status = 200
     if form.validate_on_submit():
@@ -131,6 +131,7 @@ def state_edit(iso3: str):
     if form.validate_on_submit():
         try:
             states.update_state(state, _actor(), name=form.name.data,
+                                name_fr=form.name_fr.data or "", name_es=form.name_es.data or "",
                                 regional_group=form.regional_group.data,
                                 status=form.status.data, note=form.note.data or "")
         except DomainError as error:

@@ -88,7 +88,7 @@ def _refused(error: DomainError, document, *, sharing=None, action_form=None):
 
 def _state_choices(form) -> None:
     states = queries.states_for_choice()
-    form.states.choices = [SelectChoice(s.iso3, s.name) for s in states]
+    form.states.choices = [SelectChoice(s.iso3, s.display_name) for s in states]
     # For the page: the same States as checkboxes, grouped by regional group.
     form.state_groups = [(label, [s for s in states if s.regional_group == code])
                          for code, (_name, label) in REGIONAL_GROUPS.items()]

@@ -61,15 +61,15 @@ def build(user: User) -> Board:
             weeks[monday][action.split(".", 1)[1]] += 1
     board.decisions_per_week = [(week, dict(c)) for week, c in weeks.items()]
 
-    published = (select(State.name, State.regional_group, func.count(Document.id))
+    published = (select(State, func.count(Document.id))
                  .join(Document, Document.owner_state_id == State.id)
                  .where(visibility_clause(user), Document.status == "published")
-                 .group_by(State.name, State.regional_group))
+                 .group_by(State.id))
     per_group: Counter = Counter()
     per_state = []
-    for name, group, n in db.session.execute(published):
-        per_group[group] += n
-        per_state.append((name, n))
+    for state, n in db.session.execute(published):
+        per_group[state.regional_group] += n
+        per_state.append((state.display_name, n))
     board.published_per_group = dict(per_group)
     board.published_per_state = sorted(per_state, key=lambda row: (-row[1], row[0]))
     return board

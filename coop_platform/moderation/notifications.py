@@ -46,9 +46,9 @@ def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str,
                   and document.classification != "confidential" else None)
     if kind == "submission":
         subject = _("A document awaits moderation")
-        lead = (_("%(state)s submitted “%(title)s” for moderation.", state=params["state"],
+        lead = (_("%(state)s submitted “%(title)s” for moderation.", state=document.owner_state.display_name,
                   title=safe_title) if safe_title else
-                _("%(state)s submitted a document for moderation.", state=params["state"]))
+                _("%(state)s submitted a document for moderation.", state=document.owner_state.display_name))
     elif kind == "decision":
         subject = _("Decision on a document of your State")
         lead = (_("The Secretariat's decision on “%(title)s”: %(decision)s.", title=safe_title,
@@ -57,9 +57,9 @@ def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str,
                   decision=decision_label(params["action"])))
     elif kind == "sharing_request":
         subject = _("A wider sharing awaits the Secretariat")
-        lead = (_("%(state)s asked to share “%(title)s” more widely.", state=params["state"],
+        lead = (_("%(state)s asked to share “%(title)s” more widely.", state=document.owner_state.display_name,
                   title=safe_title) if safe_title else
-                _("%(state)s asked to share a document more widely.", state=params["state"]))
+                _("%(state)s asked to share a document more widely.", state=document.owner_state.display_name))
     elif kind == "sharing_decision":
         subject = _("Decision on the sharing of a document of your State")
         lead = (_("The Secretariat accepted the wider sharing you asked for.")
@@ -94,7 +94,7 @@ def notify(users: list[User], kind: str, document: Document | None = None, **par
 def _on_document_transitioned(document: Document, action: str, actor: User, **_kw) -> None:
     if action == "submit":
         notify([u for u in _secretariat() if u.id != actor.id], "submission", document,
-               state=document.owner_state.name)
+               state=document.owner_state.iso3)
     elif action in DECISIONS:
         notify([u for u in _focal_points(document.owner_state_id) if u.id != actor.id],
                "decision", document, action=action)
@@ -104,7 +104,7 @@ def _on_document_transitioned(document: Document, action: str, actor: User, **_k
 def _on_sharing_changed(document: Document, action: str, actor: User, **_kw) -> None:
     if action == "request":
         notify([u for u in _secretariat() if u.id != actor.id], "sharing_request", document,
-               state=document.owner_state.name)
+               state=document.owner_state.iso3)
     else:
         notify([u for u in _focal_points(document.owner_state_id) if u.id != actor.id],
                "sharing_decision", document, action=action)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -29,7 +31,9 @@ class State(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     iso3: Mapped[str] = mapped_column(String(3), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(120))  # English, UN short name
+    name_fr: Mapped[str] = mapped_column(String(120), default="")
+    name_es: Mapped[str] = mapped_column(String(120), default="")
     regional_group: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(12), default="party")
     since: Mapped[date | None] = mapped_column(Date)
@@ -41,6 +45,13 @@ class State(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @property
+    def display_name(self) -> str:
+        """The official short name in the interface's language (English when none is known)."""
+        locale = get_locale()
+        language = locale.language if locale is not None else "en"
+        return {"fr": self.name_fr, "es": self.name_es}.get(language) or self.name
+
+    @property
     def regional_group_label(self) -> str:
         return str(REGIONAL_GROUPS[self.regional_group][1])
 
@@ -50,3 +61,9 @@ class State(db.Model):
 
     def __repr__(self) -> str:
         return f"<State {self.iso3}>"
+
+
+def by_display_name(states) -> list[State]:
+    """Alphabetical in the interface's language, accents aside (Égypte among the E)."""
+    return sorted(states, key=lambda s: unicodedata.normalize("NFKD", s.display_name)
+                  .encode("ascii", "ignore").decode().casefold())

@@ -16,7 +16,7 @@ from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound, ValidationFailed
 from coop_platform.core.signals import audit_requested
 from coop_platform.extensions import db
-from coop_platform.states.models import REGIONAL_GROUPS, STATE_STATUSES, State
+from coop_platform.states.models import REGIONAL_GROUPS, STATE_STATUSES, State, by_display_name
 
 GROUP_BY_NAME = {name: code for code, (name, _label) in REGIONAL_GROUPS.items()}
 
@@ -47,6 +47,8 @@ def _parse_rows(path: Path) -> list[dict]:
             rows.append({
                 "iso3": iso3,
                 "name": (row.get("name") or "").strip()[:120],
+                "name_fr": (row.get("name_fr") or "").strip()[:120],
+                "name_es": (row.get("name_es") or "").strip()[:120],
                 "regional_group": group,
                 "status": status,
                 "since": date.fromisoformat(since) if since else None,
@@ -97,10 +99,12 @@ def list_states(group: str = "", query: str = "", active: str = "") -> list[Stat
         stmt = stmt.where(State.regional_group == group)
     if query:
         q = query.strip().lower()
-        stmt = stmt.where(func.lower(State.name).contains(q) | func.lower(State.iso3).contains(q))
+        stmt = stmt.where(func.lower(State.name).contains(q) | func.lower(State.name_fr).contains(q)
+                          | func.lower(State.name_es).contains(q)
+                          | func.lower(State.iso3).contains(q))
     if active in ("yes", "no"):
         stmt = stmt.where(State.active.is_(active == "yes"))
-    return list(db.session.scalars(stmt.order_by(State.name)))
+    return by_display_name(db.session.scalars(stmt))
 
 
 def get_state(iso3: str) -> State:
@@ -110,7 +114,7 @@ def get_state(iso3: str) -> State:
     return state
 
 
-EDITABLE = ("name", "regional_group", "status", "note")
+EDITABLE = ("name", "name_fr", "name_es", "regional_group", "status", "note")
 
 
 def update_state(state: State, actor, **values) -> None:
@@ -120,6 +124,9 @@ def update_state(state: State, actor, **values) -> None:
     name = (values.get("name") or "").strip()
     if not name or len(name) > 120:
         raise ValidationFailed(_l("The name must have between 1 and 120 characters."), field="name")
+    for key in ("name_fr", "name_es"):
+        if len((values.get(key) or "").strip()) > 120:
+            raise ValidationFailed(_l("A name must have at most 120 characters."), field=key)
     if values.get("regional_group") not in REGIONAL_GROUPS:
         raise ValidationFailed(_l("Choose one of the regional groups."), field="regional_group")
     if values.get("status") not in STATE_STATUSES:
@@ -128,6 +135,8 @@ def update_state(state: State, actor, **values) -> None:
         raise ValidationFailed(_l("The note must have at most 2000 characters."), field="note")
     changes = {}
     for key in EDITABLE:
+        if key not in values:
+            continue
         new = (values.get(key) or "").strip() if key != "regional_group" else values[key]
         if getattr(state, key) != new:
             changes[key] = {"from": getattr(state, key), "to": new}

@@ -33,7 +33,7 @@ from coop_platform.documents.services import sharing
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.documents.services.visibility import is_owner, visible_documents
 from coop_platform.extensions import db
-from coop_platform.states.models import State
+from coop_platform.states.models import State, by_display_name
 
 MAX_TITLE, MAX_SUMMARY = 200, 4000
 
@@ -163,7 +163,7 @@ def _audience_states(document: Document) -> list[State]:
     ids = document.audience_state_ids
     if not ids:
         return []
-    return list(db.session.scalars(select(State).where(State.id.in_(ids)).order_by(State.name)))
+    return by_display_name(db.session.scalars(select(State).where(State.id.in_(ids))))
 
 
 @dataclass

@@ -22,7 +22,7 @@ from coop_platform.documents.models import (
 )
 from coop_platform.documents.services.visibility import is_owner, visible_documents
 from coop_platform.extensions import db
-from coop_platform.states.models import REGIONAL_GROUPS, State
+from coop_platform.states.models import REGIONAL_GROUPS, State, by_display_name
 
 SORTS = {
     "updated": (Document.updated_at.desc(), Document.id.desc()),
@@ -123,4 +123,4 @@ def access_log(user: User, document: Document, limit: int = 200) -> list[AuditEv
 
 
 def states_for_choice() -> list[State]:
-    return list(db.session.scalars(select(State).where(State.active.is_(True)).order_by(State.name)))
+    return by_display_name(db.session.scalars(select(State).where(State.active.is_(True))))
