@@ -44,11 +44,12 @@ def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str,
     """Subject and body, in the recipient's language (the caller sets the locale)."""
     safe_title = (document.title if document is not None
                   and document.classification != "confidential" else None)
+    state = document.owner_state.display_name if document is not None else ""
     if kind == "submission":
         subject = _("A document awaits moderation")
-        lead = (_("%(state)s submitted “%(title)s” for moderation.", state=document.owner_state.display_name,
+        lead = (_("%(state)s submitted “%(title)s” for moderation.", state=state,
                   title=safe_title) if safe_title else
-                _("%(state)s submitted a document for moderation.", state=document.owner_state.display_name))
+                _("%(state)s submitted a document for moderation.", state=state))
     elif kind == "decision":
         subject = _("Decision on a document of your State")
         lead = (_("The Secretariat's decision on “%(title)s”: %(decision)s.", title=safe_title,
@@ -57,9 +58,9 @@ def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str,
                   decision=decision_label(params["action"])))
     elif kind == "sharing_request":
         subject = _("A wider sharing awaits the Secretariat")
-        lead = (_("%(state)s asked to share “%(title)s” more widely.", state=document.owner_state.display_name,
+        lead = (_("%(state)s asked to share “%(title)s” more widely.", state=state,
                   title=safe_title) if safe_title else
-                _("%(state)s asked to share a document more widely.", state=document.owner_state.display_name))
+                _("%(state)s asked to share a document more widely.", state=state))
     elif kind == "sharing_decision":
         subject = _("Decision on the sharing of a document of your State")
         lead = (_("The Secretariat accepted the wider sharing you asked for.")
