@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 export SPC_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test setup install translations extract-messages lint serve-prod
+.PHONY: run test setup install translations extract-messages lint serve-prod demo-code
 
 run: setup
 	$(FLASK) seed-demo
@@ -36,6 +36,11 @@ translations: install
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o coop_platform/translations/messages.pot .
 	$(BIN)/pybabel update -i coop_platform/translations/messages.pot -d coop_platform/translations
+
+# The current TOTP code of a demo account: make demo-code EMAIL=focal.fra@demo.spc.invalid
+demo-code: install
+	@test -n "$(EMAIL)" || { echo "usage: make demo-code EMAIL=<demo account e-mail>"; exit 2; }
+	@$(FLASK) demo-code "$(EMAIL)"
 
 lint: install
 	$(BIN)/ruff check .

@@ -45,6 +45,10 @@ def create_app(config: Config | str | None = None) -> Flask:
         # Serving (not a `flask ...` command such as `keys init`) without keys: refuse.
         raise ConfigError(f"No keys in {ring.directory}: run `flask --app wsgi keys init` first.")
     logging.getLogger("werkzeug").addFilter(_REDACT)
+    if cfg.ENV_NAME == "development":
+        # `make run` shows what the platform does (e-mails it would send, refusals it logs)
+        # through Flask's own handler on stderr; tests and production configure their own.
+        app.logger.setLevel(logging.INFO)
 
     _init_extensions(app)
     from coop_platform.core.params import PublicIdConverter

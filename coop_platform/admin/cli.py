@@ -27,7 +27,9 @@ def seed_demo_command(new_passwords: bool) -> None:
         click.echo(f"  {item.role:<12}{state:<7} {item.email}")
         click.echo(f"      password: {password}")
         click.echo(f"      TOTP key: {item.totp_secret}")
-    click.echo("\nCurrent code for a demo account: flask --app wsgi demo-code EMAIL\n")
+    # Commands that work from the repository root, whatever `flask` the shell finds first.
+    click.echo("\nCurrent code for a demo account: make demo-code EMAIL=focal.fra@…"
+               "\n  (or .venv/bin/flask --app wsgi demo-code EMAIL)\n")
 
 
 @click.command("demo-code")

@@ -182,3 +182,33 @@ def test_forwarded_address_is_trusted_only_behind_a_configured_proxy(tmp_path, a
             assert event.ip == expected
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_development_run_shows_e_mails_without_their_body(tmp_path, caplog):
+    from config import DevelopmentConfig
+    from coop_platform.core import mail
+
+    KeyRing(tmp_path / "keys").init()
+    cfg = DevelopmentConfig()
+    cfg.INSTANCE_DIR = tmp_path / "instance"
+    cfg.KEYS_DIR = tmp_path / "keys"
+    cfg.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'dev.db'}"
+    cfg.SMTP_HOST = None
+    app = create_app(cfg)
+    with app.app_context():
+        mail.deliver(mail.Mail("fp@example.org", "A document awaits moderation",
+                               "Open https://x.example/auth/invitation/SECRET-TOKEN"))
+        db.engine.dispose()
+    # Only the development logger's INFO level lets the record through (the default is
+    # WARNING); `make run` shows it through Flask's handler on stderr.
+    shown = [r.getMessage() for r in caplog.records if r.name == "coop_platform.core.mail"]
+    assert shown == ["e-mail (no SMTP configured) to=fp@example.org "
+                     "subject=A document awaits moderation"]
+
+
+def test_make_run_prints_a_demo_code_command_that_works_from_the_root(runner, app, states):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "make demo-code EMAIL=" in result.output
+    assert ".venv/bin/flask --app wsgi demo-code EMAIL" in result.output
+    assert "\nCurrent code for a demo account: flask" not in result.output
