@@ -64,6 +64,9 @@ def create_app(config: Config | str | None = None) -> Flask:
     from coop_platform.core import errors, security
 
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
+    from coop_platform.core.i18n import format_when
+
+    app.jinja_env.filters["when"] = format_when
     security.init_app(app)
     sessions.init_app(app)
     errors.init_app(app)

@@ -15,8 +15,8 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from coop_platform.auth import sessions
@@ -33,7 +33,7 @@ from coop_platform.auth.services import login as login_service
 from coop_platform.auth.services.common import AccountLocked, remaining_recovery_codes
 from coop_platform.core.exceptions import DomainError, Forbidden
 from coop_platform.core.forms import ConfirmForm, attach_error, status_for
-from coop_platform.core.i18n import LANGUAGE_COOKIE
+from coop_platform.core.i18n import LANGUAGE_COOKIE, format_when
 from coop_platform.core.security import safe_local_path
 from coop_platform.crypto.keyring import KeyError_
 from coop_platform.extensions import keyring, limiter
@@ -47,7 +47,7 @@ def _login_limit() -> str:
 
 def _locked_message(error: AccountLocked) -> str:
     return _l("Too many failed attempts: this account is locked until %(until)s (UTC).",
-              until=format_datetime(error.until, "yyyy-MM-dd HH:mm"))
+              until=format_when(error.until))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -98,8 +98,11 @@ def second_factor():
         else:
             next_url = sessions.start_session(user)
             if method == "recovery_code":
-                flash(_l("You signed in with a recovery code. %(n)d codes remain; you can make a "
-                         "new set on your account page.", n=remaining_recovery_codes(user)),
+                flash(ngettext("You signed in with a recovery code. %(num)d code remains; you can "
+                               "make a new set on your account page.",
+                               "You signed in with a recovery code. %(num)d codes remain; you can "
+                               "make a new set on your account page.",
+                               remaining_recovery_codes(user)),
                       "warning")
             return redirect(next_url or url_for("home.index"))
     return render_template("auth/second_factor.html", form=form), max(status, status_for(form))

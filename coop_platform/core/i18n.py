@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request
+from flask_babel import format_date, format_time
 from flask_login import current_user
+
+from coop_platform.core.clock import as_utc
 
 LANGUAGE_COOKIE = "spc_lang"
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
@@ -21,3 +24,12 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(languages) or current_app.config[
         "BABEL_DEFAULT_LOCALE"
     ]
+
+
+def format_when(value, seconds: bool = False) -> str:
+    """One way to write a moment everywhere: the locale's medium date and a 24-hour UTC time
+    ("24 Nov 2026 00:38" / "24 nov. 2026 00:38"); an em dash when there is none."""
+    if value is None:
+        return "—"
+    moment = as_utc(value)
+    return f"{format_date(moment, 'medium')} {format_time(moment, 'HH:mm:ss' if seconds else 'HH:mm')}"

@@ -17,7 +17,6 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -30,6 +29,7 @@ from coop_platform.core.authz import roles_required
 from coop_platform.core.errors import audit_refusal, render_error
 from coop_platform.core.exceptions import DomainError, Forbidden, NotFound, ValidationFailed
 from coop_platform.core.forms import attach_error, status_for
+from coop_platform.core.i18n import format_when
 from coop_platform.core.params import page_number
 from coop_platform.core.security import has_nul, streams_upload
 from coop_platform.documents import models
@@ -328,7 +328,7 @@ def step_up(public_id: str, version_id: str):
         except AccountLocked as error:
             status = attach_error(form, Forbidden(_l(
                 "Too many failed attempts: this account is locked until %(until)s (UTC).",
-                until=format_datetime(error.until, "yyyy-MM-dd HH:mm")), field="code"))
+                until=format_when(error.until)), field="code"))
         except DomainError as error:
             status = attach_error(form, error)
         else:

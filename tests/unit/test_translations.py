@@ -25,10 +25,16 @@ def extracted_ids() -> set[str]:
 def test_every_string_has_a_french_translation():
     with (ROOT / "coop_platform/translations/fr/LC_MESSAGES/messages.po").open("rb") as fh:
         catalog = read_po(fh, locale="fr")
-    translated = {m.id: m for m in catalog if m.id}
+    # A plural entry is keyed by its singular; every one of its forms must be translated.
+    translated = {(m.id[0] if isinstance(m.id, tuple) else m.id): m for m in catalog if m.id}
     ids = extracted_ids()
     assert len(ids) > 200
-    missing = sorted(i for i in ids if i not in translated or not translated[i].string)
+
+    def done(message) -> bool:
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        return all(forms)
+
+    missing = sorted(i for i in ids if i not in translated or not done(translated[i]))
     fuzzy = sorted(i for i in ids if i in translated and translated[i].fuzzy)
     assert not missing, f"untranslated: {missing[:10]} (run `make extract-messages`)"
     assert not fuzzy, f"fuzzy translations: {fuzzy[:10]}"
@@ -41,7 +47,27 @@ def test_placeholders_survive_translation():
 
     placeholder = re.compile(r"%\(\w+\)[sd]")
     for message in catalog:
-        if message.id and message.string:
-            assert sorted(placeholder.findall(message.id)) == sorted(
-                placeholder.findall(message.string)
-            ), message.id
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        expected = sorted(placeholder.findall(ids[-1]))
+        for string in strings:
+            if string:
+                assert sorted(placeholder.findall(string)) == expected, message.id
+
+
+def test_french_punctuation_has_its_space():
+    """French typography: a space (no-break) before ; : ? ! and inside « »."""
+    import re
+
+    with (ROOT / "coop_platform/translations/fr/LC_MESSAGES/messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale="fr")
+    tight = re.compile(r"[^\s\u00a0\u202f\d/][;?!:](?=\s|$|»)|«[^\u00a0]|[^\u00a0]»")
+    wrong = []
+    for message in catalog:
+        if not message.id:
+            continue  # the catalogue's header
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wrong += [s for s in strings if s and tight.search(s)]
+    assert wrong == [], wrong[:5]

@@ -94,7 +94,7 @@ def test_five_wrong_codes_lock_the_account_for_15_minutes(app, make_user):
             response = login(client, app, user, code="999999" if attempt % 2 else "000000")
         assert response.status_code == 303
         page = client.get("/auth/login").get_data(as_text=True)
-        assert "locked until 2026-11-23 09:15" in page
+        assert "locked until Nov 23, 2026 09:15 (UTC)" in page
         # Even the right password and a valid code are refused while locked.
         response = post_form(client, "/auth/login", {"email": user.email, "password": PASSWORD})
         assert response.status_code == 403

@@ -43,3 +43,19 @@ def test_the_state_picker_sorts_in_the_interfaces_language(app, logged_in):
     page = owner.get("/documents/new").get_data(as_text=True)
     # Allemagne (Germany) comes before Autriche (Austria) in French; after it in English.
     assert page.index(">Allemagne<") < page.index(">Autriche<")
+
+
+def test_dates_are_written_one_way_per_language(app, logged_in):
+    from freezegun import freeze_time
+
+    owner, _ = logged_in("focal_point", "FRA")
+    with freeze_time("2026-11-23 10:05:00"):
+        doc = uploaded_id(upload(owner))
+        english = owner.get("/documents/").get_data(as_text=True)
+        detail = owner.get(f"/documents/{doc}").get_data(as_text=True)
+        in_french(owner)
+        french = owner.get("/documents/").get_data(as_text=True)
+    assert "Nov 23, 2026 10:05" in english
+    assert "Nov 23, 2026 10:05" in detail  # versions and history: the same format
+    assert "2026-11-23" not in english + detail
+    assert "23 nov. 2026 10:05" in french
