@@ -48,8 +48,8 @@ def test_the_state_picker_sorts_in_the_interfaces_language(app, logged_in):
 def test_dates_are_written_one_way_per_language(app, logged_in):
     from freezegun import freeze_time
 
-    owner, _ = logged_in("focal_point", "FRA")
     with freeze_time("2026-11-23 10:05:00"):
+        owner, _ = logged_in("focal_point", "FRA")
         doc = uploaded_id(upload(owner))
         english = owner.get("/documents/").get_data(as_text=True)
         detail = owner.get(f"/documents/{doc}").get_data(as_text=True)
