@@ -9,7 +9,9 @@ from datetime import datetime, time, timedelta
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import current_user
 
+from coop_platform.audit import labels
 from coop_platform.audit.services import AuditFilter, export_rows, known_actions, search_events
+from coop_platform.core import objects
 from coop_platform.core.authz import SECRETARIAT_ROLES, roles_required
 from coop_platform.core.clock import as_utc
 from coop_platform.core.params import bounded_int, iso_date, page_number
@@ -37,10 +39,13 @@ def _filter_from(args) -> AuditFilter:
 @roles_required(*SECRETARIAT_ROLES)
 def events():
     flt = _filter_from(request.args)
-    pagination = search_events(flt, page=page_number(request.args),
-                               actor=current_user._get_current_object())
+    reader = current_user._get_current_object()
+    pagination = search_events(flt, page=page_number(request.args), actor=reader)
+    names = objects.describe(reader, ((e.object_type, e.object_id) for e in pagination.items))
     return render_template("audit/events.html", pagination=pagination, args=request.args,
-                           actions=known_actions(), states=list_states())
+                           actions=known_actions(), states=list_states(), names=names,
+                           action_label=labels.action_label, outcome_label=labels.outcome_label,
+                           detail_fields=labels.detail_fields)
 
 
 @bp.get("/export.csv")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from coop_platform.audit.models import AuditEvent
 from coop_platform.auth.models import User
+from coop_platform.core import objects
 from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.documents.models import (
     CLASSIFICATIONS,
@@ -120,6 +122,16 @@ def access_log(user: User, document: Document, limit: int = 200) -> list[AuditEv
     if not (is_owner(user, document) or user.role in SECRETARIAT_ROLES):
         return None
     return _events(document, ACCESS_ACTIONS, limit)
+
+
+def _document_names(reader, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Titles of the documents the reader may see, for the audit trail's object column."""
+    rows = db.session.scalars(visible_documents(reader).where(Document.public_id.in_(ids)))
+    return {d.public_id: (d.title, url_for("documents.detail", public_id=d.public_id))
+            for d in rows}
+
+
+objects.register("document", _document_names)
 
 
 def states_for_choice() -> list[State]:

@@ -115,13 +115,13 @@ def test_record_is_part_of_the_callers_transaction(app, ctx):
 def test_audit_page_filters(app, chain, logged_in):
     client, _ = logged_in(role="moderator")
     page = client.get("/audit/?action=login.failure").get_data(as_text=True)
-    assert "<td>login.failure</td>" in page
-    assert "<td>login.success</td>" not in page
+    assert "<td>Sign-in failed</td>" in page
+    assert "<td>Signed in</td>" not in page
     assert client.get("/audit/?from=not-a-date").status_code == 400
     assert "YYYY-MM-DD" in client.get("/audit/?from=not-a-date").get_data(as_text=True)
     page = client.get("/audit/?outcome=failure").get_data(as_text=True)
-    assert "<td>login.failure</td>" in page
-    assert "<td>login.success</td>" not in page
+    assert "<td>Sign-in failed</td>" in page
+    assert "<td>Signed in</td>" not in page
 
 
 def test_head_checkpoint_detects_a_truncated_chain_with_a_fixed_head(app, chain, runner, tmp_path):
@@ -252,3 +252,24 @@ def test_editing_any_single_column_is_detected_and_named(app, chain, runner, col
     result = verify(runner)
     assert result.exit_code == 1, result.output
     assert f"record id {target}" in result.output
+
+
+def test_the_audit_page_reads_like_sentences_and_the_export_keeps_codes(app, logged_in):
+    from tests.support.documents import upload, uploaded_id
+
+    owner, _ = logged_in("focal_point", "FRA")
+    doc = uploaded_id(upload(owner, title="Freezing procedure of France"))
+    post_form(owner, f"/documents/{doc}/submit", {}, token_path=f"/documents/{doc}")
+    draft = uploaded_id(upload(owner, title="A draft the Secretariat cannot see"))
+    moderator, _ = logged_in("moderator", None)
+    page = moderator.get("/audit/?action=document.").get_data(as_text=True)
+    assert "<td>Document submitted for moderation</td>" in page
+    assert f'<a href="/documents/{doc}">Freezing procedure of France</a>' in page
+    # The draft is out of the moderator's reach: its id, never its title.
+    assert "A draft the Secretariat cannot see" not in page
+    assert draft in page
+    assert "<dt>Version</dt><dd>1</dd>" in page
+    assert '{"' not in page  # no raw JSON
+    csv = moderator.get("/audit/export.csv?action=document.submit").get_data(as_text=True)
+    assert "document.submit" in csv
+    assert "Document submitted for moderation" not in csv

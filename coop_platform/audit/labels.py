@@ -1,0 +1,104 @@
+"""The audit trail in words: actions, outcomes and detail fields as a person reads them.
+The CSV export keeps the raw codes."""
+
+from __future__ import annotations
+
+import json
+
+from flask_babel import lazy_gettext as _l
+
+ACTIONS = {
+    "account.enrolled": _l("Account enrolled"),
+    "audit.exported": _l("Audit trail exported"),
+    "audit.head_exported": _l("Audit checkpoint exported"),
+    "demo.account_created": _l("Demo account created"),
+    "demo.password_reset": _l("Demo password reset"),
+    "document.audience_changed": _l("Document sharing changed"),
+    "document.denied": _l("Document out of reach refused"),
+    "document.downloaded": _l("Document downloaded"),
+    "document.edited": _l("Document description edited"),
+    "document.integrity_failure": _l("Document integrity check failed"),
+    "document.publish": _l("Document published"),
+    "document.reject": _l("Document rejected"),
+    "document.return": _l("Document returned for revision"),
+    "document.sharing_accepted": _l("Wider sharing accepted"),
+    "document.sharing_refused": _l("Wider sharing refused"),
+    "document.sharing_request_cancelled": _l("Wider sharing no longer asked for"),
+    "document.sharing_requested": _l("Wider sharing asked for"),
+    "document.submit": _l("Document submitted for moderation"),
+    "document.uploaded": _l("Document uploaded"),
+    "document.version_added": _l("New version uploaded"),
+    "document.viewed": _l("Document viewed"),
+    "document.withdraw": _l("Document withdrawn"),
+    "documents.cleanup": _l("Document store cleaned up"),
+    "enrolment.failure": _l("Enrolment failed"),
+    "invitation.created": _l("Invitation created"),
+    "keys.init": _l("Keys created"),
+    "keys.rewrapped": _l("Document keys rewrapped"),
+    "keys.rotated": _l("Key rotated"),
+    "login.failure": _l("Sign-in failed"),
+    "login.lockout": _l("Account locked"),
+    "login.password_ok": _l("Password accepted"),
+    "login.success": _l("Signed in"),
+    "logout": _l("Signed out"),
+    "password.change_failure": _l("Password change failed"),
+    "password.changed": _l("Password changed"),
+    "recovery_code.used": _l("Recovery code used"),
+    "recovery_codes.issued": _l("Recovery codes issued"),
+    "request.denied": _l("Request refused"),
+    "session.revoked_all": _l("All sessions ended"),
+    "state.activated": _l("State activated"),
+    "state.deactivated": _l("State deactivated"),
+    "state.updated": _l("State edited"),
+    "states.loaded": _l("States loaded"),
+    "step_up.failure": _l("Confirmation code refused"),
+    "step_up.success": _l("Confirmation code accepted"),
+    "totp.reenrolled": _l("Authenticator replaced"),
+    "totp.reenrolment_started": _l("Authenticator replacement started"),
+    "totp.reset": _l("Second factor reset"),
+    "user.disabled": _l("Account disabled"),
+    "user.enabled": _l("Account enabled"),
+    "user.unlocked": _l("Account unlocked"),
+}
+OUTCOMES = {"success": _l("Success"), "failure": _l("Failure"), "denied": _l("Denied")}
+DETAILS = {
+    "audience": _l("Audience"), "changes": _l("Changes"), "created": _l("Created"),
+    "email": _l("E-mail address"), "expires_at": _l("Expires"), "filters": _l("Filters"),
+    "from": _l("Before"), "to": _l("After"), "invitation_id": _l("Invitation"),
+    "kept_local_edits": _l("Local edits kept"), "method": _l("Method"),
+    "narrowed": _l("Narrowed"), "path": _l("Address"), "purpose": _l("For"),
+    "reason": _l("Reason"), "recovery_code_id": _l("Recovery code"),
+    "replaced_previous": _l("Previous set replaced"), "role": _l("Role"),
+    "share_with_court": _l("Court"), "size": _l("Size (bytes)"), "states": _l("States"),
+    "status": _l("Status"), "step": _l("Step"), "type": _l("Type"), "until": _l("Until"),
+    "updated": _l("Updated"), "version": _l("Version"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTIONS.get(action, action))
+
+
+def outcome_label(outcome: str) -> str:
+    return str(OUTCOMES.get(outcome, outcome))
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{DETAILS.get(k, k)}: {_value(v)}" for k, v in value.items())
+    return "—" if value in (None, "") else str(value)
+
+
+def detail_fields(details: str) -> list[tuple[str, str]]:
+    """The details of a record as (label, value) pairs, in a stable order."""
+    try:
+        data = json.loads(details or "{}")
+    except ValueError:
+        return [(str(_l("Details")), details)]
+    if not isinstance(data, dict):
+        return [(str(_l("Details")), _value(data))]
+    return [(str(DETAILS.get(k, k)), _value(v)) for k, v in sorted(data.items())]
