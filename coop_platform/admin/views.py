@@ -75,12 +75,18 @@ def user(public_id: str):
     return render_template("admin/user.html", user=_user_or_404(public_id), form=ConfirmForm())
 
 
+CONFIRMED_ACTIONS = ("reset-2fa", "disable")
+
+
 @bp.post("/users/<pid:public_id>/<action>")
 def user_action(public_id: str, action: str):
     target = _user_or_404(public_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    if action in CONFIRMED_ACTIONS and not request.form.get("confirmed"):
+        # A second page, without JavaScript, before what locks a person out.
+        return render_template("admin/confirm.html", target=target, action=action, form=form)
     try:
         if action == "reset-2fa":
             url = accounts.reset_second_factor(target, _actor())

@@ -30,7 +30,7 @@ from coop_platform.core.errors import audit_refusal, render_error
 from coop_platform.core.exceptions import DomainError, Forbidden, NotFound, ValidationFailed
 from coop_platform.core.forms import attach_error, status_for
 from coop_platform.core.i18n import format_when
-from coop_platform.core.params import page_number
+from coop_platform.core.params import MAX_PAGE, bounded_int, page_number
 from coop_platform.core.security import has_nul, streams_upload
 from coop_platform.documents import models
 from coop_platform.documents.crypto import IntegrityError
@@ -44,7 +44,7 @@ from coop_platform.documents.forms import (
 from coop_platform.documents.services import documents as docs
 from coop_platform.documents.services import queries
 from coop_platform.documents.services import sharing as sharing_service
-from coop_platform.documents.services.downloads import open_version
+from coop_platform.documents.services.downloads import open_version, version_details
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.documents.services.visibility import is_owner
 from coop_platform.documents.sniff import extension_for
@@ -56,6 +56,17 @@ bp = Blueprint("documents", __name__)
 
 def _user():
     return current_user._get_current_object()
+
+
+FILE_KINDS = {"pdf": "PDF", "docx": "Word (DOCX)", "xlsx": "Excel (XLSX)",
+              "odt": "OpenDocument (ODT)", "ods": "OpenDocument (ODS)", "rtf": "RTF",
+              "txt": _l("Plain text")}
+
+
+@bp.app_template_filter("file_kind")
+def _file_kind(content_type: str) -> str:
+    """What a person calls the file's kind (from the sniffed type, never the name)."""
+    return str(FILE_KINDS.get(extension_for(content_type), extension_for(content_type)))
 
 
 def _document_or_404(public_id: str):
@@ -200,16 +211,24 @@ def _detail_page(document, status: int = 200, sharing=None, action_form=None):
         sharing.states.data = described["states"]
         sharing.share_with_court.data = described["share_with_court"]
     waiting = sharing_service.requested(document)
+    # The owner State and the Secretariat see how the document came to be (moderation
+    # history with names, reasons, every recipient State); a peer sees when it was published.
+    insider = user.is_secretariat or is_owner(user, document)
+    history = queries.history(document, with_reasons=insider)
+    if not insider:
+        history = [(e, "") for e, _reason in history if e.action == "document.publish"]
+    log_page = bounded_int(request.args, "log_page", 1, MAX_PAGE) or 1
     return render_template(
-        "documents/detail.html", document=document, m=models,
-        audience_states=docs.audience_states(document), owner=is_owner(user, document),
+        "documents/detail.html", document=document, m=models, insider=insider,
+        audience_states=docs.audience_states(document) if insider else [],
+        owner=is_owner(user, document),
+        versions=[(v, version_details(v)) for v in document.versions],
+        access_log_page=queries.access_log_page(user, document, log_page,
+                                                hide_owner_state=bool(request.args.get("hide_own"))),
         actions=docs.allowed_actions(user, document),
         action_form=action_form or ActionForm(formdata=None),
-        sharing_form=sharing,
-        history=queries.history(document, with_reasons=user.is_secretariat
-                                or is_owner(user, document)), labels=queries.EVENT_LABELS,
+        sharing_form=sharing, history=history, labels=queries.EVENT_LABELS,
         field_labels=queries.SNAPSHOT_LABELS,
-        access_log=queries.access_log(user, document),
         sharing_waiting=waiting.describe() if waiting is not None and (
             user.is_secretariat or is_owner(user, document)) else None,
         can_decide_sharing=sharing_service.may_decide(user, document),
@@ -218,6 +237,10 @@ def _detail_page(document, status: int = 200, sharing=None, action_form=None):
         changes=docs.changes_since_review(document)
         if document.status == "pending" and (user.is_secretariat or is_owner(user, document))
         else None), status
+
+
+# Decisions that cannot be undone are confirmed on a second page.
+CONFIRMED_ACTIONS = ("reject", "withdraw")
 
 
 def _can(check, *args) -> bool:
@@ -391,6 +414,14 @@ def act(public_id: str, action: str):
     form = ActionForm()
     if not form.validate_on_submit():
         return _refused(ValidationFailed(_l("Check the reason.")), document, action_form=form)
+    # An action that cannot be undone, and would be taken, is first confirmed on a second
+    # page (no JavaScript needed): nothing has changed yet. Refusals go straight through.
+    if (action in CONFIRMED_ACTIONS and not request.form.get("confirmed")
+            and docs.may_take(_user(), document, action)
+            and (document.status, action) in docs.TRANSITIONS
+            and (form.reason.data or "").strip()):
+        return render_template("documents/confirm.html", document=document, action=action,
+                               form=form)
     try:
         docs.transition(_user(), document, action, form.reason.data or "")
     except DomainError as error:

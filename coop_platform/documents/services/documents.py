@@ -246,9 +246,10 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("pending", "publish"): "published",
     ("pending", "return"): "returned",
     ("pending", "reject"): "rejected",
+    ("pending", "recall"): "draft",
     ("published", "withdraw"): "withdrawn",
 }
-OWNER_ACTIONS = {"submit", "withdraw"}
+OWNER_ACTIONS = {"submit", "recall", "withdraw"}
 SECRETARIAT_ACTIONS = {"publish", "return", "reject", "withdraw"}
 NEEDS_REASON = {"return", "reject", "withdraw"}
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
+from coop_platform.crypto.keyring import KeyError_
 from coop_platform.documents.crypto import IntegrityError, decrypt_segments, open_metadata
 from coop_platform.documents.models import Document, DocumentVersion
 from coop_platform.documents.services.uploads import blob_store
@@ -46,6 +47,25 @@ def _integrity_failure(who: _Who, what: _What, reason: str) -> None:
            object_id=what.document_id, state_id=what.owner_state_id,
            details={"version": what.version, "reason": reason})
     db.session.commit()
+
+
+@dataclass(frozen=True)
+class VersionDetails:
+    filename: str
+    content_type: str
+    size: int
+
+
+def version_details(version: DocumentVersion) -> VersionDetails | None:
+    """The sealed original name, type and size of a version (None if they cannot be opened:
+    the download then reports the integrity failure)."""
+    vid = uuid.UUID(version.public_id)
+    try:
+        dek = keyring().decrypt("document", version.wrapped_dek, vid.bytes)
+        meta = json.loads(open_metadata(dek, vid, base64.b64decode(version.sealed_meta)))
+    except (IntegrityError, ValueError, KeyError_):
+        return None
+    return VersionDetails(meta["filename"], meta["content_type"], int(meta["size"]))
 
 
 def open_version(user: User, document: Document, version: DocumentVersion) -> OpenedVersion:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from coop_platform.audit.models import AuditEvent
 from coop_platform.auth.models import User
@@ -122,6 +122,24 @@ def access_log(user: User, document: Document, limit: int = 200) -> list[AuditEv
     if not (is_owner(user, document) or user.role in SECRETARIAT_ROLES):
         return None
     return _events(document, ACCESS_ACTIONS, limit)
+
+
+def access_log_page(user: User, document: Document, page: int, hide_owner_state: bool,
+                    per_page: int = 25):
+    """The access log a page at a time, optionally without the owner State's own accesses;
+    None for those who may not read it."""
+    if not (is_owner(user, document) or user.role in SECRETARIAT_ROLES):
+        return None
+    stmt = (select(AuditEvent)
+            .where(AuditEvent.object_type == "document",
+                   AuditEvent.object_id == document.public_id,
+                   AuditEvent.action.in_(ACCESS_ACTIONS))
+            .order_by(AuditEvent.seq.desc()))
+    if hide_owner_state:
+        stmt = stmt.where(or_(AuditEvent.actor_id.is_(None),
+                              ~AuditEvent.actor_id.in_(select(User.id).where(
+                                  User.state_id == document.owner_state_id))))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
 def _document_names(reader, ids: list[str]) -> dict[str, tuple[str, str]]:

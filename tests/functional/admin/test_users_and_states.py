@@ -51,7 +51,7 @@ def test_reset_2fa_ends_sessions_and_requires_re_enrolment(app, logged_in, make_
     user = make_user()
     victim = app.test_client()
     assert login(victim, app, user).status_code == 302
-    response = post_form(admin, f"/admin/users/{user.public_id}/reset-2fa", {},
+    response = post_form(admin, f"/admin/users/{user.public_id}/reset-2fa", {"confirmed": "1"},
                          token_path=f"/admin/users/{user.public_id}")
     assert response.status_code == 200
     path = urlparse(URL_RE.search(response.get_data(as_text=True)).group(1)).path
@@ -87,9 +87,10 @@ def test_admin_disables_and_enables(app, logged_in, make_user):
     victim = app.test_client()
     assert login(victim, app, user).status_code == 302
     path = f"/admin/users/{user.public_id}"
-    assert post_form(admin, path + "/disable", {}, token_path=path).status_code == 303
+    assert post_form(admin, path + "/disable", {"confirmed": "1"},
+                     token_path=path).status_code == 303
     assert victim.get("/").status_code == 302
-    again = post_form(admin, path + "/disable", {}, token_path=path)
+    again = post_form(admin, path + "/disable", {"confirmed": "1"}, token_path=path)
     assert again.status_code == 303
     assert "already disabled" in admin.get(path).get_data(as_text=True)
     assert post_form(admin, path + "/enable", {}, token_path=path).status_code == 303
@@ -97,7 +98,7 @@ def test_admin_disables_and_enables(app, logged_in, make_user):
         assert db.session.get(User, user.id).status == "active"
     # An admin cannot lock themself out.
     own = f"/admin/users/{me.public_id}"
-    post_form(admin, own + "/disable", {}, token_path=own)
+    post_form(admin, own + "/disable", {"confirmed": "1"}, token_path=own)
     with app.app_context():
         assert db.session.get(User, me.id).status == "active"
 

@@ -22,8 +22,8 @@ VERSION_RE = re.compile(r"/versions/([0-9a-f-]{36})/download")
 
 
 def act(client, doc_id, action, reason=""):
-    return post_form(client, f"/documents/{doc_id}/{action}", {"reason": reason},
-                     token_path=f"/documents/{doc_id}")
+    return post_form(client, f"/documents/{doc_id}/{action}",
+                     {"reason": reason, "confirmed": "1"}, token_path=f"/documents/{doc_id}")
 
 
 def status_of(app, doc_id):

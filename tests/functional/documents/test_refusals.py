@@ -18,7 +18,7 @@ from tests.support.documents import upload, uploaded_id
 
 
 def act(client, doc_id, action, reason="because"):
-    return post_form(client, f"/documents/{doc_id}/{action}", {"reason": reason},
+    return post_form(client, f"/documents/{doc_id}/{action}", {"reason": reason, "confirmed": "1"},
                      token_path=f"/documents/{doc_id}")
 
 

@@ -16,7 +16,7 @@ from tests.support.documents import upload, uploaded_id
 
 
 def act(client, doc, action, reason="because"):
-    return post_form(client, f"/documents/{doc}/{action}", {"reason": reason},
+    return post_form(client, f"/documents/{doc}/{action}", {"reason": reason, "confirmed": "1"},
                      token_path=f"/documents/{doc}")
 
 

@@ -22,15 +22,16 @@ LIFECYCLE = {
     ("pending", "publish"): "published",
     ("pending", "return"): "returned",
     ("pending", "reject"): "rejected",
+    ("pending", "recall"): "draft",  # the owner takes back a submission (issue 8)
     ("published", "withdraw"): "withdrawn",
 }
-ACTIONS = ["publish", "reject", "return", "submit", "withdraw"]
+ACTIONS = ["publish", "recall", "reject", "return", "submit", "withdraw"]
 STATUSES = ["draft", "pending", "published", "returned", "rejected", "withdrawn"]
 ROLES = ["owner", "other_state", "court", "moderator", "own_state_moderator", "admin"]
 # Which actions each role may ever take on a document of France shared with all States and
 # the Court; a moderator never decides on its own State's documents.
 MAY_TAKE = {
-    "owner": {"submit", "withdraw"},
+    "owner": {"submit", "recall", "withdraw"},
     "moderator": {"publish", "return", "reject", "withdraw"},
     "admin": {"publish", "return", "reject", "withdraw"},
     "own_state_moderator": set(),
@@ -95,7 +96,7 @@ def test_every_transition_for_every_role(app, logged_in, outbox):
 
         response = client.post(f"/documents/{doc}/{action}",
                                data={"csrf_token": csrf_token(client, "/documents/"),
-                                     "reason": "a reason"})
+                                     "reason": "a reason", "confirmed": "1"})
         expected = expected_answer(role, status, action)
         after = LIFECYCLE[(status, action)] if expected == 303 else status
         if (response.status_code, status_of(app, doc)) != (expected, after):
@@ -152,7 +153,8 @@ def test_a_refused_action_sends_nothing(app, logged_in, outbox):
     owner, _ = logged_in("focal_point", "FRA")
     logged_in("moderator", None)
     doc = uploaded_id(upload(owner))
-    post_form(owner, f"/documents/{doc}/withdraw", {"reason": "x"}, token_path=f"/documents/{doc}")
+    post_form(owner, f"/documents/{doc}/withdraw", {"reason": "x", "confirmed": "1"},
+              token_path=f"/documents/{doc}")
     assert outbox == []
     with app.app_context():
         assert db.session.scalars(select(Notification)).first() is None
