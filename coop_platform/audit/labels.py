@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 ACTIONS = {
     "account.enrolled": _l("Account enrolled"),
+    "account.preferences_changed": _l("Notification settings changed"),
     "audit.exported": _l("Audit trail exported"),
     "audit.head_exported": _l("Audit checkpoint exported"),
     "demo.account_created": _l("Demo account created"),

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from coop_platform.core.forms import PlatformForm
@@ -51,6 +51,10 @@ class PasswordChangeForm(PlatformForm):
                                      validators=[DataRequired(REQUIRED), Length(max=128)])
     code = StringField(_l("Current code from your authenticator"),
                        validators=[DataRequired(REQUIRED), Length(max=16)])
+
+
+class NotificationSettingsForm(PlatformForm):
+    email_notifications = BooleanField(_l("Also send my notifications by e-mail"))
 
 
 class StepUpForm(PlatformForm):

@@ -54,6 +54,8 @@ class User(db.Model):
     session_generation: Mapped[int] = mapped_column(Integer, default=1)
     locale: Mapped[str | None] = mapped_column(String(8))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Notifications always appear in the platform; this says whether they also come by e-mail.
+    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -23,6 +23,7 @@ from coop_platform.auth import sessions
 from coop_platform.auth.forms import (
     EnrolForm,
     LoginForm,
+    NotificationSettingsForm,
     PasswordChangeForm,
     ReenrolForm,
     SecondFactorForm,
@@ -172,7 +173,9 @@ def _account_page(error: DomainError | None, which: str, form: StepUpForm | None
         status = 400
     if error is not None:
         status = attach_error(forms[which], error)
-    return render_template("auth/account.html",
+    settings = NotificationSettingsForm(formdata=None)
+    settings.email_notifications.data = current_user.email_notifications
+    return render_template("auth/account.html", settings_form=settings,
                            recovery_codes_left=remaining_recovery_codes(current_user),
                            recovery_form=forms["recovery"], reenrol_form=forms["reenrol"]), status
 
@@ -268,6 +271,17 @@ def recovery_codes_kept():
     if ConfirmForm().validate_on_submit():
         session.pop("fresh_codes", None)
     return redirect(url_for("home.index"), 303)
+
+
+@bp.post("/account/notifications")
+def notification_settings():
+    form = NotificationSettingsForm()
+    if form.validate_on_submit():
+        accounts.set_email_notifications(current_user._get_current_object(),
+                                         form.email_notifications.data)
+        flash(_l("Your notification settings were saved."), "success")
+        return redirect(url_for("auth.account"), 303)
+    return _account_page(None, "")[0], 400
 
 
 @bp.post("/account/authenticator")

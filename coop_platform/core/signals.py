@@ -22,7 +22,8 @@ audit_requested = _signals.signal("audit-requested")
 
 #: The sharing of a published document: a wider audience was requested, or the Secretariat
 #: accepted or refused one. sender: the Document; kwargs: action ("request", "accept",
-#: "refuse"), actor, reason. Sent inside the transaction, before commit.
+#: "refuse"), actor, reason; with accept/refuse also before and after (Audience.describe()).
+#: Sent inside the transaction, before commit.
 sharing_changed = _signals.signal("sharing-changed")
 
 #: A recovery code was used to sign in. sender: the User.

@@ -9,7 +9,8 @@ from coop_platform.core.clock import utcnow
 from coop_platform.documents.models import Document
 from coop_platform.extensions import db
 
-KINDS = ("submission", "decision", "recovery_code_used", "sharing_request", "sharing_decision")
+KINDS = ("submission", "decision", "recovery_code_used", "sharing_request", "sharing_decision",
+         "shared")
 
 
 class Notification(db.Model):
@@ -19,7 +20,7 @@ class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (
         CheckConstraint("kind IN ('submission','decision','recovery_code_used',"
-                        "'sharing_request','sharing_decision')", name="kind"),
+                        "'sharing_request','sharing_decision','shared')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

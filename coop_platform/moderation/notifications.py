@@ -10,14 +10,17 @@ import json
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from coop_platform.auth.models import User
 from coop_platform.core import mail
 from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.core.clock import utcnow
+from coop_platform.core.exceptions import NotFound
 from coop_platform.core.signals import document_transitioned, recovery_code_used, sharing_changed
 from coop_platform.documents.models import Document
+from coop_platform.documents.services.visibility import visible_documents
 from coop_platform.extensions import db
 from coop_platform.moderation.models import Notification
 from coop_platform.states.models import State
@@ -56,6 +59,11 @@ def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str,
                   decision=decision_label(params["action"])) if safe_title else
                 _("The Secretariat's decision on a document of your State: %(decision)s.",
                   decision=decision_label(params["action"])))
+    elif kind == "shared":
+        subject = _("A document was shared with you")
+        lead = (_("%(state)s shared “%(title)s” on the platform.", state=state, title=safe_title)
+                if safe_title else _("%(state)s shared a document on the platform.",
+                                     state=state))
     elif kind == "sharing_request":
         subject = _("A wider sharing awaits the Secretariat")
         lead = (_("%(state)s asked to share “%(title)s” more widely.", state=state,
@@ -83,12 +91,39 @@ def decision_label(action: str) -> str:
 
 
 def notify(users: list[User], kind: str, document: Document | None = None, **params) -> None:
+    """In the platform always; by e-mail too for those who keep e-mail notifications on (a
+    recovery code's use is always mailed: it may be someone else)."""
     for user in users:
         db.session.add(Notification(user_id=user.id, kind=kind, document=document,
                                     params=json.dumps(params, sort_keys=True)))
+        if not user.email_notifications and kind != "recovery_code_used":
+            continue
         with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
             subject, body = _mail_text(kind, document, params)
         mail.queue(db.session(), mail.Mail(user.email, subject, body))
+
+
+def _recipients(document: Document, state_ids: set[int] | None, court: bool) -> list[User]:
+    """The people a published document reaches: focal points of the given States (None: every
+    State) other than the owner, active ones of active States, and Court liaisons if shared."""
+    stmt = (select(User).join(State, User.state_id == State.id)
+            .where(User.role == "focal_point", User.status == "active",
+                   State.active.is_(True), User.state_id != document.owner_state_id))
+    if state_ids is not None:
+        stmt = stmt.where(User.state_id.in_(state_ids or {-1}))
+    people = list(db.session.scalars(stmt))
+    if court:
+        people += list(db.session.scalars(select(User).where(User.role == "court",
+                                                             User.status == "active")))
+    return people
+
+
+def _state_ids(described: dict) -> set[int] | None:
+    if described["audience"] == "all_states":
+        return None
+    if described["audience"] == "secretariat":
+        return set()
+    return set(db.session.scalars(select(State.id).where(State.iso3.in_(described["states"]))))
 
 
 @document_transitioned.connect
@@ -99,6 +134,11 @@ def _on_document_transitioned(document: Document, action: str, actor: User, **_k
     elif action in DECISIONS:
         notify([u for u in _focal_points(document.owner_state_id) if u.id != actor.id],
                "decision", document, action=action)
+    if action == "publish" and document.owner_state.active:
+        state_ids = (None if document.audience == "all_states"
+                     else set(document.audience_state_ids))
+        notify(_recipients(document, state_ids, document.shared_with_court), "shared", document,
+               state=document.owner_state.iso3)
 
 
 @sharing_changed.connect
@@ -109,6 +149,13 @@ def _on_sharing_changed(document: Document, action: str, actor: User, **_kw) -> 
     else:
         notify([u for u in _focal_points(document.owner_state_id) if u.id != actor.id],
                "sharing_decision", document, action=action)
+    if action == "accept" and document.status == "published":
+        # Only those the wider sharing newly reaches are told.
+        before, after = _kw["before"], _kw["after"]
+        had = {u.id for u in _recipients(document, _state_ids(before),
+                                          before["share_with_court"])}
+        notify([u for u in _recipients(document, _state_ids(after), after["share_with_court"])
+                if u.id not in had], "shared", document, state=document.owner_state.iso3)
 
 
 @recovery_code_used.connect
@@ -117,6 +164,28 @@ def _on_recovery_code_used(user: User, **_kw) -> None:
 
 
 # -- reading ----------------------------------------------------------------------------------
+def open_notification(user: User, notification_id: int) -> Notification:
+    """One of the user's own notifications, marked read (NotFound for anyone else's)."""
+    notification = db.session.scalars(select(Notification).where(
+        Notification.id == notification_id, Notification.user_id == user.id)).one_or_none()
+    if notification is None:
+        raise NotFound(_l("No such notification."))
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.commit()
+    return notification
+
+
+def visible_document_ids(user: User, notes) -> set[int]:
+    """Which of these notifications' documents the user may still see: a title shows only
+    while its document is shared with the reader (sharing can narrow after the notice)."""
+    ids = {n.document_id for n in notes if n.document_id}
+    if not ids:
+        return set()
+    return set(db.session.scalars(visible_documents(user).with_only_columns(Document.id)
+                                  .where(Document.id.in_(ids))))
+
+
 def unread_count(user: User) -> int:
     return db.session.scalar(select(func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from coop_platform.core.authz import SECRETARIAT_ROLES, roles_required
+from coop_platform.core.exceptions import NotFound
 from coop_platform.core.forms import ConfirmForm
 from coop_platform.core.params import bounded_int, page_number
 from coop_platform.documents import models as document_models
@@ -27,9 +28,22 @@ def _user():
 def index():
     pagination = notifications.recent(_user(), page=page_number(request.args))
     return render_template("moderation/notifications.html", pagination=pagination,
+                           visible=notifications.visible_document_ids(_user(), pagination.items),
                            params_of=notifications.params_of,
                            decision_label=notifications.decision_label, form=ConfirmForm(),
                            args=request.args)
+
+
+@notifications_bp.get("/<int:notification_id>")
+def open_one(notification_id: int):
+    """Opening a notification marks it read and leads to what it is about."""
+    try:
+        notification = notifications.open_notification(_user(), notification_id)
+    except NotFound:
+        abort(404)
+    if notification.document_id in notifications.visible_document_ids(_user(), [notification]):
+        return redirect(url_for("documents.detail", public_id=notification.document.public_id))
+    return redirect(url_for("notifications.index"))
 
 
 @notifications_bp.post("/read")

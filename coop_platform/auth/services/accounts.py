@@ -68,6 +68,13 @@ def start_reenrolment(user: User, code: str, address: str) -> str:
     return token
 
 
+def set_email_notifications(user: User, enabled: bool) -> None:
+    user.email_notifications = bool(enabled)
+    record("account.preferences_changed", actor=user, object_type="user",
+           object_id=user.public_id, details={"email_notifications": bool(enabled)})
+    db.session.commit()
+
+
 def set_locale(user: User, locale: str) -> None:
     user.locale = locale
     db.session.commit()

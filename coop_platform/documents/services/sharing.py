@@ -200,7 +200,7 @@ def decide(user: User, document: Document, accept: bool, reason: str = "") -> No
            state_id=document.owner_state_id,
            details={"from": before.describe(), "to": target.describe(), "reason": reason})
     sharing_changed.send(document, action="accept" if accept else "refuse", actor=user,
-                         reason=reason)
+                         reason=reason, before=before.describe(), after=target.describe())
     db.session.commit()
 
 
