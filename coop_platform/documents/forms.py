@@ -43,7 +43,11 @@ class SharingFields:
 class MetadataFields:
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=4000)])
-    document_type = SelectField(_l("Type of document"), choices=_choices(DOCUMENT_TYPES))
+    # No silent default: the person says what the document is.
+    document_type = SelectField(_l("Type of document"),
+                                choices=[SelectChoice("", _l("— choose —")),
+                                         *_choices(DOCUMENT_TYPES)],
+                                validators=[DataRequired(_l("Choose the type of document."))])
     topics = CheckboxList(_l("Topics"), choices=_choices(TOPICS),
                           validators=[DataRequired(_l("Choose at least one topic."))])
     language = SelectField(_l("Language of the document"), choices=_choices(LANGUAGES))
@@ -75,4 +79,11 @@ class ActionForm(PlatformForm):
 
 
 class VersionForm(PlatformForm):
-    """New version: only the CSRF token besides the streamed file."""
+    """New version: what changed, besides the streamed file."""
+
+    note = TextAreaField(_l("What changed in this version"),
+                         description=_l("For example: “Article 12 amended by the law of "
+                                        "3 March 2026.” Everyone who may see the document "
+                                        "reads it."),
+                         validators=[DataRequired(_l("Say in a few words what changed.")),
+                                     Length(max=1000)])

@@ -175,6 +175,7 @@ class DocumentVersion(db.Model):
     wrapped_dek: Mapped[str] = mapped_column(Text)
     sealed_meta: Mapped[str] = mapped_column(Text)
     blob_size: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")  # what changed, from the uploader
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -105,6 +105,18 @@ def _state_choices(form) -> None:
                          for code, (_name, label) in REGIONAL_GROUPS.items()]
 
 
+def _file_note(error: DomainError | None, sink: UploadSink | None = None):
+    """What to say next to the file field after a refused form: the file's own problem, or
+    that it must be chosen again (a refused upload is never kept, and browsers clear the
+    field)."""
+    if error is not None and error.details.get("field") == "file":
+        return error.message
+    if sink is not None and (not sink.received or sink.nothing_chosen):
+        return _l("Choose a file to upload.")
+    return _l("The file you chose was not kept, because the form had to be corrected: choose "
+              "it again before sending.")
+
+
 def _receive_upload(sink: UploadSink) -> DomainError | None:
     """Parse the request body with the file streaming through `sink`, then check CSRF.
     A refusal while streaming (size, type) comes back as a DomainError for the form."""
@@ -161,12 +173,13 @@ def upload():
             form = DocumentForm(formdata=None, meta={"csrf": False})
             _state_choices(form)
             return render_template("documents/upload.html", form=form,
-                                   upload_error=error.message), error.status_code
+                                   upload_error=_file_note(error)), error.status_code
         form = DocumentForm(meta={"csrf": False})  # CSRF was checked in _receive_upload
         _state_choices(form)
         if not form.validate():
             sink.discard()
-            return render_template("documents/upload.html", form=form), 400
+            return render_template("documents/upload.html", form=form,
+                                   upload_error=_file_note(None, sink)), 400
         data = docs.DocumentInput(
             title=form.title.data or "", summary=form.summary.data or "",
             document_type=form.document_type.data, topics=form.topics.data or [],
@@ -180,8 +193,7 @@ def upload():
             sink.discard()
             status = attach_error(form, error)
             return render_template("documents/upload.html", form=form,
-                                   upload_error=error.message if
-                                   error.details.get("field") == "file" else None), status
+                                   upload_error=_file_note(error, sink)), status
         flash(_l("The document was stored encrypted as a draft. Submit it for moderation when "
                  "it is ready."), "success")
         return redirect(url_for("documents.detail", public_id=document.public_id), 303)
@@ -265,17 +277,24 @@ def new_version(public_id: str):
     if request.method == "POST":
         sink = UploadSink()
         error = _receive_upload(sink)
-        if error is None:
-            try:
-                version = docs.add_version(_user(), document, sink)
-            except DomainError as exc:
-                sink.discard()
-                error = exc
-            else:
-                flash(_l("Version %(n)d was stored encrypted.", n=version.number), "success")
-                return redirect(url_for("documents.detail", public_id=public_id), 303)
-        return render_template("documents/new_version.html", document=document,
-                               form=VersionForm(), upload_error=error.message), error.status_code
+        if error is not None:  # the body was cut short: never parse it again
+            return render_template("documents/new_version.html", document=document,
+                                   form=VersionForm(formdata=None, meta={"csrf": False}),
+                                   upload_error=_file_note(error)), error.status_code
+        form = VersionForm(meta={"csrf": False})  # CSRF was checked in _receive_upload
+        if not form.validate():
+            sink.discard()
+            return render_template("documents/new_version.html", document=document, form=form,
+                                   upload_error=_file_note(None, sink)), 400
+        try:
+            version = docs.add_version(_user(), document, sink, form.note.data or "")
+        except DomainError as exc:
+            sink.discard()
+            status = attach_error(form, exc)
+            return render_template("documents/new_version.html", document=document, form=form,
+                                   upload_error=_file_note(exc, sink)), status
+        flash(_l("Version %(n)d was stored encrypted.", n=version.number), "success")
+        return redirect(url_for("documents.detail", public_id=public_id), 303)
     return render_template("documents/new_version.html", document=document, form=VersionForm())
 
 

@@ -143,6 +143,7 @@ def test_upload_with_progress_then_download_link(server, page, make_user, tmp_pa
 
     page.goto(server + "/documents/new")
     page.get_by_label("Title").fill("Urgent freezing procedure")
+    page.get_by_label("Type of document").select_option("procedure")
     page.get_by_label("Freezing and seizure").check()
     pdf = tmp_path / "procedure.pdf"
     from tests.support import files

@@ -142,18 +142,28 @@ def ensure_can_add_version(user: User, document: Document) -> None:
         raise Conflict(_l("A new version can be added to a draft or a returned document only."))
 
 
-def add_version(user: User, document: Document, sink: UploadSink) -> DocumentVersion:
+MAX_VERSION_NOTE = 1000
+
+
+def add_version(user: User, document: Document, sink: UploadSink,
+                note: str = "") -> DocumentVersion:
     ensure_can_add_version(user, document)
+    note = (note or "").strip()
+    if not note or len(note) > MAX_VERSION_NOTE:
+        raise ValidationFailed(_l("Say in a few words what changed (at most %(n)d characters).",
+                                  n=MAX_VERSION_NOTE), field="note")
 
     def build(stored):
         number = (db.session.scalar(select(func.max(DocumentVersion.number))
                                     .where(DocumentVersion.document_id == document.id)) or 0) + 1
         version = _version(document, stored, user, number)
+        version.note = note
         db.session.add(version)
         document.updated_at = utcnow()
         record("document.version_added", actor=user, object_type="document",
                object_id=document.public_id, state_id=document.owner_state_id,
-               details={"version": number, "size": stored.size, "type": stored.content_type})
+               details={"version": number, "size": stored.size, "type": stored.content_type,
+                        "note": note})
         return version
 
     return _land(sink, build)

@@ -77,6 +77,7 @@ class UploadSink:
         self._encryptor: SegmentEncryptor | None = None
         self._sniffer = Sniffer()
         self.filename: str | None = None
+        self.nothing_chosen = True
         self.blob_name: str | None = None
         self.landed = False  # set once the version row that names the blob is committed
         self.size = 0
@@ -85,6 +86,8 @@ class UploadSink:
     def __call__(self, filename: str | None = None, content_type: str | None = None) -> UploadSink:
         if self._pending is not None:
             raise ValidationFailed(_l("Send one file at a time."), field="file")
+        # A browser sends an empty part with no name when no file was chosen.
+        self.nothing_chosen = not (filename or "").strip()
         self.filename = clean_filename(filename)
         self._pending = self.store.create()
         self._encryptor = SegmentEncryptor(self._pending, self._dek, self.version_id, self.kek_id)
@@ -115,7 +118,8 @@ class UploadSink:
 
     def finish(self) -> StoredUpload:
         """Check the type, write the final segment, make the blob durable and visible."""
-        if self._pending is None or self._encryptor is None:
+        if self._pending is None or self._encryptor is None or (
+                self.nothing_chosen and self.size == 0):
             raise ValidationFailed(_l("Choose a file to upload."), field="file")
         verdict = self._sniffer.verdict()
         self._encryptor.finish()

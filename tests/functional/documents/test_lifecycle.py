@@ -77,7 +77,8 @@ def test_returned_document_gets_a_new_version_and_keeps_the_old(app, logged_in):
     assert "Please add the urgency procedure." in page
     response = owner.post(f"/documents/{doc}/versions/new", content_type="multipart/form-data",
                           data={"csrf_token": csrf_token(owner, f"/documents/{doc}"),
-                                "file": (io.BytesIO(files.rtf()), "v2.rtf")})
+                                "note": "Urgency procedure added.",
+                     "file": (io.BytesIO(files.rtf()), "v2.rtf")})
     assert response.status_code == 303
     act(owner, doc, "submit")
     act(moderator, doc, "publish")

@@ -262,3 +262,51 @@ def test_a_long_upload_keeps_the_session_alive(app, make_user, monkeypatch):
         response = upload(client, file=(io.BytesIO(files.txt() * 100), "slow.txt"))
         assert response.status_code == 303
         assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_a_submit_without_a_file_asks_for_one(app, logged_in):
+    client, _ = logged_in()
+    response = upload(client, file=(io.BytesIO(b""), ""))  # what a browser sends: no file
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Choose a file to upload." in text
+    assert "The file is empty" not in text
+    assert counts(app) == (0, 0)
+
+
+def test_after_a_refused_form_the_page_says_to_choose_the_file_again(app, logged_in):
+    client, _ = logged_in()
+    response = upload(client, title="")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "choose it again before sending" in text
+    assert blob_files(app) == []
+
+
+def test_the_document_type_has_no_default(app, logged_in):
+    client, _ = logged_in()
+    page = client.get("/documents/new").get_data(as_text=True)
+    select = page.split('id="document_type"')[1].split("</select>")[0]
+    assert select.split("<option", 2)[1].startswith(' value="">')  # "— choose —" first
+    assert "selected" not in select  # so the browser shows it: nothing is chosen for you
+    response = upload(client, document_type="")
+    assert response.status_code == 400
+    assert "Choose the type of document." in response.get_data(as_text=True)
+    assert counts(app) == (0, 0)
+
+
+def test_a_new_version_says_what_changed(app, logged_in):
+    client, _ = logged_in()
+    doc = uploaded_id(upload(client))
+    token = csrf_token(client, f"/documents/{doc}")
+    missing = client.post(f"/documents/{doc}/versions/new", content_type="multipart/form-data",
+                          data={"csrf_token": token, "note": "",
+                                "file": (io.BytesIO(files.pdf()), "v2.pdf")})
+    assert missing.status_code == 400
+    assert "Say in a few words what changed." in missing.get_data(as_text=True)
+    assert counts(app) == (1, 1)
+    done = client.post(f"/documents/{doc}/versions/new", content_type="multipart/form-data",
+                       data={"csrf_token": token, "note": "Article 12 amended.",
+                             "file": (io.BytesIO(files.pdf()), "v2.pdf")})
+    assert done.status_code == 303
+    assert "Article 12 amended." in client.get(f"/documents/{doc}").get_data(as_text=True)

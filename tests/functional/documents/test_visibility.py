@@ -51,7 +51,8 @@ def make_document(app, owner_email: str, audience: str, court: bool, status: str
             title=title, topics=["freezing"], audience=audience,
             states=["SEN"] if audience == "selected_states" else [], share_with_court=court),
             stored_upload(files.txt()))
-        version2 = add_version(owner, document, stored_upload(files.txt() + b"v2"))
+        version2 = add_version(owner, document, stored_upload(files.txt() + b"v2"),
+                               "Second version.")
         document.status = status
         db.session.commit()
         old = next(v.public_id for v in document.versions if v.number == 1)

@@ -235,6 +235,7 @@ def test_resubmission_shows_what_changed_since_the_decision(app, logged_in, outb
     assert edit.status_code == 303
     owner.post(f"/documents/{doc}/versions/new", content_type="multipart/form-data",
                data={"csrf_token": csrf_token(owner, f"/documents/{doc}"),
+                     "note": "Urgency procedure added.",
                      "file": (io.BytesIO(files.rtf()), "v2.rtf")})
     post_form(owner, f"/documents/{doc}/submit", {}, token_path=f"/documents/{doc}")
     page = moderator.get(f"/documents/{doc}").get_data(as_text=True)
