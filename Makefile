@@ -34,7 +34,7 @@ translations: install
 
 # For developers: refresh the catalogue after adding strings, then translate the .po files.
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o coop_platform/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs '.* venv' -o coop_platform/translations/messages.pot .
 	$(BIN)/pybabel update -i coop_platform/translations/messages.pot -d coop_platform/translations
 
 # The current TOTP code of a demo account: make demo-code EMAIL=focal.fra@demo.spc.invalid

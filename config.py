@@ -88,6 +88,9 @@ class Config:
     SMTP_PASSWORD = _env("SMTP_PASSWORD")
     SMTP_STARTTLS = (_env("SMTP_STARTTLS", "true") or "true").lower() != "false"
     MAIL_FROM = _env("MAIL_FROM", "no-reply@cooperation.invalid")
+    # Where people write when something does not work; shown on the home page, the error
+    # pages and a dead invitation link.
+    SECRETARIAT_EMAIL = _env("SECRETARIAT_EMAIL", "cooperation-secretariat@cooperation.invalid")
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust;
     # 0 trusts none, so rate limits and the audit trail see the real peer address.
     PROXY_COUNT = _env_int("PROXY_COUNT", 0)

@@ -122,6 +122,10 @@ def _register_blueprints(app: Flask) -> None:
     from coop_platform.moderation.notifications import unread_count
 
     @app.context_processor
+    def _secretariat_contact() -> dict:
+        return {"secretariat_email": app.config["SECRETARIAT_EMAIL"]}
+
+    @app.context_processor
     def _navigation_counts() -> dict:
         if current_user and current_user.is_authenticated:
             return {"unread_notifications": unread_count(current_user)}

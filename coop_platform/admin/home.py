@@ -1,17 +1,61 @@
-"""The home page: it gathers what every domain has for the person signed in, so it lives in
-the top layer."""
+"""The home page: what needs the person's attention, then what is new. It gathers every
+domain, so it lives in the top layer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from flask import Blueprint, render_template
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from coop_platform.auth.services.common import remaining_recovery_codes
+from coop_platform.documents.models import Document
+from coop_platform.documents.services import sharing
+from coop_platform.documents.services.visibility import visible_documents
+from coop_platform.extensions import db
+from coop_platform.moderation import queue
+from coop_platform.moderation.models import Notification
 
 bp = Blueprint("home", __name__)
 
 
+@dataclass
+class Attention:
+    pending: list[Document] = field(default_factory=list)
+    pending_total: int = 0
+    sharing_requests: int = 0
+    returned: list[Document] = field(default_factory=list)
+    drafts: int = 0
+    unread: list[Notification] = field(default_factory=list)
+    recent: list[Document] = field(default_factory=list)
+
+
+def attention_for(user) -> Attention:
+    found = Attention()
+    if user.is_secretariat:
+        pending = queue.pending_documents(user, queue.QueueFilter())
+        found.pending, found.pending_total = pending[:5], len(pending)
+        found.sharing_requests = len(sharing.waiting_requests(user))
+    if user.role == "focal_point":
+        mine = visible_documents(user).where(Document.owner_state_id == user.state_id)
+        found.returned = list(db.session.scalars(
+            mine.where(Document.status == "returned").order_by(Document.updated_at.desc())))
+        found.drafts = db.session.scalar(
+            mine.where(Document.status == "draft").with_only_columns(func.count(Document.id))
+        ) or 0
+    found.unread = list(db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id,
+                                   Notification.read_at.is_(None))
+        .order_by(Notification.created_at.desc()).limit(5)))
+    found.recent = list(db.session.scalars(
+        visible_documents(user).where(Document.status == "published")
+        .order_by(Document.published_at.desc(), Document.id.desc()).limit(5)))
+    return found
+
+
 @bp.get("/")
 def index():
-    return render_template("core/home.html",
-                           recovery_codes_left=remaining_recovery_codes(current_user))
+    user = current_user._get_current_object()
+    return render_template("core/home.html", attention=attention_for(user),
+                           recovery_codes_left=remaining_recovery_codes(user))

@@ -15,8 +15,10 @@ def extracted_ids() -> set[str]:
     method_map = [("coop_platform/**.py", "python"), ("config.py", "python"),
                   ("templates/**.html", "jinja2")]
     ids = set()
+    # Babel skips folders starting with "_" by default: templates/_macros must count too.
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map=method_map, keywords=KEYWORDS
+        str(ROOT), method_map=method_map, keywords=KEYWORDS,
+        directory_filter=lambda path: not Path(path).name.startswith("."),
     ):
         ids.add(message if isinstance(message, str) else message[0])
     return ids
