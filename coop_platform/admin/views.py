@@ -42,7 +42,7 @@ def users():
                                      state_iso3=args.get("state", "")[:3], query=args.get("q", "")[:100],
                                      page=_page())
     return render_template("admin/users.html", pagination=pagination, roles=ROLES,
-                           statuses=USER_STATUSES, args=args)
+                           statuses=USER_STATUSES, args=args, states=states.list_states())
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])

@@ -50,6 +50,7 @@ from coop_platform.documents.services.visibility import is_owner
 from coop_platform.documents.sniff import extension_for
 from coop_platform.extensions import csrf, db, limiter
 from coop_platform.states.models import REGIONAL_GROUPS
+from coop_platform.states.services import list_states
 
 bp = Blueprint("documents", __name__)
 
@@ -156,7 +157,7 @@ def index():
         status=args.get("status", ""), sort=args.get("sort", "updated"))
     pagination = queries.list_documents(_user(), flt, page=page_number(args))
     return render_template("documents/list.html", pagination=pagination, args=args, m=models,
-                           groups=REGIONAL_GROUPS, states=queries.states_for_choice())
+                           groups=REGIONAL_GROUPS, states=list_states())
 
 
 @bp.route("/new", methods=["GET", "POST"])
