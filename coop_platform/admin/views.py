@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -10,6 +20,7 @@ from wtforms import SelectChoice
 from coop_platform.admin.forms import ConfirmForm, InviteForm, StateForm
 from coop_platform.auth.models import ROLES, USER_STATUSES
 from coop_platform.auth.services import accounts, invitations
+from coop_platform.core import mail
 from coop_platform.core.authz import roles_required
 from coop_platform.core.exceptions import DomainError
 from coop_platform.core.forms import attach_error, status_for
@@ -59,8 +70,35 @@ def invite():
         except DomainError as error:
             status = attach_error(form, error)
         else:
-            return render_template("admin/invited.html", invited=user, url=url)
+            return _invited_page(user, url)
     return render_template("admin/invite.html", form=form), max(status, status_for(form))
+
+
+def _invited_page(target, url: str, reset: bool = False):
+    """The link, once, with a copy button; mailed to the person when an SMTP server is
+    configured (never logged: the body holds the secret)."""
+    sent = send_link(target.email, url, reset) if current_app.config.get("SMTP_HOST") else None
+    return render_template("admin/invited.html", invited=target, url=url, reset=reset,
+                           sent=sent)
+
+
+def send_link(email: str, url: str, reset: bool) -> bool:
+    subject = ("Secured Platform on Cooperation — set up a new authenticator / "
+               "Plateforme sécurisée de coopération — nouvelle application d’authentification"
+               if reset else
+               "Secured Platform on Cooperation — your invitation / "
+               "Plateforme sécurisée de coopération — votre invitation")
+    with force_locale("en"):
+        english = str(_l("Open this single-use link within 72 hours to set up your access:"))
+    with force_locale("fr"):
+        french = str(_l("Open this single-use link within 72 hours to set up your access:"))
+    body = f"{english}\n{url}\n\n{french}\n{url}\n"
+    try:
+        mail.deliver(mail.Mail(email, subject, body))
+    except Exception:  # the invitation stands; the admin is told to pass the link on
+        current_app.logger.exception("could not e-mail an invitation link")
+        return False
+    return True
 
 
 def _user_or_404(public_id: str):
@@ -90,7 +128,7 @@ def user_action(public_id: str, action: str):
     try:
         if action == "reset-2fa":
             url = accounts.reset_second_factor(target, _actor())
-            return render_template("admin/invited.html", invited=target, url=url, reset=True)
+            return _invited_page(target, url, reset=True)
         if action == "disable":
             accounts.disable(target, _actor())
             flash(_l("The account was disabled and its sessions ended."), "success")
@@ -103,7 +141,7 @@ def user_action(public_id: str, action: str):
         elif action == "reinvite":
             _, url = invitations.invite(target.email, target.role,
                                         target.state.iso3 if target.state else None, _actor())
-            return render_template("admin/invited.html", invited=target, url=url)
+            return _invited_page(target, url)
         else:
             abort(404)
     except DomainError as error:

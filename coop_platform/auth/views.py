@@ -7,6 +7,8 @@ import time
 
 from flask import (
     Blueprint,
+    Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -264,6 +266,22 @@ def recovery_codes():
     codes, first_time = kept
     return render_template("auth/recovery_codes.html", codes=codes, first_time=first_time,
                            form=ConfirmForm())
+
+
+@bp.get("/account/recovery-codes.txt")
+def recovery_codes_file():
+    """The same codes as a text file to keep offline (never cached: no-store)."""
+    kept = _fresh_codes(current_user)
+    if kept is None:
+        abort(404)
+    codes, _first_time = kept
+    lines = [str(_l("Secured Platform on Cooperation — recovery codes for %(email)s",
+                    email=current_user.email)),
+             str(_l("Each code works once. Keep this file away from your authenticator.")), "",
+             *codes, ""]
+    response = Response("\n".join(lines), content_type="text/plain; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="recovery-codes.txt"'
+    return response
 
 
 @bp.post("/account/recovery-codes/kept")

@@ -14,7 +14,7 @@ from tests.conftest import PASSWORD, login, post_form
 from tests.functional.auth.test_invitation import secret_from_page
 from tests.support.rfc6238 import code_for
 
-URL_RE = re.compile(r'<code class="invitation-url">([^<]+)</code>')
+URL_RE = re.compile(r'<code class="invitation-url"[^>]*>([^<]+)</code>')
 
 
 def test_admin_invites_through_the_page(app, logged_in):
