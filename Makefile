@@ -6,13 +6,13 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 export SPC_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test setup install translations extract-messages lint serve-prod demo-code
+.PHONY: run test setup install translations extract-messages lint serve-prod demo-code browser-tools
 
 run: setup
 	$(FLASK) seed-demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: install translations
+test: install translations browser-tools
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
@@ -27,6 +27,13 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# axe-core, which the browser journeys inject into every page (from the npm registry, pinned).
+AXE := tests/browser/js/node_modules/axe-core/axe.min.js
+browser-tools: $(AXE)
+$(AXE): tests/browser/js/package.json tests/browser/js/package-lock.json
+	cd tests/browser/js && npm ci --no-audit --no-fund --silent
 	touch $@
 
 translations: install

@@ -40,8 +40,10 @@ TOPICS = {
     "defence_requests": _l("Defence requests"),
     "voluntary_cooperation": _l("Witness relocation and other voluntary cooperation"),
 }
-LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "ar": "العربية",
-             "ru": "Русский", "zh": "中文", "other": _l("Other language")}
+# The document's language, named in the reader's language (the language switcher, not this,
+# names languages in themselves).
+LANGUAGES = {"en": _l("English"), "fr": _l("French"), "es": _l("Spanish"), "ar": _l("Arabic"),
+             "ru": _l("Russian"), "zh": _l("Chinese"), "other": _l("Other language")}
 CLASSIFICATIONS = {
     "public": _l("Public"),
     "restricted": _l("Restricted"),

@@ -28,13 +28,6 @@ ARTIFACTS = os.environ.get("SPC_BROWSER_ARTIFACTS")
 
 
 @pytest.fixture
-def server(app, live_server):
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("the journeys run once, on SQLite; the pages do not depend on the database")
-    return live_server
-
-
-@pytest.fixture
 def page():
     if IN_CI:
         assert os.path.exists(CHROMIUM), "CI: Debian's chromium is missing"
@@ -199,4 +192,27 @@ def test_state_picker_shows_only_for_selected_states_and_filters(server, page, m
     assert summary.inner_text() == ("Once published, it will be visible to: the Secretariat; "
                                     "the selected States (1); the Court.")
     shot(page, "08-state-picker")
+    assert page.console_errors == []
+
+
+def test_rejecting_asks_for_confirmation_on_a_second_page(server, page, app, logged_in,
+                                                          make_user):
+    from tests.conftest import post_form
+    from tests.support.documents import upload, uploaded_id
+
+    owner, _ = logged_in("focal_point", "FRA")
+    doc = uploaded_id(upload(owner, title="Out of scope note"))
+    post_form(owner, f"/documents/{doc}/submit", {}, token_path=f"/documents/{doc}")
+    sign_in(page, server, make_user(role="moderator", state=None))
+    page.goto(server + f"/documents/{doc}")
+    page.get_by_label("Reason (the owner State reads it)").last.fill("Not about cooperation.")
+    page.get_by_role("button", name="Reject").click()
+    assert page.locator("h1").inner_text() == "Reject this document?"
+    assert "Not about cooperation." in page.locator("main").inner_text()
+    page.get_by_role("link", name="No, go back").click()
+    assert "Pending moderation" in page.locator("main").inner_text()  # nothing happened
+    page.get_by_label("Reason (the owner State reads it)").last.fill("Not about cooperation.")
+    page.get_by_role("button", name="Reject").click()
+    page.get_by_role("button", name="Yes, reject it").click()
+    assert "Rejected" in page.locator("main").inner_text()
     assert page.console_errors == []

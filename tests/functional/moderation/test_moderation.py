@@ -242,7 +242,7 @@ def test_resubmission_shows_what_changed_since_the_decision(app, logged_in, outb
     section = page.split("Changes since the Secretariat", 1)[1].split("</table>", 1)[0]
     assert "First title" in section
     assert "Second title" in section
-    assert "Français" in section  # language, shown in words
+    assert "French" in section  # language, shown in words
     assert "<th scope=\"row\">Versions</th><td>1</td><td>2</td>" in section
     assert "Handling label" not in section  # unchanged fields are not listed
     post_form(moderator, f"/documents/{doc}/publish", {}, token_path=f"/documents/{doc}")

@@ -1,0 +1,123 @@
+"""Every page of the journeys, in each role, on a phone-sized screen (375 px): nothing wider
+than the screen, and axe-core (injected from the npm registry's package) finds no serious or
+critical accessibility violation. In French, no English State name and no untranslated
+enumeration."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser.test_journeys import CHROMIUM, IN_CI, sign_in
+from tests.conftest import post_form
+from tests.support.documents import upload, uploaded_id
+
+AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not IN_CI and not (os.path.exists(CHROMIUM) and AXE.exists()),
+                       reason="Debian's chromium or axe-core (make browser-tools) is missing"),
+]
+
+
+@pytest.fixture
+def phone(server):
+    if IN_CI:
+        assert AXE.exists(), "CI: axe-core is missing (make browser-tools)"
+    import playwright.sync_api as sync_api
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        contexts = []
+
+        def open_page(locale: str = "en-GB"):
+            context = browser.new_context(viewport={"width": 375, "height": 800},
+                                          locale=locale)
+            contexts.append(context)
+            return context.new_page()
+
+        yield open_page
+        for context in contexts:
+            context.close()
+        browser.close()
+
+
+def check(page, url: str) -> list[str]:
+    """Problems of one page: overflow wider than the screen, serious axe violations."""
+    page.goto(url)
+    problems = []
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > 375:
+        problems.append(f"{url}: {width} px wide")
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    found = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ["violations"]});
+        return result.violations
+            .filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => v.id + " " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
+    }""")
+    problems += [f"{url}: {v}" for v in found]
+    return problems
+
+
+def seeded(app, logged_in):
+    """A document of France, published, shared with all and the Court; one returned."""
+    owner, _ = logged_in("focal_point", "FRA")
+    moderator, _ = logged_in("moderator", None)
+    doc = uploaded_id(upload(owner, title="Procédure de gel des avoirs", share_with_court="y"))
+    for client, action in ((owner, "submit"), (moderator, "publish")):
+        post_form(client, f"/documents/{doc}/{action}", {"reason": "", "confirmed": "1"},
+                  token_path=f"/documents/{doc}")
+    draft = uploaded_id(upload(owner, title="Draft guideline"))
+    return doc, draft
+
+
+def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, make_user):
+    doc, draft = seeded(app, logged_in)
+    roles = {
+        "focal_point": (make_user(state="FRA"), ["/", "/documents/", "/documents/new",
+                                                 f"/documents/{doc}", f"/documents/{draft}",
+                                                 f"/documents/{draft}/edit",
+                                                 f"/documents/{draft}/versions/new",
+                                                 "/auth/account", "/auth/account/password",
+                                                 "/notifications/"]),
+        "court": (make_user(role="court", state=None), ["/", "/documents/",
+                                                        f"/documents/{doc}"]),
+        "moderator": (make_user(role="moderator", state=None),
+                      ["/", "/moderation/", "/moderation/dashboard", "/audit/",
+                       f"/documents/{doc}"]),
+        "admin": (make_user(role="admin", state=None),
+                  ["/admin/users", "/admin/users/invite", "/admin/states",
+                   "/admin/states/FRA"]),
+    }
+    problems = check(phone(), server + "/auth/login")
+    for _role, (user, paths) in roles.items():
+        page = phone()
+        sign_in(page, server, user)
+        problems += [p for path in paths for p in check(page, server + path)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_french_pages_name_states_and_values_in_french(server, phone, app, logged_in,
+                                                            make_user):
+    doc, _draft = seeded(app, logged_in)
+    user = make_user(state="SEN")
+    page = phone()
+    sign_in(page, server, user)
+    page.get_by_role("button", name="Français").click()
+    english = ("Senegal", "Published", "Procedure or guideline", "Restricted",
+               "All States Parties", "Freezing and seizure", "English")
+    for path in ("/", "/documents/", f"/documents/{doc}", "/notifications/"):
+        page.goto(server + path)
+        text = page.locator("main").inner_text()
+        found = [w for w in english if w in text.replace("Français", "")]
+        assert found == [], (path, found)
+    page.goto(server + "/")
+    assert "Sénégal" in page.locator("main").inner_text()
+    page.goto(server + f"/documents/{doc}")
+    facts = page.locator("main").inner_text()
+    for french in ("Publié", "France", "Procédure ou ligne directrice", "Restreint"):
+        assert french in facts, french
