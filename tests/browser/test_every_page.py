@@ -33,8 +33,8 @@ def phone(server):
                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
         contexts = []
 
-        def open_page(locale: str = "en-GB"):
-            context = browser.new_context(viewport={"width": 375, "height": 800},
+        def open_page(locale: str = "en-GB", width: int = 375):
+            context = browser.new_context(viewport={"width": width, "height": 800},
                                           locale=locale)
             contexts.append(context)
             return context.new_page()
@@ -45,13 +45,15 @@ def phone(server):
         browser.close()
 
 
-def check(page, url: str) -> list[str]:
+def check(page, url: str, screen: int = 375, axe: bool = True) -> list[str]:
     """Problems of one page: overflow wider than the screen, serious axe violations."""
     page.goto(url)
     problems = []
     width = page.evaluate("document.documentElement.scrollWidth")
-    if width > 375:
-        problems.append(f"{url}: {width} px wide")
+    if width > screen:
+        problems.append(f"{url}: {width} px wide on a {screen} px screen")
+    if not axe:
+        return problems
     page.evaluate(AXE.read_text(encoding="utf-8"))
     found = page.evaluate("""async () => {
         const result = await axe.run(document, {resultTypes: ["violations"]});
@@ -98,6 +100,10 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
         page = phone()
         sign_in(page, server, user)
         problems += [p for path in paths for p in check(page, server + path)]
+        # 200 % zoom on a 1280 px screen: a 640 px wide viewport (same session).
+        page.set_viewport_size({"width": 640, "height": 800})
+        problems += [p for path in paths for p in check(page, server + path, 640, axe=False)]
+        assert page.url.endswith(paths[-1]), page.url  # still signed in: the pages were seen
     assert problems == [], "\n".join(problems)
 
 

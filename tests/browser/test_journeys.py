@@ -62,6 +62,7 @@ def sign_in(page, server, user) -> None:
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Code").fill(code_for(user.secret))
     page.get_by_role("button", name="Sign in").click()
+    assert not page.url.endswith(("/auth/login", "/auth/second-factor")), page.url
 
 
 def decoded_qr(page, tmp_path) -> str:
