@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 
 from flask import (
@@ -11,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -34,6 +36,7 @@ from coop_platform.auth.forms import (
 from coop_platform.auth.services import accounts, invitations
 from coop_platform.auth.services import login as login_service
 from coop_platform.auth.services.common import AccountLocked, remaining_recovery_codes
+from coop_platform.core.errors import audit_refusal, render_error
 from coop_platform.core.exceptions import DomainError, Forbidden
 from coop_platform.core.forms import ConfirmForm, attach_error, status_for
 from coop_platform.core.i18n import LANGUAGE_COOKIE, format_when
@@ -53,6 +56,21 @@ def _locked_message(error: AccountLocked) -> str:
               until=format_when(error.until))
 
 
+def _address_must_wait(address: str):
+    """429 with Retry-After while the address's growing delay runs (audited), else None."""
+    wait = login_service.address_wait(address)
+    if wait <= 0:
+        return None
+    seconds = max(1, math.ceil(wait))
+    audit_refusal(429, "address must wait")
+    response = make_response(render_error(429, ngettext(
+        "Too many failed attempts from your address. Try again in %(num)d second.",
+        "Too many failed attempts from your address. Try again in %(num)d seconds.",
+        seconds)))
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
@@ -62,7 +80,9 @@ def login():
     status = 200
     if form.validate_on_submit():
         address = request.remote_addr or ""
-        login_service.apply_address_delay(address)
+        waiting = _address_must_wait(address)
+        if waiting is not None:
+            return waiting
         try:
             user = login_service.check_password(form.email.data, form.password.data, address)
         except AccountLocked as error:
@@ -89,7 +109,9 @@ def second_factor():
     status = 200
     if form.validate_on_submit():
         address = request.remote_addr or ""
-        login_service.apply_address_delay(address)
+        waiting = _address_must_wait(address)
+        if waiting is not None:
+            return waiting
         try:
             method = login_service.check_second_factor(user, form.code.data, address)
         except AccountLocked as error:

@@ -71,14 +71,27 @@ def address_delay(address: str) -> float:
     return min(base * 2 ** (failures - 3), current_app.config["THROTTLE_MAX_DELAY"])
 
 
+def _wait_key(address: str) -> str:
+    return f"spc-login-wait/{address}"
+
+
 def note_address_failure(address: str) -> None:
+    """Count a failure from this address; past the third, the address must wait a growing
+    delay before its next attempt (kept in the limiter's storage, shared by workers)."""
     limiter.storage.incr(_throttle_key(address), 3600)
-
-
-def apply_address_delay(address: str) -> None:
     delay = address_delay(address)
-    if delay:
-        time.sleep(delay)
+    if delay > 0:
+        limiter.storage.clear(_wait_key(address))
+        limiter.storage.incr(_wait_key(address), delay)
+
+
+def address_wait(address: str) -> float:
+    """Seconds this address must still wait before its next sign-in attempt (0: none). The
+    request is answered at once with 429 and Retry-After: a worker never sleeps on it, so a
+    flood cannot tie the workers up."""
+    if not limiter.storage.get(_wait_key(address)):
+        return 0.0
+    return max(0.0, limiter.storage.get_expiry(_wait_key(address)) - time.time())
 
 
 def count_failure(user: User, column: str) -> int:

@@ -14,7 +14,7 @@ from coop_platform.audit.services import record
 from coop_platform.auth import passwords
 from coop_platform.auth.models import User
 from coop_platform.auth.services.codes import (
-    apply_address_delay,
+    address_wait,
     count_failure,
     is_locked,
     lock,
@@ -30,7 +30,7 @@ from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.exceptions import DomainError
 from coop_platform.extensions import db
 
-__all__ = ["apply_address_delay", "check_password", "check_second_factor", "record_logout"]
+__all__ = ["address_wait", "check_password", "check_second_factor", "record_logout"]
 
 
 class LoginFailed(DomainError):

@@ -212,3 +212,34 @@ def test_make_run_prints_a_demo_code_command_that_works_from_the_root(runner, ap
     assert "make demo-code EMAIL=" in result.output
     assert ".venv/bin/flask --app wsgi demo-code EMAIL" in result.output
     assert "\nCurrent code for a demo account: flask" not in result.output
+
+
+def test_an_address_that_must_wait_gets_429_with_retry_after_instead_of_a_sleep(app, make_user):
+    import time as clock
+
+    from coop_platform.audit.models import AuditEvent
+
+    user = make_user()
+    client = app.test_client()
+    app.config["THROTTLE_BASE_DELAY"] = 1.0
+    app.config["THROTTLE_MAX_DELAY"] = 1.0
+    try:
+        wrong = {"email": user.email, "password": "wrong-" + PASSWORD}
+        assert [post_form(client, "/auth/login", wrong).status_code
+                for _ in range(3)] == [400, 400, 400]
+        waiting = post_form(client, "/auth/login", {"email": user.email, "password": PASSWORD})
+        assert waiting.status_code == 429
+        # Flask-Limiter keeps the later of this wait and its own window: never too early.
+        assert 1 <= int(waiting.headers["Retry-After"]) <= 61
+        assert "Try again in 1 second." in waiting.get_data(as_text=True)
+        clock.sleep(1.1)  # the wait runs out on the server's clock, not in a worker
+        assert post_form(client, "/auth/login", {"email": user.email,
+                                                 "password": PASSWORD}).status_code == 302
+    finally:
+        app.config["THROTTLE_BASE_DELAY"] = 0.0
+        app.config["THROTTLE_MAX_DELAY"] = 0.0
+    with app.app_context():
+        refusals = db.session.scalars(select(AuditEvent.details).where(
+            AuditEvent.action == "request.denied")).all()
+        db.session.remove()
+    assert any('"reason":"address must wait"' in r and '"status":429' in r for r in refusals)
