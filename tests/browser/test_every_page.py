@@ -77,15 +77,26 @@ def seeded(app, logged_in):
     return doc, draft
 
 
-def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, make_user):
+def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, make_user,
+                                                runner):
+    from urllib.parse import urlparse
+
     doc, draft = seeded(app, logged_in)
+    owner, _ = logged_in("focal_point", "FRA")
+    secret = uploaded_id(upload(owner, title="Confidential note", classification="confidential"))
+    version = owner.get(f"/documents/{secret}").get_data(as_text=True).split(
+        "/versions/")[1].split("/")[0]
+    invited = runner.invoke(args=["users", "invite", "phone@example.org", "--role",
+                                  "focal_point", "--state", "FRA"])
+    enrolment = urlparse(invited.output.strip()).path
     roles = {
         "focal_point": (make_user(state="FRA"), ["/", "/documents/", "/documents/new",
                                                  f"/documents/{doc}", f"/documents/{draft}",
                                                  f"/documents/{draft}/edit",
                                                  f"/documents/{draft}/versions/new",
                                                  "/auth/account", "/auth/account/password",
-                                                 "/notifications/"]),
+                                                 "/notifications/",
+                                                 f"/documents/{secret}/versions/{version}/step-up"]),
         "court": (make_user(role="court", state=None), ["/", "/documents/",
                                                         f"/documents/{doc}"]),
         "moderator": (make_user(role="moderator", state=None),
@@ -95,7 +106,9 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
                   ["/admin/users", "/admin/users/invite", "/admin/states",
                    "/admin/states/FRA"]),
     }
-    problems = check(phone(), server + "/auth/login")
+    anonymous = phone()
+    problems = [p for path in ("/auth/login", enrolment, "/auth/invitation/" + "x" * 43)
+                for p in check(anonymous, server + path)]
     for _role, (user, paths) in roles.items():
         page = phone()
         sign_in(page, server, user)
