@@ -1,10 +1,11 @@
-"""flask --app wsgi seed-demo | demo-code EMAIL"""
+"""flask --app wsgi seed-demo | demo-code EMAIL | backup create|verify|restore DIR"""
 
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
+from coop_platform.admin import backup
 from coop_platform.admin.demo import demo_code, seed_demo
 from coop_platform.core.exceptions import DomainError
 
@@ -41,3 +42,43 @@ def demo_code_command(email: str) -> None:
         click.echo(demo_code(email))
     except DomainError as error:
         raise click.ClickException(str(error.message)) from error
+
+
+backup_cli = AppGroup("backup", help="Back up and restore the database and encrypted files "
+                                     "(never the keys).")
+
+
+@backup_cli.command("create")
+@click.argument("directory", type=click.Path(file_okay=False))
+def backup_create(directory: str) -> None:
+    """Database and encrypted files into DIRECTORY (new or empty), with a manifest."""
+    try:
+        report = backup.create(directory)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"backup of the {report.database} database and {report.blobs} encrypted files "
+               f"({report.size} bytes) in {report.directory}; back up keys/ separately")
+
+
+@backup_cli.command("verify")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+def backup_verify(directory: str) -> None:
+    """Check every file of a backup against its manifest; exit 1 on any problem."""
+    problems = backup.verify(directory)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("backup intact")
+
+
+@backup_cli.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+def backup_restore(directory: str) -> None:
+    """Restore a verified backup into this empty instance (its keys must be the originals)."""
+    try:
+        report = backup.restore(directory)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"restored the database and {report.blobs} encrypted files; "
+               "run `audit verify` to check the chain")

@@ -12,6 +12,8 @@ ACTIONS = {
     "account.preferences_changed": _l("Notification settings changed"),
     "audit.exported": _l("Audit trail exported"),
     "audit.head_exported": _l("Audit checkpoint exported"),
+    "backup.created": _l("Backup made"),
+    "backup.restored": _l("Backup restored"),
     "demo.account_created": _l("Demo account created"),
     "demo.password_reset": _l("Demo password reset"),
     "document.audience_changed": _l("Document sharing changed"),
