@@ -88,6 +88,9 @@ class Config:
     SMTP_PASSWORD = _env("SMTP_PASSWORD")
     SMTP_STARTTLS = (_env("SMTP_STARTTLS", "true") or "true").lower() != "false"
     MAIL_FROM = _env("MAIL_FROM", "no-reply@cooperation.invalid")
+    # Who may read /metrics (comma-separated client addresses, as the app sees them).
+    METRICS_ALLOWED = tuple(a.strip() for a in (_env("METRICS_ALLOWED", "127.0.0.1,::1") or "")
+                            .split(",") if a.strip())
     # Where people write when something does not work; shown on the home page, the error
     # pages and a dead invitation link.
     SECRETARIAT_EMAIL = _env("SECRETARIAT_EMAIL", "cooperation-secretariat@cooperation.invalid")

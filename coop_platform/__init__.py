@@ -61,13 +61,16 @@ def create_app(config: Config | str | None = None) -> Flask:
     from flask_babel import get_locale
 
     from coop_platform.auth import sessions
-    from coop_platform.core import errors, security
+    from coop_platform.core import errors, observability, security
 
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
     from coop_platform.core.i18n import format_when
 
     app.jinja_env.filters["when"] = format_when
     security.init_app(app)
+    observability.init_app(app)
+    if cfg.ENV_NAME == "production":
+        observability.configure_production_logging(app)
     sessions.init_app(app)
     errors.init_app(app)
     return app

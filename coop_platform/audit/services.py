@@ -23,6 +23,7 @@ from coop_platform.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from coop_platform.core.authz import SECRETARIAT_ROLES, require_role
 from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.exceptions import Forbidden
+from coop_platform.core.observability import count_audit_event
 from coop_platform.core.signals import audit_requested, request_refused
 from coop_platform.crypto.keyring import KeysMissing
 from coop_platform.extensions import db, keyring
@@ -93,6 +94,7 @@ def record(
     )
     event.hash = _digest(event, event.key_id)
     db.session.add(event)
+    count_audit_event(action, outcome)
     head.seq = event.seq
     head.hash = event.hash
     return event

@@ -24,6 +24,8 @@ from coop_platform.extensions import db, login_manager
 PUBLIC_ENDPOINTS = frozenset({
     "static",
     "core.healthz",
+    "core.readyz",
+    "core.metrics",
     "auth.set_language",
     "auth.login",
     "auth.second_factor",
@@ -48,7 +50,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _guard():
-        if not current_app.secret_key and request.endpoint not in ("static", "core.healthz"):
+        if not current_app.secret_key and request.endpoint not in (
+                "static", "core.healthz", "core.readyz", "core.metrics"):
             abort(503)  # keys not initialised: no session can be signed
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
@@ -118,6 +121,7 @@ def start_session(user: User) -> str | None:
     session["login_at"] = now
     session["seen_at"] = now
     session["mfa_at"] = now
+    session["state_iso3"] = user.state.iso3 if user.state else None  # for the request log
     return safe_local_path(next_url)
 
 

@@ -1,11 +1,27 @@
-"""What /healthz reports: the database answers and the keys are loaded."""
+"""What /healthz (liveness) and /readyz (readiness) report."""
 
 from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import text
 
-from coop_platform.extensions import db, keyring
+from coop_platform.extensions import db, keyring, limiter
+
+
+def check_readiness() -> dict:
+    """Whether this process can serve: database, rate-limit store (Redis in production,
+    shared by workers), keys, and how e-mail leaves."""
+    report = check_health()
+    try:
+        store = "ok" if limiter.storage.check() else "unreachable"
+    except Exception:
+        current_app.logger.exception("readiness check: rate-limit store unreachable")
+        store = "unreachable"
+    report["rate_limit_store"] = store
+    report["mail"] = "smtp" if current_app.config.get("SMTP_HOST") else "log only"
+    if store != "ok":
+        report["status"] = "degraded"
+    return report
 
 
 def check_health() -> dict:

@@ -243,3 +243,24 @@ def test_an_address_that_must_wait_gets_429_with_retry_after_instead_of_a_sleep(
             AuditEvent.action == "request.denied")).all()
         db.session.remove()
     assert any('"reason":"address must wait"' in r and '"status":429' in r for r in refusals)
+
+
+def test_production_logs_are_json_lines(tmp_path):
+    import logging
+
+    from coop_platform.core.observability import JsonFormatter
+
+    KeyRing(tmp_path / "keys").init()
+    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).propagate)
+             for n in ("coop_platform", "werkzeug", "gunicorn.error")}
+    try:
+        app = create_app(production_config(tmp_path))
+        handlers = logging.getLogger("coop_platform").handlers
+        assert [type(h.formatter) for h in handlers] == [JsonFormatter]
+        assert logging.getLogger("coop_platform").propagate is False
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        for name, (handlers, propagate) in saved.items():
+            logging.getLogger(name).handlers[:] = handlers
+            logging.getLogger(name).propagate = propagate

@@ -1,0 +1,92 @@
+"""What operators see of the running platform: a request id on every response, one log line
+per request (JSON in production), Prometheus metrics for configured addresses only.
+
+Never in a log line or a metric: query strings, form fields, codes, tokens or content. Routes
+are labelled by their rule (/documents/<pid:public_id>), not by the path, so labels stay few
+and secrets in paths never reach them. Security events are counted from the audit trail
+(one counter by action and outcome: sign-in failures, lockouts, uploads, integrity failures).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from datetime import UTC, datetime
+
+from flask import Flask, g, request, session
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry()
+REQUESTS = Counter("spc_requests", "HTTP requests answered, by route and status.",
+                   ["method", "route", "status"], registry=REGISTRY)
+LATENCY = Histogram("spc_request_duration_seconds", "Time to answer a request, by route.",
+                    ["route"], registry=REGISTRY,
+                    buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+AUDIT_EVENTS = Counter("spc_audit_events", "Audit records appended, by action and outcome.",
+                       ["action", "outcome"], registry=REGISTRY)
+log = logging.getLogger("coop_platform.requests")
+
+
+def count_audit_event(action: str, outcome: str) -> None:
+    AUDIT_EVENTS.labels(action=action, outcome=outcome).inc()
+
+
+def metrics_payload() -> tuple[bytes, str]:
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def route_label() -> str:
+    rule = request.url_rule
+    return rule.rule if rule is not None else "(no matching route)"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; a record's `fields` (from `extra`) are merged in."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+                "level": record.levelname, "logger": record.name,
+                "message": record.getMessage(), **getattr(record, "fields", {})}
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.request_started = time.perf_counter()
+        g.request_id = secrets.token_hex(8)
+
+    @app.after_request
+    def _observe(response):
+        started = getattr(g, "request_started", None)
+        if started is None:
+            return response
+        duration = time.perf_counter() - started
+        route = route_label()
+        REQUESTS.labels(method=request.method, route=route,
+                        status=str(response.status_code)).inc()
+        LATENCY.labels(route=route).observe(duration)
+        user_id, _, _generation = (session.get("_user_id") or "").partition(":")
+        log.info("request", extra={"fields": {
+            "request_id": g.request_id, "method": request.method, "route": route,
+            "status": response.status_code, "duration_ms": round(duration * 1000, 1),
+            "user_id": user_id or None, "state": session.get("state_iso3"),
+            "address": getattr(g, "client_address", ""),
+        }})
+        response.headers["X-Request-ID"] = g.request_id
+        return response
+
+
+def configure_production_logging(app: Flask) -> None:
+    """JSON lines on stderr for the platform's loggers (a log shipper reads them)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    for name in ("coop_platform", "werkzeug", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
