@@ -49,6 +49,8 @@ def create_app(config: Config | str | None = None) -> Flask:
         # `make run` shows what the platform does (e-mails it would send, refusals it logs)
         # through Flask's own handler on stderr; tests and production configure their own.
         app.logger.setLevel(logging.INFO)
+        # werkzeug already prints each request in a development run.
+        logging.getLogger("coop_platform.requests").setLevel(logging.WARNING)
 
     _init_extensions(app)
     from coop_platform.core.params import PublicIdConverter

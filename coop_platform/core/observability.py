@@ -71,7 +71,8 @@ def init_app(app: Flask) -> None:
                         status=str(response.status_code)).inc()
         LATENCY.labels(route=route).observe(duration)
         user_id, _, _generation = (session.get("_user_id") or "").partition(":")
-        log.info("request", extra={"fields": {
+        log.info("%s %s %s %.1f ms", request.method, route, response.status_code,
+                 duration * 1000, extra={"fields": {
             "request_id": g.request_id, "method": request.method, "route": route,
             "status": response.status_code, "duration_ms": round(duration * 1000, 1),
             "user_id": user_id or None, "state": session.get("state_iso3"),
