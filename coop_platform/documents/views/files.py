@@ -1,0 +1,185 @@
+"""Files in and out: upload, new version, download, the step-up before a confidential
+download."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+
+from coop_platform.auth import sessions
+from coop_platform.auth.forms import StepUpForm
+from coop_platform.auth.services.codes import take_code
+from coop_platform.auth.services.common import AccountLocked
+from coop_platform.core.authz import roles_required
+from coop_platform.core.exceptions import DomainError, Forbidden
+from coop_platform.core.forms import attach_error, status_for
+from coop_platform.core.i18n import format_when
+from coop_platform.core.security import streams_upload
+from coop_platform.documents.crypto import IntegrityError
+from coop_platform.documents.forms import (
+    DocumentForm,
+    VersionForm,
+)
+from coop_platform.documents.services import documents as docs
+from coop_platform.documents.services.downloads import open_version
+from coop_platform.documents.services.uploads import UploadSink
+from coop_platform.documents.sniff import extension_for
+from coop_platform.documents.views.common import (
+    _document_or_404,
+    _file_note,
+    _receive_upload,
+    _refused,
+    _state_choices,
+    _user,
+    _version_or_404,
+    bp,
+)
+from coop_platform.extensions import csrf, db, limiter
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("focal_point")
+@csrf.exempt  # checked in _receive_upload, once the file has streamed through encryption
+@streams_upload
+def upload():
+    status = 200
+    if request.method == "POST":
+        sink = UploadSink()
+        error = _receive_upload(sink)
+        if error is not None:
+            # The body was cut short: never parse it again; show the form afresh.
+            form = DocumentForm(formdata=None, meta={"csrf": False})
+            _state_choices(form)
+            return render_template("documents/upload.html", form=form,
+                                   upload_error=_file_note(error)), error.status_code
+        form = DocumentForm(meta={"csrf": False})  # CSRF was checked in _receive_upload
+        _state_choices(form)
+        if not form.validate():
+            sink.discard()
+            return render_template("documents/upload.html", form=form,
+                                   upload_error=_file_note(None, sink)), 400
+        data = docs.DocumentInput(
+            title=form.title.data or "", summary=form.summary.data or "",
+            document_type=form.document_type.data, topics=form.topics.data or [],
+            language=form.language.data, classification=form.classification.data,
+            audience=form.audience.data, states=form.states.data or [],
+            share_with_court=form.share_with_court.data,
+            originator_control=form.originator_control.data)
+        try:
+            document = docs.create_document(_user(), data, sink)
+        except DomainError as error:
+            sink.discard()
+            status = attach_error(form, error)
+            return render_template("documents/upload.html", form=form,
+                                   upload_error=_file_note(error, sink)), status
+        flash(_l("The document was stored encrypted as a draft. Submit it for moderation when "
+                 "it is ready."), "success")
+        return redirect(url_for("documents.detail", public_id=document.public_id), 303)
+    form = DocumentForm()
+    _state_choices(form)
+    return render_template("documents/upload.html", form=form), status
+
+@bp.route("/<pid:public_id>/versions/new", methods=["GET", "POST"])
+@roles_required("focal_point")
+@csrf.exempt  # checked in _receive_upload
+@streams_upload
+def new_version(public_id: str):
+    document = _document_or_404(public_id)
+    try:
+        # Before a byte of the body is read: a refused version is never streamed or stored.
+        docs.ensure_can_add_version(_user(), document)
+    except DomainError as error:
+        return _refused(error, document)
+    if request.method == "POST":
+        sink = UploadSink()
+        error = _receive_upload(sink)
+        if error is not None:  # the body was cut short: never parse it again
+            return render_template("documents/new_version.html", document=document,
+                                   form=VersionForm(formdata=None, meta={"csrf": False}),
+                                   upload_error=_file_note(error)), error.status_code
+        form = VersionForm(meta={"csrf": False})  # CSRF was checked in _receive_upload
+        if not form.validate():
+            sink.discard()
+            return render_template("documents/new_version.html", document=document, form=form,
+                                   upload_error=_file_note(None, sink)), 400
+        try:
+            version = docs.add_version(_user(), document, sink, form.note.data or "")
+        except DomainError as exc:
+            sink.discard()
+            status = attach_error(form, exc)
+            return render_template("documents/new_version.html", document=document, form=form,
+                                   upload_error=_file_note(exc, sink)), status
+        flash(_l("Version %(n)d was stored encrypted.", n=version.number), "success")
+        return redirect(url_for("documents.detail", public_id=public_id), 303)
+    return render_template("documents/new_version.html", document=document, form=VersionForm())
+
+def _content_disposition(filename: str) -> str:
+    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_"
+                       for ch in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@bp.get("/<pid:public_id>/versions/<pid:version_id>/download")
+def download(public_id: str, version_id: str):
+    document, version = _version_or_404(public_id, version_id)
+    if document.classification == "confidential" and not sessions.step_up_fresh():
+        return redirect(url_for("documents.step_up", public_id=public_id, version_id=version_id))
+    try:
+        opened = open_version(_user(), document, version)
+    except IntegrityError:
+        return render_template("errors/error.html", status=500, title=_l("Integrity check failed"),
+                               message=_l("The stored file failed its integrity check and was not "
+                                          "sent. The event was recorded for the Secretariat.")), 500
+    # The name keeps what the person called the file, with the extension of what it is.
+    stem = opened.filename.rsplit(".", 1)[0] if "." in opened.filename else opened.filename
+    name = f"{stem or 'document'}.{extension_for(opened.content_type)}"
+    if document.originator_control:
+        name = f"ORCON - {name}"
+    # content_type, not mimetype: Flask would add a second charset to text/plain; charset=utf-8
+    response = Response(stream_with_context(opened.chunks), content_type=opened.content_type,
+                        direct_passthrough=True)
+    response.headers["Content-Disposition"] = _content_disposition(name)
+    response.headers["Content-Length"] = str(opened.size)
+    return response
+
+
+@bp.route("/<pid:public_id>/versions/<pid:version_id>/step-up", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def step_up(public_id: str, version_id: str):
+    """A fresh code before a confidential download. A right code leads back to the document
+    (the download link then works for the step-up window); the page never keeps the code."""
+    document, version = _version_or_404(public_id, version_id)
+    form = StepUpForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            take_code(_user(), form.code.data, address=request.remote_addr or "",
+                      purpose="download")
+        except AccountLocked as error:
+            status = attach_error(form, Forbidden(_l(
+                "Too many failed attempts: this account is locked until %(until)s (UTC).",
+                until=format_when(error.until)), field="code"))
+        except DomainError as error:
+            status = attach_error(form, error)
+        else:
+            db.session.commit()
+            sessions.mark_step_up()
+            minutes = int(current_app.config["STEP_UP_WINDOW"].total_seconds() // 60)
+            flash(_l("Code accepted. Download version %(n)d now; no code is asked again for "
+                     "%(minutes)d minutes.", n=version.number, minutes=minutes), "success")
+            return redirect(url_for("documents.detail", public_id=public_id), 303)
+    return render_template("documents/step_up.html", form=form, document=document,
+                           version=version,
+                           window=int(current_app.config["STEP_UP_WINDOW"].total_seconds() // 60)
+                           ), max(status, status_for(form))
