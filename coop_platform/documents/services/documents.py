@@ -30,6 +30,7 @@ from coop_platform.documents.models import (
     DocumentVersion,
 )
 from coop_platform.documents.services import sharing
+from coop_platform.documents.services.locks import lock
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.documents.services.visibility import is_owner, visible_documents
 from coop_platform.extensions import db
@@ -147,13 +148,16 @@ MAX_VERSION_NOTE = 1000
 
 def add_version(user: User, document: Document, sink: UploadSink,
                 note: str = "") -> DocumentVersion:
-    ensure_can_add_version(user, document)
+    ensure_can_add_version(user, document)  # before the stream: nothing read if refused
     note = (note or "").strip()
     if not note or len(note) > MAX_VERSION_NOTE:
         raise ValidationFailed(_l("Say in a few words what changed (at most %(n)d characters).",
                                   n=MAX_VERSION_NOTE), field="note")
 
     def build(stored):
+        # The body took its time: check again under the lock (a submission may have landed).
+        lock(document)
+        ensure_can_add_version(user, document)
         number = (db.session.scalar(select(func.max(DocumentVersion.number))
                                     .where(DocumentVersion.document_id == document.id)) or 0) + 1
         version = _version(document, stored, user, number)
@@ -198,6 +202,7 @@ def ensure_can_edit(user: User, document: Document) -> None:
 
 
 def edit_metadata(user: User, document: Document, data: MetadataInput) -> None:
+    lock(document)
     ensure_can_edit(user, document)
     _validate(DocumentInput(title=data.title, summary=data.summary,
                             document_type=data.document_type, topics=data.topics,
@@ -285,6 +290,7 @@ def transition(user: User, document: Document, action: str, reason: str = "") ->
     Conflict when the document's status does not allow it now."""
     if action not in ACTIONS:
         raise NotFound(_l("Unknown action."))
+    lock(document)
     if not may_take(user, document, action):
         raise Forbidden(_l("Your account may not do this to this document."))
     target = TRANSITIONS.get((document.status, action))

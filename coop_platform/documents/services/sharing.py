@@ -30,6 +30,7 @@ from coop_platform.documents.models import (
     DocumentAudienceState,
     SharingRequest,
 )
+from coop_platform.documents.services.locks import lock
 from coop_platform.documents.services.visibility import is_owner, visibility_clause
 from coop_platform.extensions import db
 from coop_platform.states.models import State
@@ -129,6 +130,7 @@ def change(user: User, document: Document, sharing: Sharing) -> Outcome:
     """The owner State changes who may see its document (rules in the module docstring)."""
     if not is_owner(user, document):
         raise Forbidden(_l("Only focal points of the owner State can change who sees it."))
+    lock(document)
     if document.status in FROZEN_STATUSES:
         raise Conflict(_l("The sharing of a withdrawn or rejected document cannot change."))
     target = resolve(sharing, document.owner_state_id)
@@ -180,6 +182,7 @@ def decide(user: User, document: Document, accept: bool, reason: str = "") -> No
     """The Secretariat accepts or refuses a wider sharing (a refusal says why)."""
     if user.role not in SECRETARIAT_ROLES or user.state_id == document.owner_state_id:
         raise Forbidden(_l("Your account may not decide on this document's sharing."))
+    lock(document)
     target = requested(document)
     if target is None:
         raise Conflict(_l("No sharing change waits for a decision on this document."))
