@@ -135,3 +135,9 @@ def test_a_duplicated_field_in_an_urlencoded_form_is_refused(app, make_user):
                                                  "password": user.password})
     assert response.status_code == 400
     assert "sent more than once" in response.get_data(as_text=True)
+
+
+def test_a_notification_number_out_of_range_is_a_404(logged_in):
+    client, _ = logged_in()
+    for number in (HUGE, "2147483648", "0"):
+        assert client.get(f"/notifications/{number}").status_code == 404, number
