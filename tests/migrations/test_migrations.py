@@ -8,19 +8,20 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from contextlib import ExitStack
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import CheckConstraint, create_engine, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import CheckConstraint, inspect, select, text
 
 from coop_platform import ROOT, create_app
 from coop_platform.crypto.keyring import KeyRing
 from coop_platform.extensions import db
 from tests.conftest import BACKENDS, PG_URL, make_test_config
+from tests.support.databases import throwaway_postgresql
 
 MIGRATIONS = str(ROOT / "migrations")
 
@@ -29,23 +30,14 @@ MIGRATIONS = str(ROOT / "migrations")
 def migration_app(request, tmp_path):
     KeyRing(tmp_path / "keys").init()
     cfg = make_test_config(tmp_path, request.param)
-    admin_engine = None
-    if request.param == "postgresql":
-        url = make_url(PG_URL)
-        name = f"{url.database}_mig_{uuid.uuid4().hex[:8]}"
-        admin_engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        cfg.SQLALCHEMY_DATABASE_URI = url.set(database=name).render_as_string(hide_password=False)
-    app = create_app(cfg)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin_engine is not None:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+    with ExitStack() as stack:
+        if request.param == "postgresql":
+            cfg.SQLALCHEMY_DATABASE_URI = stack.enter_context(throwaway_postgresql(PG_URL, "mig"))
+        app = create_app(cfg)
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def revisions() -> list[str]:

@@ -44,17 +44,13 @@ class AccountUnavailable(DomainError):
 GENERIC_FAILURE = _l("Invalid e-mail or password.")
 
 
-def _locked(user: User) -> bool:
-    return is_locked(user)
-
-
 def check_password(email: str, password: str, address: str) -> User:
     """First step. Returns the user whose password matched and who may go on to the code."""
     user = find_user_by_email(email) if email else None
     ok = passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         note_address_failure(address)
-        if user is not None and not _locked(user):
+        if user is not None and not is_locked(user):
             failures = count_failure(user, "failed_password_count")
             if failures >= current_app.config["MAX_FAILED_PASSWORDS"]:
                 lock(user, "wrong passwords")
@@ -63,7 +59,7 @@ def check_password(email: str, password: str, address: str) -> User:
                details={"step": "password", "email": email[:254]})
         db.session.commit()
         raise LoginFailed(GENERIC_FAILURE)
-    if _locked(user):
+    if is_locked(user):
         record("login.failure", actor=user, outcome="failure", object_type="user",
                object_id=user.public_id, details={"step": "password", "reason": "locked"})
         db.session.commit()
@@ -100,7 +96,7 @@ def unavailable_reason(user: User) -> tuple[str, object] | None:
 
 def check_second_factor(user: User, code: str, address: str) -> str:
     """Second step: a TOTP code or a recovery code (see codes.take_code). Returns the method."""
-    if _locked(user):
+    if is_locked(user):
         record("login.failure", actor=user, outcome="failure", object_type="user",
                object_id=user.public_id, details={"step": "code", "reason": "locked"})
         db.session.commit()

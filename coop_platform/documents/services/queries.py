@@ -99,42 +99,31 @@ def list_documents(user: User, flt: DocumentFilter, page: int, per_page: int = 2
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def _events(document: Document, actions, limit: int | None = None) -> list[AuditEvent]:
-    stmt = (select(AuditEvent)
+def _events_of(document: Document, actions):
+    """The document's audit records of these kinds, newest first (a statement)."""
+    return (select(AuditEvent)
             .where(AuditEvent.object_type == "document",
                    AuditEvent.object_id == document.public_id, AuditEvent.action.in_(actions))
             .order_by(AuditEvent.seq.desc()))
-    return list(db.session.scalars(stmt.limit(limit) if limit else stmt))
 
 
 def history(document: Document, with_reasons: bool = False) -> list[tuple[AuditEvent, str]]:
     """Uploads, versions, submissions, decisions and sharing changes, newest first, each with
     the reason given for it when `with_reasons` (the owner State and the Secretariat)."""
     entries = []
-    for event in _events(document, LIFECYCLE_ACTIONS):
+    for event in db.session.scalars(_events_of(document, LIFECYCLE_ACTIONS)):
         reason = json.loads(event.details or "{}").get("reason", "") if with_reasons else ""
         entries.append((event, reason if isinstance(reason, str) else ""))
     return entries
 
 
-def access_log(user: User, document: Document, limit: int = 200) -> list[AuditEvent] | None:
-    """Who viewed or downloaded the document: for its own State and the Secretariat only."""
-    if not (is_owner(user, document) or user.role in SECRETARIAT_ROLES):
-        return None
-    return _events(document, ACCESS_ACTIONS, limit)
-
-
 def access_log_page(user: User, document: Document, page: int, hide_owner_state: bool,
                     per_page: int = 25):
-    """The access log a page at a time, optionally without the owner State's own accesses;
-    None for those who may not read it."""
+    """Who viewed or downloaded the document, a page at a time, optionally without the owner
+    State's own accesses: for its own State and the Secretariat only (None for others)."""
     if not (is_owner(user, document) or user.role in SECRETARIAT_ROLES):
         return None
-    stmt = (select(AuditEvent)
-            .where(AuditEvent.object_type == "document",
-                   AuditEvent.object_id == document.public_id,
-                   AuditEvent.action.in_(ACCESS_ACTIONS))
-            .order_by(AuditEvent.seq.desc()))
+    stmt = _events_of(document, ACCESS_ACTIONS)
     if hide_owner_state:
         stmt = stmt.where(or_(AuditEvent.actor_id.is_(None),
                               ~AuditEvent.actor_id.in_(select(User.id).where(

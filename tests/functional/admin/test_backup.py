@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import io
 import threading
-import uuid
+from contextlib import ExitStack
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from coop_platform import create_app
 from coop_platform.extensions import db
 from tests.conftest import PG_URL, login, make_test_config
 from tests.support import files
+from tests.support.databases import throwaway_postgresql
 from tests.support.documents import upload, uploaded_id
 
 CONTENTS = {"pdf": files.pdf(), "txt": files.txt(), "docx": files.docx()}
@@ -28,25 +27,16 @@ def empty_instance(app, tmp_path):
         else "sqlite"
     cfg = make_test_config(tmp_path / "restored", backend)
     cfg.KEYS_DIR = app.config["KEYS_DIR"]
-    admin_engine = name = None
-    if backend == "postgresql":
-        url = make_url(PG_URL)
-        name = f"{url.database}_restore_{uuid.uuid4().hex[:8]}"
-        admin_engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        cfg.SQLALCHEMY_DATABASE_URI = url.set(database=name).render_as_string(
-            hide_password=False)
     (tmp_path / "restored").mkdir(exist_ok=True)
-    restored = create_app(cfg)
-    yield restored
-    with restored.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin_engine is not None:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+    with ExitStack() as stack:
+        if backend == "postgresql":
+            cfg.SQLALCHEMY_DATABASE_URI = stack.enter_context(
+                throwaway_postgresql(PG_URL, "restore"))
+        restored = create_app(cfg)
+        yield restored
+        with restored.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def download_all(client, documents: dict[str, str]) -> dict[str, bytes]:

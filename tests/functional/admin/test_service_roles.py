@@ -72,7 +72,8 @@ def test_the_access_log_is_limited_in_the_database(app, logged_in):
         document = docs.get_document(owner, public_id)
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            log = queries.access_log(owner, document, limit=3)
+            log = queries.access_log_page(owner, document, 1, hide_owner_state=False,
+                                          per_page=3).items
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         assert [e.action for e in log] == ["document.viewed"] * 3
