@@ -22,7 +22,11 @@ from coop_platform.documents.models import (
     Document,
     DocumentTopic,
 )
-from coop_platform.documents.services.visibility import is_owner, visible_documents
+from coop_platform.documents.services.visibility import (
+    is_insider,
+    is_owner,
+    visible_documents,
+)
 from coop_platform.extensions import db
 from coop_platform.states.models import REGIONAL_GROUPS, State, by_display_name
 
@@ -107,12 +111,15 @@ def _events_of(document: Document, actions):
             .order_by(AuditEvent.seq.desc()))
 
 
-def history(document: Document, with_reasons: bool = False) -> list[tuple[AuditEvent, str]]:
-    """Uploads, versions, submissions, decisions and sharing changes, newest first, each with
-    the reason given for it when `with_reasons` (the owner State and the Secretariat)."""
+def history(user: User, document: Document) -> list[tuple[AuditEvent, str]]:
+    """What the reader may know of how the document came to be, newest first: for insiders
+    (is_insider) uploads, versions, submissions, decisions and sharing changes with their
+    reasons; for everyone else only when it was published."""
+    insider = is_insider(user, document)
+    actions = LIFECYCLE_ACTIONS if insider else ("document.publish",)
     entries = []
-    for event in db.session.scalars(_events_of(document, LIFECYCLE_ACTIONS)):
-        reason = json.loads(event.details or "{}").get("reason", "") if with_reasons else ""
+    for event in db.session.scalars(_events_of(document, actions)):
+        reason = json.loads(event.details or "{}").get("reason", "") if insider else ""
         entries.append((event, reason if isinstance(reason, str) else ""))
     return entries
 

@@ -49,6 +49,13 @@ def visible_documents(user: User) -> Select:
     return select(Document).where(visibility_clause(user))
 
 
+def is_insider(user: User, document: Document) -> bool:
+    """Sees how the document came to be (moderation history with names and reasons, every
+    recipient State, who uploaded each version): its own State and the Secretariat. Other
+    readers see that and when it was published, and by which State."""
+    return user.role in SECRETARIAT_ROLES or is_owner(user, document)
+
+
 def is_owner(user: User, document: Document) -> bool:
     """May act for the owner State (upload versions, submit, withdraw, change the audience)."""
     return user.role == "focal_point" and user.state_id == document.owner_state_id

@@ -32,7 +32,7 @@ from coop_platform.documents.services import queries
 from coop_platform.documents.services import sharing as sharing_service
 from coop_platform.documents.services.downloads import version_details
 from coop_platform.documents.services.uploads import UploadSink
-from coop_platform.documents.services.visibility import is_owner
+from coop_platform.documents.services.visibility import is_insider, is_owner
 from coop_platform.documents.sniff import extension_for
 from coop_platform.extensions import csrf, db
 from coop_platform.states.models import REGIONAL_GROUPS
@@ -147,12 +147,7 @@ def _detail_page(document, status: int = 200, sharing=None, action_form=None):
         sharing.states.data = described["states"]
         sharing.share_with_court.data = described["share_with_court"]
     waiting = sharing_service.requested(document)
-    # The owner State and the Secretariat see how the document came to be (moderation
-    # history with names, reasons, every recipient State); a peer sees when it was published.
-    insider = user.is_secretariat or is_owner(user, document)
-    history = queries.history(document, with_reasons=insider)
-    if not insider:
-        history = [(e, "") for e, _reason in history if e.action == "document.publish"]
+    insider = is_insider(user, document)  # the template hides names and recipients otherwise
     log_page = bounded_int(request.args, "log_page", 1, MAX_PAGE) or 1
     return render_template(
         "documents/detail.html", document=document, m=models, insider=insider,
@@ -163,7 +158,7 @@ def _detail_page(document, status: int = 200, sharing=None, action_form=None):
                                                 hide_owner_state=bool(request.args.get("hide_own"))),
         actions=docs.allowed_actions(user, document),
         action_form=action_form or ActionForm(formdata=None),
-        sharing_form=sharing, history=history, labels=queries.EVENT_LABELS,
+        sharing_form=sharing, history=queries.history(user, document), labels=queries.EVENT_LABELS,
         field_labels=queries.SNAPSHOT_LABELS,
         sharing_waiting=waiting.describe() if waiting is not None and (
             user.is_secretariat or is_owner(user, document)) else None,
