@@ -20,6 +20,7 @@ setup: install translations
 	$(FLASK) db upgrade
 	$(FLASK) keys init
 	$(FLASK) states load
+	$(FLASK) questionnaires load
 
 install: $(VENV)/.installed
 

@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from coop_platform.documents.views import bp as documents_bp
     from coop_platform.moderation.views import bp as moderation_bp
     from coop_platform.moderation.views import notifications_bp
+    from coop_platform.questionnaires.views import bp as questionnaires_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(home_bp)
@@ -121,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp, url_prefix="/documents")
     app.register_blueprint(moderation_bp, url_prefix="/moderation")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
+    app.register_blueprint(questionnaires_bp, url_prefix="/questionnaires")
 
     from flask_login import current_user
 
@@ -143,9 +145,11 @@ def _register_cli(app: Flask) -> None:
     from coop_platform.audit.cli import audit_cli
     from coop_platform.auth.cli import users_cli
     from coop_platform.documents.cli import documents_cli
+    from coop_platform.questionnaires.cli import questionnaires_cli
     from coop_platform.states.cli import states_cli
 
-    for group in (keys_cli, states_cli, users_cli, audit_cli, documents_cli, backup_cli):
+    for group in (keys_cli, states_cli, users_cli, audit_cli, documents_cli, backup_cli,
+                  questionnaires_cli):
         app.cli.add_command(group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(demo_code_command)

@@ -9,9 +9,19 @@ from coop_platform.documents.models import (
     DocumentVersion,
 )
 from coop_platform.moderation.models import Notification
+from coop_platform.questionnaires.models import (
+    Answer,
+    AnswerRevision,
+    Question,
+    Questionnaire,
+    Response,
+    Section,
+)
 from coop_platform.states.models import State
 
 __all__ = [
+    "Answer",
+    "AnswerRevision",
     "AuditEvent",
     "AuditHead",
     "Document",
@@ -20,7 +30,11 @@ __all__ = [
     "DocumentVersion",
     "Invitation",
     "Notification",
+    "Question",
+    "Questionnaire",
     "RecoveryCode",
+    "Response",
+    "Section",
     "State",
     "User",
 ]

@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from coop_platform.admin.demo_answers import seed_answers
 from coop_platform.admin.demo_documents import seed_documents
 from coop_platform.audit.services import record
 from coop_platform.auth import passwords, totp
@@ -93,6 +94,7 @@ def seed_demo(new_passwords: bool = False) -> list[DemoLogin]:
                                 decrypt_totp_secret(user, user.totp_secret or "")))
     db.session.commit()
     seed_documents(DEMO_DOMAIN)
+    seed_answers(DEMO_DOMAIN)
     return logins
 
 

@@ -28,3 +28,8 @@ sharing_changed = _signals.signal("sharing-changed")
 
 #: A recovery code was used to sign in. sender: the User.
 recovery_code_used = _signals.signal("recovery-code-used")
+
+#: A questionnaire response was submitted or decided on. sender: the Response; kwargs: action
+#: ("submit", "accept", "return", "reject"), actor, reason. Sent inside the transaction,
+#: before commit.
+response_transitioned = _signals.signal("response-transitioned")

@@ -10,7 +10,7 @@ from coop_platform.documents.models import Document
 from coop_platform.extensions import db
 
 KINDS = ("submission", "decision", "recovery_code_used", "sharing_request", "sharing_decision",
-         "shared")
+         "shared", "response_submission", "response_decision")
 
 
 class Notification(db.Model):
@@ -20,12 +20,13 @@ class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (
         CheckConstraint("kind IN ('submission','decision','recovery_code_used',"
-                        "'sharing_request','sharing_decision','shared')", name="kind"),
+                        "'sharing_request','sharing_decision','shared','response_submission',"
+                        "'response_decision')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(24))  # one of KINDS
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     params: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

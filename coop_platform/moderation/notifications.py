@@ -18,7 +18,12 @@ from coop_platform.core import mail
 from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound
-from coop_platform.core.signals import document_transitioned, recovery_code_used, sharing_changed
+from coop_platform.core.signals import (
+    document_transitioned,
+    recovery_code_used,
+    response_transitioned,
+    sharing_changed,
+)
 from coop_platform.documents.models import Document
 from coop_platform.documents.services.visibility import visible_documents
 from coop_platform.extensions import db
@@ -75,6 +80,14 @@ def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str,
                 if params["action"] == "accept" else
                 _("The Secretariat refused the wider sharing you asked for. The reason is on "
                   "the document's page."))
+    elif kind == "response_submission":
+        subject = _("A questionnaire response awaits review")
+        lead = _("%(state)s submitted its questionnaire response for review.",
+                 state=_state_name(params.get("state", "")))
+    elif kind == "response_decision":
+        subject = _("Decision on your State's questionnaire response")
+        lead = _("The Secretariat's decision on your State's questionnaire response: "
+                 "%(decision)s.", decision=response_decision_label(params.get("action", "")))
     else:
         subject = _("One of your recovery codes was used")
         lead = _("One of your recovery codes was used to sign in. If it was not you, tell the "
@@ -83,6 +96,16 @@ def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str,
         current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/notifications/"
     return (_("Secured Platform on Cooperation") + ": " + subject,
             lead + "\n\n" + _("Open the platform to see it:") + "\n" + link + "\n")
+
+
+def _state_name(iso3: str) -> str:
+    state = db.session.scalars(select(State).where(State.iso3 == iso3)).one_or_none()
+    return state.display_name if state is not None else iso3
+
+
+def response_decision_label(action: str) -> str:
+    return {"accept": _("accepted"), "return": _("returned with comments"),
+            "reject": _("rejected")}.get(action, action)
 
 
 def decision_label(action: str) -> str:
@@ -156,6 +179,17 @@ def _on_sharing_changed(document: Document, action: str, actor: User, **_kw) -> 
                                           before["share_with_court"])}
         notify([u for u in _recipients(document, _state_ids(after), after["share_with_court"])
                 if u.id not in had], "shared", document, state=document.owner_state.iso3)
+
+
+@response_transitioned.connect
+def _on_response_transitioned(response, action: str, actor: User, **_kw) -> None:
+    about = {"state": response.state.iso3, "response": response.public_id,
+             "questionnaire": response.questionnaire.public_id}
+    if action == "submit":
+        notify([u for u in _secretariat() if u.id != actor.id], "response_submission", **about)
+    else:
+        notify([u for u in _focal_points(response.state_id) if u.id != actor.id],
+               "response_decision", action=action, **about)
 
 
 @recovery_code_used.connect

@@ -7,12 +7,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from coop_platform.core.authz import SECRETARIAT_ROLES, roles_required
-from coop_platform.core.exceptions import NotFound
+from coop_platform.core.exceptions import DomainError, NotFound
 from coop_platform.core.forms import ConfirmForm
 from coop_platform.core.params import bounded_int, page_number
 from coop_platform.documents import models as document_models
 from coop_platform.documents.services import sharing
-from coop_platform.moderation import dashboard, notifications, queue
+from coop_platform.moderation import dashboard, decisions, notifications, queue
+from coop_platform.moderation.forms import ReviewForm
+from coop_platform.questionnaires.services import review
 from coop_platform.states.models import REGIONAL_GROUPS
 from coop_platform.states.services import list_states
 
@@ -42,6 +44,12 @@ def open_one(notification_id: int):
         notification = notifications.open_notification(_user(), notification_id)
     except NotFound:
         abort(404)
+    about = notifications.params_of(notification)
+    if notification.kind == "response_submission" and _user().role in SECRETARIAT_ROLES:
+        return redirect(url_for("moderation.review_response", public_id=about["response"]))
+    if notification.kind == "response_decision":
+        return redirect(url_for("questionnaires.my_response",
+                                public_id=about["questionnaire"]))
     if notification.document_id in notifications.visible_document_ids(_user(), [notification]):
         return redirect(url_for("documents.detail", public_id=notification.document.public_id))
     return redirect(url_for("notifications.index"))
@@ -63,6 +71,7 @@ def queue_page():
                             document_type=args.get("type", ""),
                             older_than_days=bounded_int(args, "older_than", 0, 3650) or 0)
     return render_template("moderation/queue.html", items=queue.pending_documents(_user(), flt),
+                           responses=queue.pending_responses(_user(), flt),
                            sharing_requests=sharing.waiting_requests(_user()),
                            counts=queue.pending_counts(_user()), args=args,
                            groups=REGIONAL_GROUPS, states=list_states(), m=document_models)
@@ -73,3 +82,41 @@ def queue_page():
 def dashboard_page():
     return render_template("moderation/dashboard.html", board=dashboard.build(_user()),
                            groups=REGIONAL_GROUPS)
+
+
+@bp.get("/responses/<pid:public_id>")
+@roles_required(*SECRETARIAT_ROLES)
+def review_response(public_id: str, form: ReviewForm | None = None, status: int = 200):
+    try:
+        response = review.get_for_review(_user(), public_id)
+    except NotFound:
+        abort(404)
+    return render_template("moderation/review_response.html", response=response,
+                           lines=review.review_lines(_user(), response),
+                           form=form or ReviewForm()), status
+
+
+@bp.post("/responses/<pid:public_id>/<action>")
+@roles_required(*SECRETARIAT_ROLES)
+def decide_response(public_id: str, action: str):
+    if action not in decisions.ACTIONS:
+        abort(404)
+    try:
+        response = review.get_for_review(_user(), public_id)
+    except NotFound:
+        abort(404)
+    form = ReviewForm()
+    repeated = any(len(request.form.getlist(k)) > 1 for k in request.form
+                   if k.startswith("comment."))
+    if not form.validate_on_submit() or repeated:
+        flash(_l("Check the comments."), "error")
+        return review_response(public_id, form, 400)
+    comments = {k.removeprefix("comment."): v for k, v in request.form.items()
+                if k.startswith("comment.")}
+    try:
+        decisions.decide(_user(), response, action, form.reason.data or "", comments)
+    except DomainError as error:
+        flash(error.message, "error")
+        return review_response(public_id, form, error.status_code)
+    flash(_l("Done: the response is now “%(status)s”.", status=response.status_label), "success")
+    return redirect(url_for("moderation.queue_page"), 303)

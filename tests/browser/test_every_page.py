@@ -13,6 +13,7 @@ import pytest
 from tests.browser.test_journeys import CHROMIUM, IN_CI, sign_in
 from tests.conftest import post_form
 from tests.support.documents import upload, uploaded_id
+from tests.support.questionnaires import act, answer_required, response_id, seeded_questionnaire
 
 AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = [
@@ -89,19 +90,28 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
     invited = runner.invoke(args=["users", "invite", "phone@example.org", "--role",
                                   "focal_point", "--state", "FRA"])
     enrolment = urlparse(invited.output.strip()).path
+    qid = seeded_questionnaire(app)
+    answer_required(owner, qid)
+    act(owner, qid, "submit")
+    review = f"/moderation/responses/{response_id(app, 'FRA', qid)}"
+    questionnaire_pages = ["/questionnaires/", f"/questionnaires/{qid}/",
+                           f"/questionnaires/{qid}/response", f"/questionnaires/{qid}/response/A",
+                           f"/questionnaires/{qid}/states/FRA",
+                           f"/questionnaires/{qid}/compare/A.3",
+                           f"/questionnaires/{qid}/grid?q=A.3&q=B.1&q=B.2"]
     roles = {
         "focal_point": (make_user(state="FRA"), ["/", "/documents/", "/documents/new",
                                                  f"/documents/{doc}", f"/documents/{draft}",
                                                  f"/documents/{draft}/edit",
                                                  f"/documents/{draft}/versions/new",
                                                  "/auth/account", "/auth/account/password",
-                                                 "/notifications/",
+                                                 "/notifications/", *questionnaire_pages,
                                                  f"/documents/{secret}/versions/{version}/step-up"]),
         "court": (make_user(role="court", state=None), ["/", "/documents/",
                                                         f"/documents/{doc}"]),
         "moderator": (make_user(role="moderator", state=None),
-                      ["/", "/moderation/", "/moderation/dashboard", "/audit/",
-                       f"/documents/{doc}"]),
+                      ["/", "/moderation/", "/moderation/dashboard", "/audit/", review,
+                       f"/questionnaires/{qid}/states/FRA", f"/documents/{doc}"]),
         "admin": (make_user(role="admin", state=None),
                   ["/admin/users", "/admin/users/invite", "/admin/states",
                    "/admin/states/FRA"]),

@@ -1,0 +1,1 @@
+"""The cooperation questionnaire: questions, answers, review, comparison."""

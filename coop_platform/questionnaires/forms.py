@@ -1,0 +1,48 @@
+"""Answer forms: one section's questions, each as fields named `<key>.<part>`.
+
+The fields depend on the questions, so they are read here from the request rather than
+declared as WTForms fields; the CSRF token and the refusal of repeated single-valued fields
+work as everywhere else."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField
+
+from coop_platform.core.forms import ConfirmForm, PlatformForm
+from coop_platform.questionnaires.models import Question
+from coop_platform.questionnaires.services.answering import Change
+from coop_platform.questionnaires.values import AnswerInvalid, parse_entry
+
+__all__ = ["AnswersForm", "ConfirmForm", "read_changes"]
+
+
+class AnswersForm(PlatformForm):
+    section = HiddenField()
+
+
+def read_changes(questions: list[Question], form) -> tuple[list[Change], dict[str, str]]:
+    """The entries of the questions present in the form, and errors by field name."""
+    changes, errors = [], {}
+    for question in questions:
+        prefix = question.key
+        base_raw = form.get(f"{prefix}.base")
+        if base_raw is None:
+            continue  # not on this page
+        repeated = [name for name in form if name.startswith(prefix + ".")
+                    and name != f"{prefix}.value" and len(form.getlist(name)) > 1]
+        if question.qtype != "multiple_choice" and len(form.getlist(f"{prefix}.value")) > 1:
+            repeated.append(f"{prefix}.value")
+        if repeated:
+            errors[repeated[0]] = _l("This field was sent more than once.")
+            continue
+        if not base_raw.isdigit() or len(base_raw) > 9:
+            errors[f"{prefix}.value"] = _l("The page was out of date: reload it and try again.")
+            continue
+        try:
+            entry = parse_entry(question, form, prefix)
+        except AnswerInvalid as error:
+            errors[error.details["field"]] = error.message
+            continue
+        changes.append(Change(question, entry, int(base_raw)))
+    return changes, errors

@@ -1,0 +1,1 @@
+"""Questionnaire services: authoring, answering, review, reading."""

@@ -1,0 +1,170 @@
+"""Reading answers through the one visibility rule: a State's response, the comparison of one
+question across States, the grid of States × questions, the staleness list.
+
+Each page is a fixed number of SQL statements whatever the number of States: the visible
+answers of the wanted questions in one query, the States in another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from coop_platform.auth.models import User
+from coop_platform.core.clock import as_utc, utcnow
+from coop_platform.core.exceptions import NotFound
+from coop_platform.extensions import db
+from coop_platform.questionnaires.models import (
+    Answer,
+    AnswerRevision,
+    Question,
+    Questionnaire,
+    Response,
+)
+from coop_platform.questionnaires.services.visibility import readable_states, visible_answers
+from coop_platform.questionnaires.values import codes_of
+from coop_platform.states.models import REGIONAL_GROUPS, State, by_display_name
+
+STALE_AFTER = timedelta(days=365)
+
+
+def is_stale(revision: AnswerRevision | None, now: datetime | None = None) -> bool:
+    return revision is not None and as_utc(revision.confirmed_at) < (now or utcnow()) - STALE_AFTER
+
+
+@dataclass
+class Cell:
+    state: State
+    question: Question
+    revision: AnswerRevision | None
+
+    @property
+    def value(self):
+        return self.revision.value if self.revision is not None else None
+
+    @property
+    def answered(self) -> bool:
+        return self.value is not None
+
+    @property
+    def stale(self) -> bool:
+        return is_stale(self.revision)
+
+
+def question_by_key(questionnaire: Questionnaire, key: str) -> Question:
+    question = next((q for q in questionnaire.questions if q.key == key), None)
+    if question is None:
+        raise NotFound(_l("No such question."))
+    return question
+
+
+def _visible_revisions(user: User, questionnaire: Questionnaire, question_ids: list[int],
+                       state_id: int | None = None) -> dict[tuple[int, int], AnswerRevision]:
+    """{(state id, question id): revision} through the visibility rule."""
+    stmt = (visible_answers(user)
+            .add_columns(Response.state_id)
+            .where(Response.questionnaire_id == questionnaire.id))
+    stmt = stmt.where(Answer.question_id.in_(question_ids))
+    if state_id is not None:
+        stmt = stmt.where(Response.state_id == state_id)
+    return {(state, answer.question_id): revision
+            for answer, revision, state in db.session.execute(stmt)}
+
+
+def shown(question: Question, values: dict[str, object]) -> bool:
+    if not question.condition_key:
+        return True
+    return bool(set(codes_of(values.get(question.condition_key)))
+                & set(question.condition_values))
+
+
+def state_response(user: User, questionnaire: Questionnaire, state: State
+                   ) -> list[tuple[object, list[Cell]]]:
+    """[(section, [cells])] of one State as this user may see it; questions whose display
+    condition does not hold for the State's answers are left out."""
+    found = _visible_revisions(user, questionnaire, [q.id for q in questionnaire.questions],
+                               state.id)
+    values = {q.key: found[(state.id, q.id)].value for q in questionnaire.questions
+              if (state.id, q.id) in found}
+    return [(section, [Cell(state, q, found.get((state.id, q.id)))
+                       for q in section.questions if shown(q, values)])
+            for section in questionnaire.sections]
+
+
+def response_status_for(user: User, questionnaire: Questionnaire, state: State
+                        ) -> Response | None:
+    """The response row, for its own State and the Secretariat only (peers are not told
+    whether a State has a draft)."""
+    if user.role in ("moderator", "admin") or user.state_id == state.id:
+        return db.session.scalars(select(Response).where(
+            Response.questionnaire_id == questionnaire.id,
+            Response.state_id == state.id)).one_or_none()
+    return None
+
+
+@dataclass
+class ComparisonFilter:
+    group: str = ""
+    value: str = ""  # an option code, "none" (not answered) or "stale"
+
+    def keeps(self, cell: Cell) -> bool:
+        if self.group and cell.state.regional_group != self.group:
+            return False
+        if self.value == "none":
+            return not cell.answered
+        if self.value == "stale":
+            return cell.stale
+        if self.value:
+            return self.value in codes_of(cell.value)
+        return True
+
+
+@dataclass
+class Comparison:
+    question: Question
+    cells: list[Cell]
+    counts: dict[str, int] = field(default_factory=dict)  # option code or "none" -> States
+    stale: int = 0
+
+
+def states_for(user: User) -> list[State]:
+    return by_display_name(db.session.scalars(readable_states(user)))
+
+
+def compare(user: User, questionnaire: Questionnaire, key: str,
+            flt: ComparisonFilter) -> Comparison:
+    """Every visible State's answer to one question. Counts are over the States of the
+    chosen regional group, before the value filter (so they explain it)."""
+    question = question_by_key(questionnaire, key)
+    states = states_for(user)
+    found = _visible_revisions(user, questionnaire, [question.id])
+    cells = [Cell(s, question, found.get((s.id, question.id))) for s in states]
+    in_group = [c for c in cells if not flt.group or c.state.regional_group == flt.group]
+    counts = {code: 0 for code, _ in question.options} if question.is_closed else {}
+    counts["none"] = 0
+    for cell in in_group:
+        if not cell.answered:
+            counts["none"] += 1
+        for code in codes_of(cell.value) if question.is_closed else ():
+            counts[code] = counts.get(code, 0) + 1
+    return Comparison(question, [c for c in cells if flt.keeps(c)], counts,
+                      sum(1 for c in in_group if c.stale))
+
+
+MAX_GRID_QUESTIONS = 10
+
+
+def grid(user: User, questionnaire: Questionnaire, keys: list[str], group: str = ""
+         ) -> tuple[list[Question], list[tuple[State, list[Cell]]]]:
+    questions = [question_by_key(questionnaire, k) for k in dict.fromkeys(keys)]
+    states = [s for s in states_for(user) if not group or s.regional_group == group]
+    found = _visible_revisions(user, questionnaire, [q.id for q in questions])
+    return questions, [(s, [Cell(s, q, found.get((s.id, q.id))) for q in questions])
+                       for s in states]
+
+
+def group_choices() -> list[tuple[str, str]]:
+    return [(code, str(label)) for code, (_, label) in REGIONAL_GROUPS.items()]

@@ -1,0 +1,249 @@
+"""Questionnaire pages: the list, my State's response (by section), another State's
+response, the comparison of one question and the grid of several."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from coop_platform.core.errors import audit_refusal, render_error
+from coop_platform.core.exceptions import DomainError, NotFound
+from coop_platform.extensions import db
+from coop_platform.questionnaires.forms import AnswersForm, ConfirmForm, read_changes
+from coop_platform.questionnaires.models import CONTENT_LANGUAGES, Questionnaire
+from coop_platform.questionnaires.services import answering, authoring, reading
+from coop_platform.questionnaires.services.reading import is_stale
+from coop_platform.questionnaires.values import display
+from coop_platform.states.models import REGIONAL_GROUPS, State
+
+bp = Blueprint("questionnaires", __name__)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"display": display, "is_stale": is_stale}
+
+
+def _questionnaire_or_404(public_id: str) -> Questionnaire:
+    try:
+        return authoring.get_questionnaire(public_id)
+    except NotFound:
+        abort(404)
+
+
+def _refused(error: DomainError, response=None):
+    audit_refusal(error.status_code, str(error.message), object_type="response",
+                  object_id=response.public_id if response is not None else "",
+                  state_id=response.state_id if response is not None else None)
+    return render_error(error.status_code, error.message)
+
+
+@bp.get("/")
+def index():
+    questionnaires = authoring.list_questionnaires()
+    mine = {}
+    if _user().role == "focal_point":
+        for q in questionnaires:
+            mine[q.id] = answering.my_response(_user(), q)
+    return render_template("questionnaires/index.html", questionnaires=questionnaires,
+                           mine=mine)
+
+
+@bp.get("/<pid:public_id>/")
+def overview(public_id: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    return render_template("questionnaires/overview.html", questionnaire=questionnaire,
+                           states=reading.states_for(_user()))
+
+
+def _my_response(questionnaire: Questionnaire, *, required: bool = True):
+    """The user's State's response, started on first visit while the questionnaire is open.
+    Only focal points have one; with `required`, none is a 404."""
+    if _user().role != "focal_point":
+        abort(404)
+    response = answering.my_response(_user(), questionnaire,
+                                     start=questionnaire.status == "open")
+    if response is None and required:
+        abort(404)
+    return response
+
+
+def _my_response_page(questionnaire: Questionnaire, response, status: int = 200):
+    progress, comments, missing = {}, {}, []
+    if response is not None:
+        current = answering.working_revisions(response)
+        for part in questionnaire.sections:
+            answered = sum(1 for q in part.questions
+                           if q.key in current and current[q.key][1] is not None
+                           and current[q.key][1].value is not None)
+            progress[part.code] = (answered, len(part.questions))
+        comments = {k: a.review_comment for k, (a, _) in current.items() if a.review_comment}
+        missing = answering.missing_required(response)
+    return render_template("questionnaires/my_response.html", questionnaire=questionnaire,
+                           response=response, progress=progress, missing=missing,
+                           comments=comments, form=ConfirmForm()), status
+
+
+@bp.get("/<pid:public_id>/response")
+def my_response(public_id: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    return _my_response_page(questionnaire, _my_response(questionnaire, required=False))
+
+
+def _section_or_404(questionnaire: Questionnaire, code: str):
+    section = next((s for s in questionnaire.sections if s.code == code), None)
+    if section is None:
+        abort(404)
+    return section
+
+
+def _section_page(questionnaire, response, section, *, status=200, errors=None, stale=None,
+                  form=None):
+    current = answering.working_revisions(response)
+    return render_template(
+        "questionnaires/section.html", questionnaire=questionnaire, response=response,
+        section=section, current=current, errors=errors or {}, stale=stale or {},
+        sent=request.form if request.method == "POST" else None, form=form or AnswersForm(),
+        confirm_form=ConfirmForm(), languages=CONTENT_LANGUAGES,
+        values={k: (r.value if r is not None else None) for k, (_, r) in current.items()},
+    ), status
+
+
+@bp.route("/<pid:public_id>/response/<string(maxlength=4):code>", methods=["GET", "POST"])
+def section(public_id: str, code: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    response = _my_response(questionnaire)
+    part = _section_or_404(questionnaire, code)
+    if request.method == "GET":
+        return _section_page(questionnaire, response, part)
+    form = AnswersForm()
+    changes, errors = read_changes(part.questions, request.form)
+    if not form.validate_on_submit() or errors:
+        flash(_l("Nothing was saved: check the answers marked below."), "error")
+        audit_refusal(400, "answers refused", object_type="response",
+                      object_id=response.public_id, state_id=response.state_id)
+        return _section_page(questionnaire, response, part, status=400, errors=errors,
+                             form=form)
+    try:
+        outcome = answering.save(_user(), response, changes)
+    except DomainError as error:
+        return _refused(error, response)
+    if outcome.stale:
+        flash(_l("Nothing was saved: someone saved some of these answers after you opened the "
+                 "page. Both versions are shown below; keep what is right and save again."),
+              "error")
+        return _section_page(questionnaire, response, part, status=409,
+                             stale={s.question.key: s for s in outcome.stale}, form=form)
+    flash(_l("Saved.") if outcome.saved else _l("Nothing had changed."), "success")
+    return redirect(url_for("questionnaires.section", public_id=public_id, code=code), 303)
+
+
+@bp.post("/<pid:public_id>/response/confirm")
+def confirm(public_id: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    response = _my_response(questionnaire)
+    form = ConfirmForm()
+    code = request.form.get("section", "")
+    keys = request.form.getlist("key")
+    if code:
+        keys = [q.key for q in _section_or_404(questionnaire, code).questions]
+    if not form.validate_on_submit() or not keys or len(request.form.getlist("section")) > 1:
+        flash(_l("Choose what to confirm."), "error")
+        return redirect(url_for("questionnaires.my_response", public_id=public_id), 303)
+    try:
+        confirmed = answering.confirm(_user(), response, keys)
+    except DomainError as error:
+        return _refused(error, response)
+    flash(_l("Confirmed as still accurate: %(keys)s.", keys=", ".join(confirmed)), "success")
+    target = code or (keys[0].split(".")[0] if keys else "")
+    if target and any(s.code == target for s in questionnaire.sections):
+        return redirect(url_for("questionnaires.section", public_id=public_id, code=target), 303)
+    return redirect(url_for("questionnaires.my_response", public_id=public_id), 303)
+
+
+@bp.post("/<pid:public_id>/response/<any(submit, recall):action>")
+def submit(public_id: str, action: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    response = _my_response(questionnaire)
+    if not ConfirmForm().validate_on_submit():
+        flash(_l("The form had expired: try again."), "error")
+        return redirect(url_for("questionnaires.my_response", public_id=public_id), 303)
+    try:
+        if action == "submit":
+            answering.submit(_user(), response)
+            flash(_l("Submitted: the Secretariat will review the response."), "success")
+        else:
+            answering.recall(_user(), response)
+            flash(_l("The submission was recalled: you can change the answers."), "success")
+    except DomainError as error:
+        if error.status_code in (400, 409):
+            audit_refusal(error.status_code, str(error.message), object_type="response",
+                          object_id=response.public_id, state_id=response.state_id)
+            flash(error.message, "error")
+            return _my_response_page(questionnaire, response, error.status_code)
+        return _refused(error, response)
+    return redirect(url_for("questionnaires.my_response", public_id=public_id), 303)
+
+
+def _state_or_404(iso3: str) -> State:
+    state = db.session.scalars(select(State).where(State.iso3 == iso3.upper())).one_or_none()
+    if state is None:
+        abort(404)
+    return state
+
+
+@bp.get("/<pid:public_id>/states/<string(length=3):iso3>")
+def state_response(public_id: str, iso3: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    state = _state_or_404(iso3)
+    if state not in reading.states_for(_user()):
+        abort(404)
+    return render_template("questionnaires/state.html", questionnaire=questionnaire,
+                           state=state, sections=reading.state_response(_user(), questionnaire,
+                                                                        state),
+                           response=reading.response_status_for(_user(), questionnaire, state))
+
+
+@bp.get("/<pid:public_id>/compare/<string(maxlength=12):key>")
+def compare(public_id: str, key: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    group = request.args.get("group", "")
+    value = request.args.get("value", "")
+    if group and group not in REGIONAL_GROUPS:
+        return render_error(400, _l("Choose a regional group from the list."))
+    try:
+        question = reading.question_by_key(questionnaire, key)
+    except NotFound:
+        abort(404)
+    allowed = {code for code, _ in question.options} | {"none", "stale", ""}
+    if value not in allowed:
+        return render_error(400, _l("Choose an answer from the list."))
+    comparison = reading.compare(_user(), questionnaire, key,
+                                 reading.ComparisonFilter(group=group, value=value))
+    return render_template("questionnaires/compare.html", questionnaire=questionnaire,
+                           comparison=comparison, args=request.args, groups=REGIONAL_GROUPS)
+
+
+@bp.get("/<pid:public_id>/grid")
+def grid(public_id: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    keys = [k for k in request.args.getlist("q") if k]
+    group = request.args.get("group", "")
+    if group and group not in REGIONAL_GROUPS:
+        return render_error(400, _l("Choose a regional group from the list."))
+    if len(keys) > reading.MAX_GRID_QUESTIONS:
+        return render_error(400, _l("Choose at most %(n)d questions.",
+                                    n=reading.MAX_GRID_QUESTIONS))
+    try:
+        questions, rows = reading.grid(_user(), questionnaire, keys, group)
+    except NotFound:
+        return render_error(400, _l("Choose questions from the list."))
+    return render_template("questionnaires/grid.html", questionnaire=questionnaire,
+                           questions=questions, rows=rows, args=request.args,
+                           groups=REGIONAL_GROUPS, chosen=set(keys))

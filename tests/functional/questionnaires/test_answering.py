@@ -1,0 +1,250 @@
+"""Answering through the pages: typed validation, revisions, stale saves, submission, the
+Secretariat's review in the moderation queue, and what peers read meanwhile."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from coop_platform.extensions import db
+from coop_platform.questionnaires.models import AnswerRevision
+from tests.support.questionnaires import (
+    act,
+    answer_required,
+    decide,
+    response_id,
+    revision_of,
+    save,
+    seeded_questionnaire,
+)
+
+
+@pytest.fixture
+def qid(app):
+    return seeded_questionnaire(app)
+
+
+def _revisions(app) -> int:
+    with app.app_context():
+        n = db.session.scalar(select(func.count(AnswerRevision.id)))
+        db.session.remove()
+    return n
+
+
+def test_a_saved_answer_is_kept_with_its_revision_and_shown(app, logged_in, qid):
+    client, _ = logged_in("focal_point", "FRA")
+    page = save(client, qid, "B", {"B.5.value": "Ongoing <b>domestic</b> proceedings.",
+                                   "B.5.remarks": "Art. 12 of the MLA act."})
+    assert page.status_code == 303
+    assert revision_of(app, "FRA", "B.5") == 1
+    text = client.get(f"/questionnaires/{qid}/states/FRA").get_data(as_text=True)
+    # Markup is kept as the text typed, never as markup.
+    assert "Ongoing &lt;b&gt;domestic&lt;/b&gt; proceedings." in text
+    assert "Art. 12 of the MLA act." in text
+    # Saving the same again makes no new revision.
+    assert save(client, qid, "B", {"B.5.value": "Ongoing <b>domestic</b> proceedings.",
+                                   "B.5.remarks": "Art. 12 of the MLA act."}).status_code == 303
+    assert revision_of(app, "FRA", "B.5") == 1
+
+
+# (question, fields, what the message says): one refusal per answer type.
+REFUSALS = [
+    ("D.4", {"D.4.value": "1" + "0" * 20}, "between 0 and 3650"),
+    ("D.4", {"D.4.value": "-3"}, "between 0 and 3650"),
+    ("D.4", {"D.4.value": "twelve"}, "Write a number"),
+    ("D.4", {"D.4.value": "NaN"}, "Write a number"),
+    ("B.2", {"B.2.instrument": "Act 12", "B.2.url": "javascript:alert(1)"}, "https://"),
+    ("B.2", {"B.2.instrument": "Act 12", "B.2.since": "2024-13-01"}, "YYYY-MM-DD"),
+    ("B.2", {"B.2.article": "Art. 3"}, "Name the instrument"),
+    ("A.1", {"A.1.authority": "MoJ", "A.1.email": "not-an-address"}, "valid e-mail"),
+    ("A.1", {"A.1.authority": "MoJ", "A.1.phone": "call me"}, "phone number"),
+    ("A.3", {"A.3.value": "carrier_pigeon"}, "listed answers"),
+    ("A.4", {"A.4.value": ["en", "klingon"]}, "listed answers"),
+    ("B.5", {"B.5.value": "x" * 100_000}, "At most 20000 characters"),
+    ("B.5", {"B.5.value": "ok", "B.5.remarks": "r" * 5001}, "At most 5000 characters"),
+    ("B.5", {"B.5.value": "ok", "B.5.language": "xx"}, "listed languages"),
+]
+
+
+@pytest.mark.parametrize(("key", "fields", "message"), REFUSALS,
+                         ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(REFUSALS)])
+def test_bad_input_is_refused_with_a_message_and_nothing_is_saved(app, logged_in, qid, key,
+                                                                  fields, message):
+    client, _ = logged_in("focal_point", "FRA")
+    section = key[0]
+    # A valid answer in the same post is not saved either: a save lands whole or not at all.
+    other = {"A": {"A.6.value": "registry"}, "B": {"B.6.value": "yes"},
+             "D": {"D.8.value": "no"}}[section]
+    before = _revisions(app)
+    page = save(client, qid, section, {**fields, **other})
+    assert page.status_code == 400
+    assert message in page.get_data(as_text=True)
+    assert _revisions(app) == before
+
+
+def test_nul_in_an_answer_is_a_400(app, logged_in, qid):
+    client, _ = logged_in("focal_point", "FRA")
+    page = save(client, qid, "B", {"B.5.value": "a\x00b"})
+    assert page.status_code == 400
+    assert _revisions(app) == 0
+
+
+def test_a_stale_save_is_refused_with_both_values_and_saves_nothing(app, logged_in, make_user,
+                                                                    qid):
+    first, _ = logged_in("focal_point", "FRA")
+    second, _ = logged_in("focal_point", "FRA")
+    assert save(first, qid, "B", {"B.5.value": "Version of the first colleague"}).status_code == 303
+    # The second colleague had the page open at revision 0.
+    page = save(second, qid, "B", {"B.5.value": "Version of the second colleague",
+                                   "B.6.value": "yes"}, base={"B.5": "0", "B.6": "0"})
+    assert page.status_code == 409
+    text = page.get_data(as_text=True)
+    assert "Version of the first colleague" in text
+    assert "Version of the second colleague" in text
+    assert revision_of(app, "FRA", "B.5") == 1
+    assert revision_of(app, "FRA", "B.6") == 0
+    # Saving again from the page shown (it now names revision 1) replaces it deliberately.
+    assert save(second, qid, "B", {"B.5.value": "Merged"}, base={"B.5": "1"}).status_code == 303
+    assert revision_of(app, "FRA", "B.5") == 2
+
+
+def test_two_sessions_saving_from_one_revision_at_once_make_one_revision(app, logged_in, qid):
+    clients = [logged_in("focal_point", "FRA")[0] for _ in range(4)]
+    save(clients[0], qid, "B", {"B.5.value": "start"})
+    barrier = threading.Barrier(len(clients))
+    codes = []
+
+    def one(i, c):
+        from tests.conftest import csrf_token
+
+        token = csrf_token(c, f"/questionnaires/{qid}/response/B")
+        barrier.wait()
+        r = c.post(f"/questionnaires/{qid}/response/B",
+                   data={"csrf_token": token, "B.5.value": f"writer {i}", "B.5.base": "1",
+                         "B.5.language": "en"})
+        codes.append(r.status_code)
+
+    threads = [threading.Thread(target=one, args=(i, c)) for i, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [303, 409, 409, 409]
+    assert revision_of(app, "FRA", "B.5") == 2
+
+
+def test_submission_review_and_what_peers_read_meanwhile(app, logged_in, qid):
+    owner, _ = logged_in("focal_point", "FRA")
+    peer, _ = logged_in("focal_point", "SEN")
+    moderator, _ = logged_in("moderator", None)
+    # Not complete: refused, with the missing keys.
+    save(owner, qid, "B", {"B.5.value": "First accepted wording"})
+    page = act(owner, qid, "submit")
+    assert page.status_code == 400
+    assert "A.1" in page.get_data(as_text=True)
+    answer_required(owner, qid)
+    assert act(owner, qid, "submit").status_code == 303
+    # Submitted: the owner cannot change it until recalled; peers see nothing yet.
+    assert save(owner, qid, "B", {"B.5.value": "changed"}).status_code == 409
+    assert "First accepted wording" not in peer.get(f"/questionnaires/{qid}/states/FRA").text
+    rid = response_id(app, "FRA", qid)
+    queue = moderator.get("/moderation/").get_data(as_text=True)
+    assert f"/moderation/responses/{rid}" in queue
+    # A peer or the owner cannot decide.
+    assert decide(peer, rid, "accept").status_code in (403, 404)
+    assert decide(owner, rid, "accept").status_code in (403, 404)
+    assert decide(moderator, rid, "accept").status_code == 303
+    assert "First accepted wording" in peer.get(f"/questionnaires/{qid}/states/FRA").text
+    # A revision in progress never hides the accepted text.
+    save(owner, qid, "B", {"B.5.value": "Second wording in progress"})
+    seen = peer.get(f"/questionnaires/{qid}/states/FRA").get_data(as_text=True)
+    assert "First accepted wording" in seen
+    assert "Second wording in progress" not in seen
+    assert "Second wording in progress" in owner.get(f"/questionnaires/{qid}/states/FRA").text
+    # Returned with a comment on one question; the State reads it.
+    assert act(owner, qid, "submit").status_code == 303
+    review = moderator.get(f"/moderation/responses/{rid}").get_data(as_text=True)
+    assert "1 answer changed since the last decision" in review
+    assert decide(moderator, rid, "return").status_code == 400  # no comment at all
+    assert decide(moderator, rid, "return",
+                  comments={"B.5": "Name the statute, please."}).status_code == 303
+    assert "Name the statute, please." in owner.get(f"/questionnaires/{qid}/response").text
+    assert "First accepted wording" in peer.get(f"/questionnaires/{qid}/states/FRA").text
+    assert decide(moderator, rid, "accept").status_code == 409  # not submitted now
+
+
+def test_secretariat_only_answers_never_reach_peers(app, logged_in, qid):
+    owner, _ = logged_in("focal_point", "FRA")
+    peer, _ = logged_in("focal_point", "SEN")
+    court, _ = logged_in("court", None)
+    moderator, _ = logged_in("moderator", None)
+    answer_required(owner, qid)
+    save(owner, qid, "G", {"G.4.value": "Confidential lesson", "G.4.secretariat_only": "y"})
+    act(owner, qid, "submit")
+    decide(moderator, response_id(app, "FRA", qid), "accept")
+    for reader in (peer, court):
+        assert "Confidential lesson" not in reader.get(f"/questionnaires/{qid}/states/FRA").text
+        assert "Confidential lesson" not in reader.get(f"/questionnaires/{qid}/compare/G.4").text
+    assert "Confidential lesson" in moderator.get(f"/questionnaires/{qid}/states/FRA").text
+
+
+def test_only_focal_points_have_a_response_page(app, logged_in, qid):
+    for role in ("moderator", "court", "admin"):
+        client, _ = logged_in(role, None)
+        assert client.get(f"/questionnaires/{qid}/response").status_code == 404
+        assert client.get(f"/questionnaires/{qid}/response/B").status_code == 404
+
+
+def test_a_closed_questionnaire_refuses_saves(app, logged_in, qid, runner):
+    owner, _ = logged_in("focal_point", "FRA")
+    save(owner, qid, "B", {"B.5.value": "Before closing"})
+    assert runner.invoke(args=["questionnaires", "close", qid]).exit_code == 0
+    page = save(owner, qid, "B", {"B.5.value": "After closing"})
+    assert page.status_code == 409
+    assert "Before closing" in owner.get(f"/questionnaires/{qid}/states/FRA").text
+
+
+def test_unknown_section_question_or_state_is_a_404(app, logged_in, qid):
+    client, _ = logged_in("focal_point", "FRA")
+    assert client.get(f"/questionnaires/{qid}/response/Z").status_code == 404
+    assert client.get(f"/questionnaires/{qid}/compare/Z.99").status_code == 404
+    assert client.get(f"/questionnaires/{qid}/states/XXX").status_code == 404
+    assert client.get(f"/questionnaires/{qid}/compare/A.3?group=MARS").status_code == 400
+    assert client.get(f"/questionnaires/{qid}/compare/A.3?value=maybe").status_code == 400
+    many = "&".join(f"q=A.{i}" for i in range(1, 7)) + "&" + "&".join(
+        f"q=B.{i}" for i in range(1, 7))
+    assert client.get(f"/questionnaires/{qid}/grid?{many}").status_code == 400
+    assert client.get(f"/questionnaires/{qid}/grid?q=Q.1").status_code == 400
+
+
+def test_secretariat_only_narrows_at_once_and_widens_only_on_acceptance(app, logged_in, qid):
+    owner, _ = logged_in("focal_point", "FRA")
+    peer, _ = logged_in("focal_point", "SEN")
+    moderator, _ = logged_in("moderator", None)
+    rid = None
+
+    def accept():
+        nonlocal rid
+        assert act(owner, qid, "submit").status_code == 303
+        rid = rid or response_id(app, "FRA", qid)
+        assert decide(moderator, rid, "accept").status_code == 303
+
+    def peer_sees() -> bool:
+        return "Lessons shared" in peer.get(f"/questionnaires/{qid}/states/FRA").text
+
+    answer_required(owner, qid)
+    save(owner, qid, "G", {"G.4.value": "Lessons shared"})
+    accept()
+    assert peer_sees()
+    # Narrowing: ticking the flag hides the accepted answer at once, before any review.
+    save(owner, qid, "G", {"G.4.value": "Lessons shared", "G.4.secretariat_only": "y"})
+    assert not peer_sees()
+    accept()
+    assert not peer_sees()
+    # Widening: unticking it does nothing for peers until the Secretariat accepts.
+    save(owner, qid, "G", {"G.4.value": "Lessons shared"})
+    assert not peer_sees()
+    accept()
+    assert peer_sees()

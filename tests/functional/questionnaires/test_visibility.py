@@ -1,0 +1,123 @@
+"""Who reads which answer, generated from one table: each hidden category holds a unique
+word, and no page that shows answers may show it to a reader outside the row's set — while a
+reader inside it must see it (so the test cannot pass by showing nothing)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from coop_platform.extensions import db
+from coop_platform.questionnaires.services.visibility import visible_answers
+from coop_platform.states.models import State
+from tests.support.questionnaires import (
+    act,
+    answer_required,
+    decide,
+    response_id,
+    save,
+    seeded_questionnaire,
+)
+
+# category -> (State holding it, its unique word, readers who may see the word). Written
+# from PRODUCT.md and the issue, not from the product's code.
+TABLE = {
+    "draft": ("DEU", "canarydraft", {"own"}),
+    "submitted": ("ITA", "canarysubmitted", {"own", "secretariat"}),
+    "returned": ("ESP", "canaryreturned", {"own", "secretariat"}),
+    "accepted": ("BEL", "canaryaccepted", {"own", "other", "secretariat", "court"}),
+    "accepted_then_revising": ("NLD", "canaryrevision", {"own"}),
+    "accepted_before_the_revision": ("NLD", "canarybeforerevision",
+                                     {"own-not", "other", "secretariat", "court"}),
+    "secretariat_only": ("PRT", "canarysecretariatonly", {"own", "secretariat"}),
+    "inactive_state": ("AUT", "canaryinactive", {"secretariat"}),
+}
+READERS = ("own", "other", "secretariat", "court")
+
+
+def _routes(qid: str, iso3: str) -> list[str]:
+    return [f"/questionnaires/{qid}/states/{iso3}",
+            f"/questionnaires/{qid}/compare/B.5",
+            f"/questionnaires/{qid}/compare/B.5?value=none",
+            f"/questionnaires/{qid}/grid?q=A.3&q=B.5",
+            f"/questionnaires/{qid}/grid?q=B.5&group=WEOG"]
+
+
+def _world(app, logged_in, runner, closed: bool):
+    qid = seeded_questionnaire(app)
+    moderator, _ = logged_in("moderator", None)
+    owners = {}
+    for iso3 in sorted({state for state, _, _ in TABLE.values()}):
+        owners[iso3], _ = logged_in("focal_point", iso3)
+        answer_required(owners[iso3], qid)
+
+    def answer(iso3, word, **extra):
+        page = save(owners[iso3], qid, "B", {"B.5.value": f"Grounds: {word}.", **extra})
+        assert page.status_code == 303
+
+    def accept(iso3):
+        assert act(owners[iso3], qid, "submit").status_code == 303
+        assert decide(moderator, response_id(app, iso3, qid), "accept").status_code == 303
+
+    answer("DEU", "canarydraft")
+    answer("ITA", "canarysubmitted")
+    act(owners["ITA"], qid, "submit")
+    answer("ESP", "canaryreturned")
+    act(owners["ESP"], qid, "submit")
+    decide(moderator, response_id(app, "ESP", qid), "return", "Please complete.")
+    answer("BEL", "canaryaccepted")
+    accept("BEL")
+    answer("NLD", "canarybeforerevision")
+    accept("NLD")
+    answer("NLD", "canaryrevision")
+    answer("PRT", "canarysecretariatonly", **{"B.5.secretariat_only": "y"})
+    accept("PRT")
+    answer("AUT", "canaryinactive")
+    accept("AUT")
+    readers = {"other": logged_in("focal_point", "SEN")[0], "secretariat": moderator,
+               "court": logged_in("court", None)[0]}
+    with app.app_context():
+        db.session.scalars(select(State).where(State.iso3 == "AUT")).one().active = False
+        db.session.commit()
+        db.session.remove()
+    if closed:
+        assert runner.invoke(args=["questionnaires", "close", qid]).exit_code == 0
+    return qid, owners, readers
+
+
+@pytest.mark.parametrize("closed", [False, True], ids=["open", "closed-questionnaire"])
+def test_no_answer_reaches_a_reader_outside_its_audience(app, logged_in, runner, closed):
+    qid, owners, readers = _world(app, logged_in, runner, closed)
+    leaks, misses = [], []
+    for category, (iso3, word, audience) in TABLE.items():
+        for reader in READERS:
+            if reader == "own" and category == "inactive_state":
+                continue  # an inactive State's users cannot sign in
+            client = owners[iso3] if reader == "own" else readers[reader]
+            may = reader in audience
+            pages = {path: client.get(path) for path in _routes(qid, iso3)}
+            for path, page in pages.items():
+                # An inactive State's own page is out of peers' reach altogether.
+                expected = (200, 404) if category == "inactive_state" and not may else (200,)
+                assert page.status_code in expected, (path, page.status_code)
+                if word in page.get_data(as_text=True) and not may:
+                    leaks.append((category, reader, path))
+            if may and not any(word in p.get_data(as_text=True) for p in pages.values()):
+                misses.append((category, reader))
+    assert leaks == []
+    assert misses == []
+
+
+def test_no_role_and_no_user_read_no_answer(app, logged_in, runner):
+    """Deny by default: the rule names the roles that read; anything else reads nothing."""
+    _world(app, logged_in, runner, closed=False)
+    with app.app_context():
+        moderator = SimpleNamespace(is_authenticated=True, role="moderator", state_id=None)
+        assert db.session.execute(visible_answers(moderator)).all()  # the world has answers
+        for nobody in (None, SimpleNamespace(is_authenticated=False, role="moderator",
+                                             state_id=None),
+                       SimpleNamespace(is_authenticated=True, role="auditor", state_id=1)):
+            assert db.session.execute(visible_answers(nobody)).all() == []
+        db.session.remove()

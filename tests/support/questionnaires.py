@@ -1,0 +1,92 @@
+"""Helpers for questionnaire tests: the seeded questionnaire, answers through the pages."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from coop_platform.extensions import db
+from coop_platform.questionnaires.models import Answer, Question, Questionnaire, Response
+from coop_platform.questionnaires.services.authoring import load_seed
+from coop_platform.states.models import State
+from tests.conftest import post_form
+
+BASE_RE = re.compile(r'name="([A-H]\.\d+)\.base" value="(\d+)"')
+
+
+def seeded_questionnaire(app) -> str:
+    with app.app_context():
+        questionnaire, _ = load_seed()
+        public_id = questionnaire.public_id
+        db.session.remove()
+    return public_id
+
+
+def bases(client, qid: str, section: str) -> dict[str, str]:
+    page = client.get(f"/questionnaires/{qid}/response/{section}")
+    assert page.status_code == 200, page.status_code
+    return dict(BASE_RE.findall(page.get_data(as_text=True)))
+
+
+def save(client, qid: str, section: str, fields: dict, base: dict | None = None):
+    """Post answers of one section; `fields` maps "B.5.value" etc. to values. Each question
+    named in the fields is sent with its current base revision unless `base` says otherwise."""
+    path = f"/questionnaires/{qid}/response/{section}"
+    current = bases(client, qid, section)
+    keys = {".".join(name.split(".")[:2]) for name in fields}
+    data = dict(fields)
+    for key in keys:
+        data.setdefault(f"{key}.language", "en")
+        data[f"{key}.base"] = (base or {}).get(key, current.get(key, "0"))
+    return post_form(client, path, data, token_path=path)
+
+
+def act(client, qid: str, action: str):
+    path = f"/questionnaires/{qid}/response/{action}"
+    return post_form(client, path, {}, token_path=f"/questionnaires/{qid}/response")
+
+
+def response_id(app, iso3: str, qid: str) -> str:
+    with app.app_context():
+        public_id = db.session.scalar(
+            select(Response.public_id).join(State, Response.state_id == State.id)
+            .join(Questionnaire, Response.questionnaire_id == Questionnaire.id)
+            .where(State.iso3 == iso3, Questionnaire.public_id == qid))
+        db.session.remove()
+    return public_id
+
+
+def decide(client, rid: str, action: str, reason: str = "", comments: dict | None = None):
+    path = f"/moderation/responses/{rid}"
+    data = {"reason": reason, **{f"comment.{k}": v for k, v in (comments or {}).items()}}
+    return post_form(client, f"{path}/{action}", data, token_path=path)
+
+
+def revision_of(app, iso3: str, key: str) -> int:
+    with app.app_context():
+        number = db.session.scalar(
+            select(Answer.revision).join(Response, Answer.response_id == Response.id)
+            .join(State, Response.state_id == State.id)
+            .join(Question, Answer.question_id == Question.id)
+            .where(State.iso3 == iso3, Question.key == key))
+        db.session.remove()
+    return number or 0
+
+
+# The required questions of the seed, with valid answers: enough to submit.
+REQUIRED = {
+    "A": {"A.1.authority": "Ministry of Justice", "A.1.email": "icc@justice.example.org",
+          "A.3.value": "central_authority", "A.4.value": ["en", "fr"]},
+    "B": {"B.1.value": "no", "B.3.value": "yes", "B.4.value": ["mla"], "B.6.value": "yes"},
+    "C": {"C.1.value": ["police", "prosecutor"], "C.2.value": "no"},
+    "D": {"D.1.value": ["judge"], "D.2.value": "new_order", "D.3.value": "no",
+          "D.7.value": "An order of the Court and the identification of the assets."},
+    "F": {"F.1.value": "no"},
+}
+
+
+def answer_required(client, qid: str) -> None:
+    for section, fields in REQUIRED.items():
+        page = save(client, qid, section, fields)
+        assert page.status_code == 303, page.get_data(as_text=True)[:3000]
