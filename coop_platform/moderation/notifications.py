@@ -83,7 +83,7 @@ def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str,
     elif kind == "response_submission":
         subject = _("A questionnaire response awaits review")
         lead = _("%(state)s submitted its questionnaire response for review.",
-                 state=_state_name(params.get("state", "")))
+                 state=state_name(params.get("state", "")))
     elif kind == "response_decision":
         subject = _("Decision on your State's questionnaire response")
         lead = _("The Secretariat's decision on your State's questionnaire response: "
@@ -98,7 +98,7 @@ def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str,
             lead + "\n\n" + _("Open the platform to see it:") + "\n" + link + "\n")
 
 
-def _state_name(iso3: str) -> str:
+def state_name(iso3: str) -> str:
     state = db.session.scalars(select(State).where(State.iso3 == iso3)).one_or_none()
     return state.display_name if state is not None else iso3
 

@@ -32,7 +32,9 @@ def index():
     return render_template("moderation/notifications.html", pagination=pagination,
                            visible=notifications.visible_document_ids(_user(), pagination.items),
                            params_of=notifications.params_of,
-                           decision_label=notifications.decision_label, form=ConfirmForm(),
+                           decision_label=notifications.decision_label,
+                           response_decision_label=notifications.response_decision_label,
+                           state_name=notifications.state_name, form=ConfirmForm(),
                            args=request.args)
 
 

@@ -155,8 +155,7 @@ def save(user: User, response: Response, changes: list[Change]) -> SaveOutcome:
         # matches no row (the lock above already serialises saves of one response).
         moved = db.session.execute(
             update(Answer).where(Answer.id == answer.id, Answer.revision == change.base)
-            .values(revision=change.base + 1, secretariat_only=change.entry.secretariat_only,
-                    review_comment=answer.review_comment)
+            .values(revision=change.base + 1, secretariat_only=change.entry.secretariat_only)
             .execution_options(synchronize_session=False)).rowcount
         if moved != 1:
             db.session.rollback()

@@ -3,6 +3,7 @@ Secretariat's review in the moderation queue, and what peers read meanwhile."""
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -248,3 +249,26 @@ def test_secretariat_only_narrows_at_once_and_widens_only_on_acceptance(app, log
     assert not peer_sees()
     accept()
     assert peer_sees()
+
+
+def test_submission_and_decision_are_notified_and_lead_to_the_response(app, logged_in, qid):
+    owner, _ = logged_in("focal_point", "FRA")
+    colleague, _ = logged_in("focal_point", "FRA")
+    moderator, _ = logged_in("moderator", None)
+    peer, _ = logged_in("focal_point", "SEN")
+    answer_required(owner, qid)
+    act(owner, qid, "submit")
+    rid = response_id(app, "FRA", qid)
+    inbox = moderator.get("/notifications/").get_data(as_text=True)
+    assert "France submitted its questionnaire response for review." in inbox
+    link = re.search(r'href="/notifications/(\d+)"', inbox).group(1)
+    assert moderator.get(f"/notifications/{link}").headers["Location"].endswith(
+        f"/moderation/responses/{rid}")
+    decide(moderator, rid, "return", comments={"B.1": "Which act?"})
+    inbox = colleague.get("/notifications/").get_data(as_text=True)
+    assert "questionnaire response: returned with comments." in inbox
+    link = re.search(r'href="/notifications/(\d+)"', inbox).group(1)
+    assert colleague.get(f"/notifications/{link}").headers["Location"].endswith(
+        f"/questionnaires/{qid}/response")
+    # Nobody else is told.
+    assert "questionnaire response" not in peer.get("/notifications/").get_data(as_text=True)
