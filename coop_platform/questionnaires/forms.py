@@ -7,7 +7,6 @@ work as everywhere else."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField
 
 from coop_platform.core.forms import ConfirmForm, PlatformForm
 from coop_platform.questionnaires.models import Question
@@ -18,7 +17,8 @@ __all__ = ["AnswersForm", "ConfirmForm", "read_changes"]
 
 
 class AnswersForm(PlatformForm):
-    section = HiddenField()
+    """The CSRF token of a section's answers; the answers themselves are read by
+    read_changes()."""
 
 
 def read_changes(questions: list[Question], form) -> tuple[list[Change], dict[str, str]]:
