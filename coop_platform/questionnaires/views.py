@@ -3,7 +3,16 @@ response, the comparison of one question and the grid of several."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -124,6 +133,8 @@ def section(public_id: str, code: str):
         return _section_page(questionnaire, response, part)
     form = AnswersForm()
     changes, errors = read_changes(part.questions, request.form)
+    if request.headers.get("X-Autosave") == "1":
+        return _autosave(response, form, changes, errors)
     if not form.validate_on_submit() or errors:
         flash(_l("Nothing was saved: check the answers marked below."), "error")
         audit_refusal(400, "answers refused", object_type="response",
@@ -142,6 +153,33 @@ def section(public_id: str, code: str):
                              stale={s.question.key: s for s in outcome.stale}, form=form)
     flash(_l("Saved.") if outcome.saved else _l("Nothing had changed."), "success")
     return redirect(url_for("questionnaires.section", public_id=public_id, code=code), 303)
+
+
+def _autosave(response, form, changes, errors):
+    """The same save for the page's script: JSON instead of a page, the new base revisions
+    on success. Refusals are the same as the Save button's, said in one line."""
+    if not form.validate_on_submit() or errors:
+        audit_refusal(400, "answers refused", object_type="response",
+                      object_id=response.public_id, state_id=response.state_id)
+        return jsonify(status="invalid", errors={k: str(v) for k, v in errors.items()},
+                       message=str(_l("Not saved: some answers need correcting. Use the Save "
+                                      "button to see what."))), 400
+    try:
+        outcome = answering.save(_user(), response, changes)
+    except DomainError as error:
+        audit_refusal(error.status_code, str(error.message), object_type="response",
+                      object_id=response.public_id, state_id=response.state_id)
+        return jsonify(status="refused", message=str(error.message)), error.status_code
+    if outcome.stale:
+        return jsonify(status="stale", message=str(_l(
+            "Not saved: a colleague saved some of these answers meanwhile. Use the Save "
+            "button to see both versions."))), 409
+    current = answering.working_revisions(response)
+    return jsonify(status="saved", saved=outcome.saved,
+                   bases={q.key: current[q.key][0].revision for q in
+                          (c.question for c in changes)},
+                   message=str(_l("Draft saved automatically.") if outcome.saved
+                               else _l("Nothing to save.")))
 
 
 @bp.post("/<pid:public_id>/response/confirm")

@@ -217,3 +217,26 @@ def test_rejecting_asks_for_confirmation_on_a_second_page(server, page, app, log
     page.get_by_role("button", name="Yes, reject it").click()
     assert "Rejected" in page.locator("main").inner_text()
     assert page.console_errors == []
+
+
+def test_answers_are_saved_automatically_while_typing(server, page, app, make_user):
+    from tests.support.questionnaires import seeded_questionnaire
+
+    qid = seeded_questionnaire(app)
+    user = make_user(state="FRA")
+    sign_in(page, server, user)
+    page.goto(server + f"/questionnaires/{qid}/response/B")
+    page.locator("textarea[name='B.5.value']").fill("Typed, never saved by hand")
+    page.get_by_text("Draft saved automatically.").wait_for(timeout=10_000)
+    page.locator("textarea[name='B.5.value']").fill("Typed again")
+    from playwright.sync_api import expect
+
+    expect(page.locator("input[name='B.5.base']")).to_have_value("2", timeout=10_000)
+    page.reload()
+    assert page.locator("textarea[name='B.5.value']").input_value() == "Typed again"
+    # The Save button still works after autosaving (the page knows the new revision).
+    page.locator("textarea[name='B.5.value']").fill("Saved with the button")
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert "Saved." in page.locator(".messages").inner_text()
+    shot(page, "12-questionnaire-autosave")
+    assert page.console_errors == []

@@ -272,3 +272,34 @@ def test_submission_and_decision_are_notified_and_lead_to_the_response(app, logg
         f"/questionnaires/{qid}/response")
     # Nobody else is told.
     assert "questionnaire response" not in peer.get("/notifications/").get_data(as_text=True)
+
+
+def test_autosave_answers_in_json_and_refuses_like_the_save_button(app, logged_in, qid):
+    from tests.conftest import csrf_token
+
+    owner, _ = logged_in("focal_point", "FRA")
+    path = f"/questionnaires/{qid}/response/B"
+    token = csrf_token(owner, path)
+
+    def autosave(value, base):
+        return owner.post(path, headers={"X-Autosave": "1"},
+                          data={"csrf_token": token, "B.5.value": value, "B.5.base": base,
+                                "B.5.language": "en"})
+
+    first = autosave("Draft one", "0")
+    assert first.status_code == 200
+    assert first.json["status"] == "saved"
+    assert first.json["bases"] == {"B.5": 1}
+    assert autosave("Draft two", "1").json["bases"] == {"B.5": 2}
+    stale = autosave("From an old tab", "1")
+    assert stale.status_code == 409
+    assert stale.json["status"] == "stale"
+    invalid = owner.post(path, headers={"X-Autosave": "1"},
+                         data={"csrf_token": token, "B.5.value": "ok", "B.5.base": "2",
+                               "B.5.language": "xx"})
+    assert invalid.status_code == 400
+    assert revision_of(app, "FRA", "B.5") == 2
+    no_token = owner.post(path, headers={"X-Autosave": "1"},
+                          data={"B.5.value": "x", "B.5.base": "2", "B.5.language": "en"})
+    assert no_token.status_code == 400
+    assert revision_of(app, "FRA", "B.5") == 2
