@@ -17,12 +17,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from coop_platform.core.authz import SECRETARIAT_ROLES, roles_required
 from coop_platform.core.errors import audit_refusal, render_error
 from coop_platform.core.exceptions import DomainError, NotFound
 from coop_platform.extensions import db
 from coop_platform.questionnaires.forms import AnswersForm, ConfirmForm, read_changes
-from coop_platform.questionnaires.models import CONTENT_LANGUAGES, Questionnaire
-from coop_platform.questionnaires.services import answering, authoring, reading
+from coop_platform.questionnaires.models import (
+    CONTENT_LANGUAGES,
+    RESPONSE_STATUSES,
+    Questionnaire,
+)
+from coop_platform.questionnaires.services import answering, authoring, completion, reading
 from coop_platform.questionnaires.services.reading import is_stale
 from coop_platform.questionnaires.values import display
 from coop_platform.states.models import REGIONAL_GROUPS, State
@@ -285,3 +290,13 @@ def grid(public_id: str):
     return render_template("questionnaires/grid.html", questionnaire=questionnaire,
                            questions=questions, rows=rows, args=request.args,
                            groups=REGIONAL_GROUPS, chosen=set(keys))
+
+
+@bp.get("/<pid:public_id>/completion")
+@roles_required(*SECRETARIAT_ROLES)
+def completion_page(public_id: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    return render_template("questionnaires/completion.html", questionnaire=questionnaire,
+                           groups=completion.completion(_user(), questionnaire),
+                           stale=completion.stale_answers(_user(), questionnaire),
+                           statuses=RESPONSE_STATUSES)

@@ -111,6 +111,7 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
                                                         f"/documents/{doc}"]),
         "moderator": (make_user(role="moderator", state=None),
                       ["/", "/moderation/", "/moderation/dashboard", "/audit/", review,
+                       f"/questionnaires/{qid}/completion",
                        f"/questionnaires/{qid}/states/FRA", f"/documents/{doc}"]),
         "admin": (make_user(role="admin", state=None),
                   ["/admin/users", "/admin/users/invite", "/admin/states",
