@@ -89,19 +89,9 @@ def _my_response(questionnaire: Questionnaire, *, required: bool = True):
 
 
 def _my_response_page(questionnaire: Questionnaire, response, status: int = 200):
-    progress, comments, missing = {}, {}, []
-    if response is not None:
-        current = answering.working_revisions(response)
-        for part in questionnaire.sections:
-            answered = sum(1 for q in part.questions
-                           if q.key in current and current[q.key][1] is not None
-                           and current[q.key][1].value is not None)
-            progress[part.code] = (answered, len(part.questions))
-        comments = {k: a.review_comment for k, (a, _) in current.items() if a.review_comment}
-        missing = answering.missing_required(response)
+    summary = answering.summary(response) if response is not None else None
     return render_template("questionnaires/my_response.html", questionnaire=questionnaire,
-                           response=response, progress=progress, missing=missing,
-                           comments=comments, form=ConfirmForm()), status
+                           response=response, summary=summary, form=ConfirmForm()), status
 
 
 @bp.get("/<pid:public_id>/response")
@@ -124,8 +114,7 @@ def _section_page(questionnaire, response, section, *, status=200, errors=None, 
         "questionnaires/section.html", questionnaire=questionnaire, response=response,
         section=section, current=current, errors=errors or {}, stale=stale or {},
         sent=request.form if request.method == "POST" else None, form=form or AnswersForm(),
-        confirm_form=ConfirmForm(), languages=CONTENT_LANGUAGES,
-        values={k: (r.value if r is not None else None) for k, (_, r) in current.items()},
+        languages=CONTENT_LANGUAGES,
     ), status
 
 

@@ -220,6 +220,26 @@ def missing_required(response: Response) -> list[Question]:
             if q.required and is_shown(q, values) and values.get(q.key) is None]
 
 
+@dataclass
+class Summary:
+    progress: dict[str, tuple[int, int]]  # section code -> (answered, questions)
+    comments: dict[str, str]  # question key -> the Secretariat's comment
+    missing: list[Question]  # required, shown, not answered
+
+
+def summary(response: Response) -> Summary:
+    current = working_revisions(response)
+    progress = {}
+    for section in response.questionnaire.sections:
+        answered = sum(1 for q in section.questions
+                       if q.key in current and current[q.key][1] is not None
+                       and current[q.key][1].value is not None)
+        progress[section.code] = (answered, len(section.questions))
+    return Summary(progress,
+                   {k: a.review_comment for k, (a, _) in current.items() if a.review_comment},
+                   missing_required(response))
+
+
 def submit(user: User, response: Response) -> Response:
     _require_focal_point(user)
     if not is_own(user, response):
