@@ -303,3 +303,15 @@ def test_autosave_answers_in_json_and_refuses_like_the_save_button(app, logged_i
                           data={"B.5.value": "x", "B.5.base": "2", "B.5.language": "en"})
     assert no_token.status_code == 400
     assert revision_of(app, "FRA", "B.5") == 2
+
+
+def test_a_conditional_question_names_the_answers_it_depends_on_in_the_readers_language(
+        app, logged_in, qid):
+    owner, _ = logged_in("focal_point", "FRA")
+    page = owner.get(f"/questionnaires/{qid}/response/B").get_data(as_text=True)
+    assert "Answer only if the answer to B.1 is: Yes, Partly." in page
+    from tests.conftest import post_form
+
+    post_form(owner, "/auth/language", {"lang": "fr"}, token_path="/")
+    page = owner.get(f"/questionnaires/{qid}/response/B").get_data(as_text=True)
+    assert "Répondez uniquement si la réponse à B.1 est\u00a0: Oui, En partie." in page
