@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from coop_platform.core.forms import ConfirmForm, PlatformForm
+from coop_platform.core.forms import PlatformForm
 from coop_platform.questionnaires.models import Question
 from coop_platform.questionnaires.services.answering import Change
 from coop_platform.questionnaires.values import AnswerInvalid, parse_entry
-
-__all__ = ["AnswersForm", "ConfirmForm", "read_changes"]
 
 
 class AnswersForm(PlatformForm):

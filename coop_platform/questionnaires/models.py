@@ -169,21 +169,11 @@ class Question(db.Model):
         return localized(self.help_en, self.help_fr)
 
     @property
-    def type_label(self) -> str:
-        return str(QUESTION_TYPES[self.qtype])
-
-    @property
     def options(self) -> list[tuple[str, str]]:
         """(code, label in the reader's language) for closed questions."""
         if self.qtype in FIXED_OPTIONS:
             return [(code, str(label)) for code, label in FIXED_OPTIONS[self.qtype]]
         return [(o["code"], localized(o["en"], o["fr"])) for o in json.loads(self.options_json)]
-
-    @property
-    def raw_options(self) -> list[dict]:
-        if self.qtype in FIXED_OPTIONS:
-            return [{"code": code, "en": code, "fr": code} for code, _ in FIXED_OPTIONS[self.qtype]]
-        return json.loads(self.options_json)
 
     @property
     def settings(self) -> dict:

@@ -32,6 +32,10 @@ AUTHORITIES = [
        "Ministère de la justice ou des affaires étrangères"),
 ]
 
+AGREEMENT = [_o("in_force", "In force", "En vigueur"),
+             _o("negotiating", "Under negotiation", "En cours de négociation"),
+             _o("none", "None", "Aucun")]
+
 # (code, title EN, title FR, [questions]); a question is a dict with key, type, en, fr,
 # help_en, help_fr and optionally required, comparable, options, settings, condition.
 SECTIONS = [
@@ -376,24 +380,18 @@ SECTIONS = [
              fr="Accord sur l'exécution des peines",
              help_en="Recommendation 39: framework agreements and ad hoc acceptance.",
              help_fr="Recommandation 39 : accords-cadres et acceptation au cas par cas.",
-             options=[_o("in_force", "In force", "En vigueur"),
-                      _o("negotiating", "Under negotiation", "En cours de négociation"),
-                      _o("none", "None", "Aucun")]),
+             options=AGREEMENT),
         dict(key="H.2", type="single_choice",
              en="Agreement on the relocation of witnesses",
              fr="Accord sur la réinstallation des témoins",
              help_en="Recommendation 39.",
              help_fr="Recommandation 39.",
-             options=[_o("in_force", "In force", "En vigueur"),
-                      _o("negotiating", "Under negotiation", "En cours de négociation"),
-                      _o("none", "None", "Aucun")]),
+             options=AGREEMENT),
         dict(key="H.3", type="single_choice",
              en="Agreement on interim release and release",
              fr="Accord sur la mise en liberté provisoire et la mise en liberté",
              help_en="Recommendation 39.",
              help_fr="Recommandation 39.",
-             options=[_o("in_force", "In force", "En vigueur"),
-                      _o("negotiating", "Under negotiation", "En cours de négociation"),
-                      _o("none", "None", "Aucun")]),
+             options=AGREEMENT),
     ]),
 ]

@@ -177,6 +177,14 @@ def parse_entry(question: Question, form, prefix: str) -> Entry:
     )
 
 
+def is_shown(question: Question, values: dict[str, object]) -> bool:
+    """Whether the display condition holds for these answers (by question key)."""
+    if not question.condition_key:
+        return True
+    return bool(set(codes_of(values.get(question.condition_key)))
+                & set(question.condition_values))
+
+
 def codes_of(value) -> list[str]:
     """The option codes an answer holds (for counting and filtering closed questions)."""
     if value is None:

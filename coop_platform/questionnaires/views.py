@@ -15,13 +15,12 @@ from flask import (
 )
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from coop_platform.core.authz import SECRETARIAT_ROLES, roles_required
 from coop_platform.core.errors import audit_refusal, render_error
 from coop_platform.core.exceptions import DomainError, NotFound
-from coop_platform.extensions import db
-from coop_platform.questionnaires.forms import AnswersForm, ConfirmForm, read_changes
+from coop_platform.core.forms import ConfirmForm
+from coop_platform.questionnaires.forms import AnswersForm, read_changes
 from coop_platform.questionnaires.models import (
     CONTENT_LANGUAGES,
     RESPONSE_STATUSES,
@@ -30,7 +29,7 @@ from coop_platform.questionnaires.models import (
 from coop_platform.questionnaires.services import answering, authoring, completion, reading
 from coop_platform.questionnaires.services.reading import is_stale
 from coop_platform.questionnaires.values import display
-from coop_platform.states.models import REGIONAL_GROUPS, State
+from coop_platform.states.models import REGIONAL_GROUPS
 
 bp = Blueprint("questionnaires", __name__)
 
@@ -223,18 +222,12 @@ def submit(public_id: str, action: str):
     return redirect(url_for("questionnaires.my_response", public_id=public_id), 303)
 
 
-def _state_or_404(iso3: str) -> State:
-    state = db.session.scalars(select(State).where(State.iso3 == iso3.upper())).one_or_none()
-    if state is None:
-        abort(404)
-    return state
-
-
 @bp.get("/<pid:public_id>/states/<string(length=3):iso3>")
 def state_response(public_id: str, iso3: str):
     questionnaire = _questionnaire_or_404(public_id)
-    state = _state_or_404(iso3)
-    if state not in reading.states_for(_user()):
+    try:
+        state = reading.readable_state(_user(), iso3)
+    except NotFound:
         abort(404)
     return render_template("questionnaires/state.html", questionnaire=questionnaire,
                            state=state, sections=reading.state_response(_user(), questionnaire,

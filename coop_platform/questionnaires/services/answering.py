@@ -33,9 +33,7 @@ from coop_platform.questionnaires.models import (
     Response,
 )
 from coop_platform.questionnaires.services.visibility import is_own
-from coop_platform.questionnaires.values import Entry, codes_of
-
-EDITABLE_AFTER = ("draft", "returned", "rejected", "accepted")
+from coop_platform.questionnaires.values import Entry, is_shown
 
 
 def _require_focal_point(user: User) -> None:
@@ -203,14 +201,6 @@ def confirm(user: User, response: Response, keys: list[str]) -> list[str]:
            details={"questions": confirmed})
     db.session.commit()
     return confirmed
-
-
-def is_shown(question: Question, values: dict[str, object]) -> bool:
-    """Whether the display condition holds for these answers (by key)."""
-    if not question.condition_key:
-        return True
-    return bool(set(codes_of(values.get(question.condition_key)))
-                & set(question.condition_values))
 
 
 def missing_required(response: Response) -> list[Question]:

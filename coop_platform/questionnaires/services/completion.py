@@ -9,9 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from coop_platform.auth.models import User
-from coop_platform.core.authz import SECRETARIAT_ROLES
+from coop_platform.core.authz import SECRETARIAT_ROLES, require_role
 from coop_platform.core.clock import utcnow
-from coop_platform.core.exceptions import Forbidden
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import (
     Answer,
@@ -26,8 +25,8 @@ from coop_platform.states.models import REGIONAL_GROUPS, State, by_display_name
 
 
 def _require_secretariat(user: User) -> None:
-    if user.role not in SECRETARIAT_ROLES:
-        raise Forbidden(_l("Only the Secretariat sees the completion of every State."))
+    require_role(user, SECRETARIAT_ROLES,
+                 _l("Only the Secretariat sees the completion of every State."))
 
 
 @dataclass

@@ -24,9 +24,14 @@ from coop_platform.questionnaires.models import (
     Questionnaire,
     Response,
 )
-from coop_platform.questionnaires.services.visibility import readable_states, visible_answers
-from coop_platform.questionnaires.values import codes_of
-from coop_platform.states.models import REGIONAL_GROUPS, State, by_display_name
+from coop_platform.questionnaires.services.visibility import (
+    readable_states,
+    sees_everything,
+    visible_answers,
+)
+from coop_platform.questionnaires.values import codes_of, is_shown
+from coop_platform.states.models import State, by_display_name
+from coop_platform.states.services import get_state
 
 STALE_AFTER = timedelta(days=365)
 
@@ -74,13 +79,6 @@ def _visible_revisions(user: User, questionnaire: Questionnaire, question_ids: l
             for answer, revision, state in db.session.execute(stmt)}
 
 
-def shown(question: Question, values: dict[str, object]) -> bool:
-    if not question.condition_key:
-        return True
-    return bool(set(codes_of(values.get(question.condition_key)))
-                & set(question.condition_values))
-
-
 def state_response(user: User, questionnaire: Questionnaire, state: State
                    ) -> list[tuple[object, list[Cell]]]:
     """[(section, [cells])] of one State as this user may see it; questions whose display
@@ -90,7 +88,7 @@ def state_response(user: User, questionnaire: Questionnaire, state: State
     values = {q.key: found[(state.id, q.id)].value for q in questionnaire.questions
               if (state.id, q.id) in found}
     return [(section, [Cell(state, q, found.get((state.id, q.id)))
-                       for q in section.questions if shown(q, values)])
+                       for q in section.questions if is_shown(q, values)])
             for section in questionnaire.sections]
 
 
@@ -98,7 +96,7 @@ def response_status_for(user: User, questionnaire: Questionnaire, state: State
                         ) -> Response | None:
     """The response row, for its own State and the Secretariat only (peers are not told
     whether a State has a draft)."""
-    if user.role in ("moderator", "admin") or user.state_id == state.id:
+    if sees_everything(user) or user.state_id == state.id:
         return db.session.scalars(select(Response).where(
             Response.questionnaire_id == questionnaire.id,
             Response.state_id == state.id)).one_or_none()
@@ -128,6 +126,16 @@ class Comparison:
     cells: list[Cell]
     counts: dict[str, int] = field(default_factory=dict)  # option code or "none" -> States
     stale: int = 0
+
+
+def readable_state(user: User, iso3: str) -> State:
+    """The State whose answers this user may open; NotFound otherwise (an inactive State is
+    out of peers' reach altogether)."""
+    state = get_state(iso3)
+    if not db.session.scalar(readable_states(user).with_only_columns(State.id)
+                             .where(State.id == state.id)):
+        raise NotFound(_l("No such State."))
+    return state
 
 
 def states_for(user: User) -> list[State]:
@@ -165,6 +173,3 @@ def grid(user: User, questionnaire: Questionnaire, keys: list[str], group: str =
     return questions, [(s, [Cell(s, q, found.get((s.id, q.id))) for q in questions])
                        for s in states]
 
-
-def group_choices() -> list[tuple[str, str]]:
-    return [(code, str(label)) for code, (_, label) in REGIONAL_GROUPS.items()]

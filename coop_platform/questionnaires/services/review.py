@@ -17,9 +17,9 @@ from sqlalchemy.orm import aliased
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
-from coop_platform.core.authz import SECRETARIAT_ROLES
+from coop_platform.core.authz import SECRETARIAT_ROLES, require_role
 from coop_platform.core.clock import utcnow
-from coop_platform.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from coop_platform.core.exceptions import Conflict, NotFound, ValidationFailed
 from coop_platform.core.locks import lock
 from coop_platform.core.signals import response_transitioned
 from coop_platform.extensions import db
@@ -30,8 +30,7 @@ MAX_COMMENT = 2000
 
 
 def _require_secretariat(user: User) -> None:
-    if user.role not in SECRETARIAT_ROLES:
-        raise Forbidden(_l("Only the Secretariat decides on responses."))
+    require_role(user, SECRETARIAT_ROLES, _l("Only the Secretariat decides on responses."))
 
 
 def get_for_review(user: User, public_id: str) -> Response:
@@ -41,12 +40,6 @@ def get_for_review(user: User, public_id: str) -> Response:
     if response is None:
         raise NotFound(_l("No such response, or it was never submitted."))
     return response
-
-
-def pending_responses(user: User) -> list[Response]:
-    _require_secretariat(user)
-    return list(db.session.scalars(select(Response).where(Response.status == "submitted")
-                                   .order_by(Response.submitted_at, Response.id)))
 
 
 @dataclass

@@ -315,3 +315,40 @@ def test_a_conditional_question_names_the_answers_it_depends_on_in_the_readers_l
     post_form(owner, "/auth/language", {"lang": "fr"}, token_path="/")
     page = owner.get(f"/questionnaires/{qid}/response/B").get_data(as_text=True)
     assert "Répondez uniquement si la réponse à B.1 est\u00a0: Oui, En partie." in page
+
+
+def test_the_services_refuse_a_wrong_role_or_state_whatever_the_view_did(app, logged_in,
+                                                                          make_user, qid):
+    """Defence in depth: the pages check the role too, these checks stand behind them."""
+    from coop_platform.auth.models import User
+    from coop_platform.core.exceptions import Forbidden
+    from coop_platform.questionnaires.models import Response
+    from coop_platform.questionnaires.services import answering, completion, review
+
+    owner, _ = logged_in("focal_point", "FRA")
+    answer_required(owner, qid)
+    act(owner, qid, "submit")
+    rid = response_id(app, "FRA", qid)
+    peer = make_user(state="SEN")
+    wrong_roles = [make_user(role=role, state=state)
+                   for role, state in (("focal_point", "FRA"), ("court", None))]
+    before = revision_of(app, "FRA", "B.5")
+    with app.app_context():
+        response = db.session.scalars(select(Response).where(Response.public_id == rid)).one()
+        for account in wrong_roles:
+            actor = db.session.get(User, account.id)
+            with pytest.raises(Forbidden):
+                review.decide(actor, response, "accept")
+            with pytest.raises(Forbidden):
+                completion.completion(actor, response.questionnaire)
+        other = db.session.get(User, peer.id)
+        for call in (lambda: answering.save(other, response, []),
+                     lambda: answering.submit(other, response),
+                     lambda: answering.recall(other, response),
+                     lambda: answering.confirm(other, response, ["B.1"])):
+            with pytest.raises(Forbidden):
+                call()
+        db.session.rollback()
+        assert response.status == "submitted"
+        db.session.remove()
+    assert revision_of(app, "FRA", "B.5") == before
