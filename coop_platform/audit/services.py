@@ -25,6 +25,7 @@ from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.exceptions import Forbidden
 from coop_platform.core.observability import count_audit_event
 from coop_platform.core.signals import audit_requested, request_refused
+from coop_platform.core.spreadsheets import neutralise
 from coop_platform.crypto.keyring import KeysMissing
 from coop_platform.extensions import db, keyring
 
@@ -223,12 +224,6 @@ CSV_COLUMNS = ("seq", "occurred_at", "actor_label", "state_id", "action", "outco
                "object_type", "object_id", "ip", "details", "hash")
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet must not read a cell as a formula (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def export_rows(flt: AuditFilter, actor) -> Iterator[list[str]]:
     """Check the role and audit the export now (before any byte is sent); the rows stream
     afterwards, in their own short read."""
@@ -245,7 +240,7 @@ def _rows(flt: AuditFilter) -> Iterator[list[str]]:
         for event in events:
             row = [getattr(event, c) for c in CSV_COLUMNS]
             row[1] = as_utc(event.occurred_at).isoformat()
-            yield [_cell(v) for v in row]
+            yield [neutralise(v) for v in row]
     db.session.rollback()  # end the read transaction before the stream closes
 
 

@@ -3,6 +3,8 @@ response, the comparison of one question and the grid of several."""
 
 from __future__ import annotations
 
+import io
+
 from flask import (
     Blueprint,
     abort,
@@ -11,14 +13,16 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from coop_platform.core.authz import SECRETARIAT_ROLES, roles_required
+from coop_platform.core.clock import utcnow
 from coop_platform.core.errors import audit_refusal, render_error
-from coop_platform.core.exceptions import DomainError, NotFound
+from coop_platform.core.exceptions import DomainError, NotFound, ValidationFailed
 from coop_platform.core.forms import ConfirmForm
 from coop_platform.questionnaires.forms import AnswersForm, read_changes
 from coop_platform.questionnaires.models import (
@@ -26,7 +30,13 @@ from coop_platform.questionnaires.models import (
     RESPONSE_STATUSES,
     Questionnaire,
 )
-from coop_platform.questionnaires.services import answering, authoring, completion, reading
+from coop_platform.questionnaires.services import (
+    answering,
+    authoring,
+    completion,
+    export,
+    reading,
+)
 from coop_platform.questionnaires.services.reading import is_stale
 from coop_platform.questionnaires.values import display
 from coop_platform.states.models import REGIONAL_GROUPS
@@ -222,56 +232,136 @@ def submit(public_id: str, action: str):
     return redirect(url_for("questionnaires.my_response", public_id=public_id), 303)
 
 
+def _readable_state_or_404(iso3: str):
+    try:
+        return reading.readable_state(_user(), iso3)
+    except NotFound:
+        abort(404)
+
+
 @bp.get("/<pid:public_id>/states/<string(length=3):iso3>")
 def state_response(public_id: str, iso3: str):
     questionnaire = _questionnaire_or_404(public_id)
-    try:
-        state = reading.readable_state(_user(), iso3)
-    except NotFound:
-        abort(404)
+    state = _readable_state_or_404(iso3)
     return render_template("questionnaires/state.html", questionnaire=questionnaire,
                            state=state, sections=reading.state_response(_user(), questionnaire,
                                                                         state),
                            response=reading.response_status_for(_user(), questionnaire, state))
 
 
-@bp.get("/<pid:public_id>/compare/<string(maxlength=12):key>")
-def compare(public_id: str, key: str):
+@bp.get("/<pid:public_id>/states/<string(length=3):iso3>/print")
+def printable(public_id: str, iso3: str):
+    """One State's response on paper: every answer in full, who printed it and when."""
     questionnaire = _questionnaire_or_404(public_id)
+    state = _readable_state_or_404(iso3)
+    sections = reading.state_response(_user(), questionnaire, state)
+    export.record_print(_user(), questionnaire, state)
+    return render_template("questionnaires/print.html", questionnaire=questionnaire,
+                           state=state, sections=sections, printed_at=utcnow(),
+                           response=reading.response_status_for(_user(), questionnaire, state))
+
+
+def _group_arg() -> str:
     group = request.args.get("group", "")
-    value = request.args.get("value", "")
     if group and group not in REGIONAL_GROUPS:
-        return render_error(400, _l("Choose a regional group from the list."))
+        raise ValidationFailed(_l("Choose a regional group from the list."))
+    return group
+
+
+def _comparison_filter(questionnaire: Questionnaire, key: str) -> reading.ComparisonFilter:
     try:
         question = reading.question_by_key(questionnaire, key)
     except NotFound:
         abort(404)
-    allowed = {code for code, _ in question.options} | {"none", "stale", ""}
-    if value not in allowed:
-        return render_error(400, _l("Choose an answer from the list."))
-    comparison = reading.compare(_user(), questionnaire, key,
-                                 reading.ComparisonFilter(group=group, value=value))
+    group, value = _group_arg(), request.args.get("value", "")
+    if value not in {code for code, _ in question.options} | {"none", "stale", ""}:
+        raise ValidationFailed(_l("Choose an answer from the list."))
+    return reading.ComparisonFilter(group=group, value=value)
+
+
+def _grid_keys(questionnaire: Questionnaire) -> list[str]:
+    keys = list(dict.fromkeys(k for k in request.args.getlist("q") if k))
+    if len(keys) > reading.MAX_GRID_QUESTIONS:
+        raise ValidationFailed(_l("Choose at most %(n)d questions.",
+                                  n=reading.MAX_GRID_QUESTIONS))
+    known = {q.key for q in questionnaire.questions}
+    if any(k not in known for k in keys):
+        raise ValidationFailed(_l("Choose questions from the list."))
+    return keys
+
+
+def _without_empty(**args) -> dict:
+    """A page's parameters for its export links (an empty filter is left out)."""
+    return {k: v for k, v in args.items() if v}
+
+
+@bp.get("/<pid:public_id>/compare/<string(maxlength=12):key>")
+def compare(public_id: str, key: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    flt = _comparison_filter(questionnaire, key)
+    comparison = reading.compare(_user(), questionnaire, key, flt)
     return render_template("questionnaires/compare.html", questionnaire=questionnaire,
-                           comparison=comparison, args=request.args, groups=REGIONAL_GROUPS)
+                           comparison=comparison, args=request.args, groups=REGIONAL_GROUPS,
+                           export_args=_without_empty(public_id=public_id, key=key,
+                                                      group=flt.group, value=flt.value))
 
 
 @bp.get("/<pid:public_id>/grid")
 def grid(public_id: str):
     questionnaire = _questionnaire_or_404(public_id)
-    keys = [k for k in request.args.getlist("q") if k]
-    group = request.args.get("group", "")
-    if group and group not in REGIONAL_GROUPS:
-        return render_error(400, _l("Choose a regional group from the list."))
-    if len(keys) > reading.MAX_GRID_QUESTIONS:
-        return render_error(400, _l("Choose at most %(n)d questions.",
-                                    n=reading.MAX_GRID_QUESTIONS))
-    try:
-        questions, rows = reading.grid(_user(), questionnaire, keys, group)
-    except NotFound:
-        return render_error(400, _l("Choose questions from the list."))
+    keys, group = _grid_keys(questionnaire), _group_arg()
+    questions, rows = reading.grid(_user(), questionnaire, keys, group)
     return render_template("questionnaires/grid.html", questionnaire=questionnaire,
                            questions=questions, rows=rows, args=request.args,
-                           groups=REGIONAL_GROUPS, chosen=set(keys))
+                           groups=REGIONAL_GROUPS, chosen=set(keys),
+                           export_args=_without_empty(public_id=public_id, q=keys,
+                                                      group=group))
+
+
+# -- exports: the same readings, as files ----------------------------------------------------
+EXPORT = "<any(csv, xlsx):fmt>"
+
+
+def _send(extract: export.Extract, fmt: str):
+    layout = request.args.get("layout", "long")
+    part = request.args.get("part", "answers")
+    if layout not in export.LAYOUTS:
+        raise ValidationFailed(_l("Choose the long or the wide layout."))
+    if part not in export.CSV_PARTS or (fmt == "xlsx" and part != "answers"):
+        raise ValidationFailed(_l("Choose the answers, the codebook or the metadata (CSV "
+                                  "only: the XLSX file holds all three)."))
+    file = export.render(_user(), extract, fmt, layout, part)
+    return send_file(io.BytesIO(file.content), mimetype=file.mimetype, as_attachment=True,
+                     download_name=file.name)
+
+
+@bp.get(f"/<pid:public_id>/export.{EXPORT}")
+def export_questionnaire(public_id: str, fmt: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    return _send(export.of_questionnaire(_user(), questionnaire, _group_arg()), fmt)
+
+
+@bp.get(f"/<pid:public_id>/states/<string(length=3):iso3>/export.{EXPORT}")
+def export_response(public_id: str, iso3: str, fmt: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    state = _readable_state_or_404(iso3)
+    return _send(export.of_response(_user(), questionnaire, state), fmt)
+
+
+@bp.get(f"/<pid:public_id>/compare/<string(maxlength=12):key>/export.{EXPORT}")
+def export_comparison(public_id: str, key: str, fmt: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    flt = _comparison_filter(questionnaire, key)
+    return _send(export.of_comparison(_user(), questionnaire, key, flt), fmt)
+
+
+@bp.get(f"/<pid:public_id>/grid/export.{EXPORT}")
+def export_grid(public_id: str, fmt: str):
+    questionnaire = _questionnaire_or_404(public_id)
+    keys = _grid_keys(questionnaire)
+    if not keys:
+        raise ValidationFailed(_l("Choose the questions to export."))
+    return _send(export.of_grid(_user(), questionnaire, keys, _group_arg()), fmt)
 
 
 @bp.get("/<pid:public_id>/completion")

@@ -4,8 +4,10 @@ reader inside it must see it (so the test cannot pass by showing nothing)."""
 
 from __future__ import annotations
 
+import io
 from types import SimpleNamespace
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -38,11 +40,25 @@ READERS = ("own", "other", "secretariat", "court")
 
 
 def _routes(qid: str, iso3: str) -> list[str]:
-    return [f"/questionnaires/{qid}/states/{iso3}",
-            f"/questionnaires/{qid}/compare/B.5",
-            f"/questionnaires/{qid}/compare/B.5?value=none",
-            f"/questionnaires/{qid}/grid?q=A.3&q=B.5",
-            f"/questionnaires/{qid}/grid?q=B.5&group=WEOG"]
+    q = f"/questionnaires/{qid}"
+    pages = [f"{q}/states/{iso3}", f"{q}/states/{iso3}/print",
+             f"{q}/compare/B.5", f"{q}/compare/B.5?value=none",
+             f"{q}/grid?q=A.3&q=B.5", f"{q}/grid?q=B.5&group=WEOG"]
+    files = [f"{q}/states/{iso3}/export.{{fmt}}?layout={{layout}}",
+             f"{q}/compare/B.5/export.{{fmt}}?layout={{layout}}",
+             f"{q}/grid/export.{{fmt}}?q=A.3&q=B.5&layout={{layout}}",
+             f"{q}/export.{{fmt}}?layout={{layout}}"]
+    return pages + [f.format(fmt=fmt, layout=layout) for f in files
+                    for fmt in ("csv", "xlsx") for layout in ("long", "wide")]
+
+
+def _text(page) -> str:
+    """What a reader gets: the page, the CSV, or every cell of every sheet of the XLSX."""
+    if page.mimetype.endswith("spreadsheetml.sheet"):
+        book = openpyxl.load_workbook(io.BytesIO(page.get_data()), read_only=True)
+        return "\n".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+                         for v in row if v is not None)
+    return page.get_data(as_text=True)
 
 
 def _world(app, logged_in, runner, closed: bool):
@@ -98,14 +114,17 @@ def test_no_answer_reaches_a_reader_outside_its_audience(app, logged_in, runner,
             client = owners[iso3] if reader == "own" else readers[reader]
             may = reader in audience
             pages = {path: client.get(path) for path in _routes(qid, iso3)}
+            texts = {path: _text(page) for path, page in pages.items() if page.status_code == 200}
             for path, page in pages.items():
                 # An inactive State's own page is out of peers' reach altogether.
                 expected = (200, 404) if category == "inactive_state" and not may else (200,)
                 assert page.status_code in expected, (path, page.status_code)
-                if word in page.get_data(as_text=True) and not may:
+                if word in texts.get(path, "") and not may:
                     leaks.append((category, reader, path))
-            if may and not any(word in p.get_data(as_text=True) for p in pages.values()):
-                misses.append((category, reader))
+            # Every kind of route shows the word to those who may read it.
+            for kind in ("/print", "export.csv", "export.xlsx", "/compare/B.5"):
+                if may and not any(word in text for path, text in texts.items() if kind in path):
+                    misses.append((category, reader, kind))
     assert leaks == []
     assert misses == []
 

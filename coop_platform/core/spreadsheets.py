@@ -1,0 +1,76 @@
+"""Tables for spreadsheets: CSV (UTF-8 with a byte-order mark, so Excel reads the accents)
+and XLSX (XlsxWriter), with every text cell neutralised against formula injection."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import xlsxwriter
+
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection); the
+# tab and carriage return let a formula hide behind them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# XLSX limits (Excel's): longer text is cut by Excel itself, so it is cut here visibly.
+MAX_CELL = 32767
+MAX_SHEET_NAME = 31
+
+
+def neutralise(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+@dataclass
+class Sheet:
+    name: str
+    header: list[str]
+    rows: list[list[object]] = field(default_factory=list)
+
+
+def csv_bytes(sheet: Sheet) -> bytes:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in sheet.header])
+    for row in sheet.rows:
+        writer.writerow([neutralise(v) for v in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _cell_text(value) -> str:
+    text = neutralise(value)
+    if len(text) > MAX_CELL:
+        text = text[:MAX_CELL - 1] + "…"
+    return text
+
+
+def xlsx_bytes(sheets: list[Sheet]) -> bytes:
+    """One workbook; numbers stay numbers, everything else is written as text (never as a
+    formula or a URL, whatever it starts with)."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False,
+                                        "strings_to_numbers": False})
+    bold = book.add_format({"bold": True})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    for sheet in sheets:
+        ws = book.add_worksheet(sheet.name[:MAX_SHEET_NAME])
+        for col, title in enumerate(sheet.header):
+            ws.write_string(0, col, _cell_text(title), bold)
+        for r, row in enumerate(sheet.rows, start=1):
+            for col, value in enumerate(row):
+                if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+                    ws.write_number(r, col, float(value))
+                elif value not in (None, ""):
+                    ws.write_string(r, col, _cell_text(value), wrap)
+        ws.freeze_panes(1, 0)
+        widths = [max([len(str(h))] + [min(len(str(row[c])), 60) for row in sheet.rows[:200]
+                                       if c < len(row) and row[c] is not None])
+                  for c, h in enumerate(sheet.header)]
+        for col, width in enumerate(widths):
+            ws.set_column(col, col, min(max(width, 8), 60) + 2)
+    book.close()
+    return buffer.getvalue()

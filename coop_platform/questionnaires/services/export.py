@@ -1,0 +1,243 @@
+"""Exports of what the reader may see, as CSV or XLSX: the comparison of one question, the
+grid, one State's response and the whole questionnaire.
+
+The answers come from the reading service, hence from the one visibility rule; an export
+never holds an answer its reader could not open on a page. Each export is audited before a
+byte leaves, with its source, filters, layout and size.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from coop_platform.audit.services import record
+from coop_platform.auth.models import ROLES, User
+from coop_platform.core.clock import as_utc, utcnow
+from coop_platform.core.spreadsheets import Sheet, csv_bytes, xlsx_bytes
+from coop_platform.extensions import db
+from coop_platform.questionnaires.models import (
+    CONTENT_LANGUAGES,
+    QUESTION_TYPES,
+    Question,
+    Questionnaire,
+)
+from coop_platform.questionnaires.services import reading
+from coop_platform.questionnaires.services.reading import Cell
+from coop_platform.questionnaires.values import codes_of, display
+from coop_platform.states.models import State
+
+FORMATS = {"csv": "text/csv; charset=utf-8",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+LAYOUTS = ("long", "wide")
+# CSV holds one table per file: the answers, or the codebook, or the metadata.
+CSV_PARTS = ("answers", "codebook", "metadata")
+SOURCES = {"comparison": _l("Comparison of one question"), "grid": _l("Grid of questions"),
+           "response": _l("Response of one State"), "questionnaire": _l("Whole questionnaire")}
+
+
+@dataclass
+class Extract:
+    """What one export holds: the questions (columns of the wide layout, the codebook) and,
+    per State, the cells the reader sees."""
+
+    questionnaire: Questionnaire
+    source: str
+    filters: dict[str, str]
+    questions: list[Question]
+    rows: list[tuple[State, list[Cell]]] = field(default_factory=list)
+
+
+def of_comparison(user: User, questionnaire: Questionnaire, key: str,
+                  flt: reading.ComparisonFilter) -> Extract:
+    comparison = reading.compare(user, questionnaire, key, flt)
+    return Extract(questionnaire, "comparison",
+                   {"question": key, "group": flt.group, "answer": flt.value},
+                   [comparison.question], [(c.state, [c]) for c in comparison.cells])
+
+
+def of_grid(user: User, questionnaire: Questionnaire, keys: list[str], group: str) -> Extract:
+    questions, rows = reading.grid(user, questionnaire, keys, group)
+    return Extract(questionnaire, "grid", {"questions": " ".join(q.key for q in questions),
+                                           "group": group}, questions, rows)
+
+
+def of_questionnaire(user: User, questionnaire: Questionnaire, group: str) -> Extract:
+    questions, rows = reading.grid(user, questionnaire,
+                                   [q.key for q in questionnaire.questions], group)
+    return Extract(questionnaire, "questionnaire", {"group": group}, questions, rows)
+
+
+def of_response(user: User, questionnaire: Questionnaire, state: State) -> Extract:
+    """The questions shown for this State's answers (display conditions applied)."""
+    cells = [c for _, part in reading.state_response(user, questionnaire, state) for c in part]
+    return Extract(questionnaire, "response", {"state": state.iso3},
+                   [c.question for c in cells], [(state, cells)])
+
+
+# -- tables ------------------------------------------------------------------------------------
+def _codes(cell: Cell):
+    """The machine-readable value: option codes of closed questions, the number of numbers."""
+    if cell.value is None:
+        return ""
+    if cell.question.is_closed:
+        return ";".join(codes_of(cell.value))
+    if cell.question.qtype == "number":
+        return cell.value
+    if isinstance(cell.value, dict):
+        return json.dumps(cell.value, ensure_ascii=False, sort_keys=True)
+    return ""
+
+
+def _confirmed(cell: Cell) -> str:
+    return as_utc(cell.revision.confirmed_at).date().isoformat() if cell.revision else ""
+
+
+def _yes_no(flag: bool) -> str:
+    return _("yes") if flag else _("no")
+
+
+def _state_columns(state: State) -> list[str]:
+    return [state.iso3, state.display_name, state.regional_group_label]
+
+
+def _long(extract: Extract) -> Sheet:
+    sheet = Sheet(_("Answers"), [
+        _("State code"), _("State"), _("Regional group"), _("Question key"), _("Question"),
+        _("Answer"), _("Answer codes"), _("Remarks"), _("Content language"),
+        _("Last confirmed"), _("Secretariat only")])
+    for state, cells in extract.rows:
+        for cell in cells:
+            rev = cell.revision
+            sheet.rows.append(_state_columns(state) + [
+                cell.question.key, cell.question.text,
+                display(cell.question, cell.value), _codes(cell),
+                rev.remarks if rev else "",
+                str(CONTENT_LANGUAGES.get(rev.language, rev.language)) if rev else "",
+                _confirmed(cell), _yes_no(rev.secretariat_only) if rev else ""])
+    return sheet
+
+
+def _wide(extract: Extract) -> Sheet:
+    header = [_("State code"), _("State"), _("Regional group")]
+    for q in extract.questions:
+        header += [q.key, _("%(key)s remarks", key=q.key),
+                   _("%(key)s last confirmed", key=q.key)]
+    sheet = Sheet(_("Answers"), header)
+    for state, cells in extract.rows:
+        by_key = {c.question.key: c for c in cells}
+        row = _state_columns(state)
+        for q in extract.questions:
+            cell = by_key.get(q.key)
+            if cell is None:  # a question not shown for this State's answers
+                row += ["", "", ""]
+                continue
+            row += [display(q, cell.value), cell.revision.remarks if cell.revision else "",
+                    _confirmed(cell)]
+        sheet.rows.append(row)
+    return sheet
+
+
+def _options(question: Question) -> str:
+    """Every option as `code = English / French`."""
+    if not question.is_closed:
+        return ""
+    with force_locale("en"):
+        english = question.options
+    with force_locale("fr"):
+        french = question.options
+    return " | ".join(f"{code} = {en} / {fr}"
+                      for (code, en), (_code, fr) in zip(english, french, strict=True))
+
+
+def _codebook(extract: Extract) -> Sheet:
+    sheet = Sheet(_("Codebook"), [
+        _("Question key"), _("Section"), _("Type"), _("Question (English)"),
+        _("Question (French)"), _("Options (code = English / French)"), _("Unit"),
+        _("Required"), _("Comparable"), _("Shown when")])
+    for q in extract.questions:
+        settings = q.settings
+        unit = " / ".join(u for u in (settings.get("unit_en"), settings.get("unit_fr")) if u)
+        condition = (f"{q.condition_key} ∈ {{{', '.join(q.condition_values)}}}"
+                     if q.condition_key else "")
+        sheet.rows.append([q.key, q.section.code, str(QUESTION_TYPES[q.qtype]), q.text_en,
+                           q.text_fr, _options(q), unit, _yes_no(q.required),
+                           _yes_no(q.comparable), condition])
+    return sheet
+
+
+def _metadata(user: User, extract: Extract, layout: str, when) -> Sheet:
+    q = extract.questionnaire
+    answered = sum(1 for _s, cells in extract.rows for c in cells if c.answered)
+    filters = "; ".join(f"{k}={v}" for k, v in extract.filters.items() if v) or _("none")
+    sheet = Sheet(_("Metadata"), [_("Field"), _("Value")])
+    sheet.rows = [
+        [_("Platform"), _("Secured Platform on Cooperation")],
+        [_("Exported by"), user.email],
+        [_("Role"), str(ROLES.get(user.role, user.role))],
+        [_("State of the exporter"), user.state.iso3 if user.state is not None else ""],
+        [_("Exported at (UTC)"), when.isoformat(timespec="seconds")],
+        [_("Questionnaire"), f"{q.title_en} / {q.title_fr}"],
+        [_("Family and version"), f"{q.family} v{q.version}"],
+        [_("Questionnaire status"), q.status_label],
+        [_("Source"), str(SOURCES[extract.source])],
+        [_("Filters"), filters],
+        [_("Layout"), _("long: one row per State and question") if layout == "long"
+         else _("wide: one row per State")],
+        [_("States"), len(extract.rows)],
+        [_("Questions"), len(extract.questions)],
+        [_("Answers given"), answered],
+        [_("What this holds"),
+         _("Only the answers this user could read on the platform at the time of the export: "
+           "accepted answers of other States; for one's own State, the working answers; for "
+           "the Secretariat, the answers last submitted, including those marked "
+           "“Secretariat only”. Do not pass it on beyond those entitled to read it.")],
+    ]
+    return sheet
+
+
+@dataclass
+class File:
+    name: str
+    mimetype: str
+    content: bytes
+
+
+def render(user: User, extract: Extract, fmt: str, layout: str, part: str = "answers") -> File:
+    """The file, audited in the caller's transaction before it is returned (the caller
+    commits, then sends)."""
+    when = as_utc(utcnow())
+    answers = _long(extract) if layout == "long" else _wide(extract)
+    sheets = {"answers": answers, "codebook": _codebook(extract),
+              "metadata": _metadata(user, extract, layout, when)}
+    if fmt == "xlsx":
+        content = xlsx_bytes([sheets["answers"], sheets["codebook"], sheets["metadata"]])
+        suffix = "xlsx"
+    else:
+        content = csv_bytes(sheets[part])
+        suffix = "csv" if part == "answers" else f"{part}.csv"
+    q = extract.questionnaire
+    scope = {"comparison": extract.filters.get("question", ""),
+             "response": extract.filters.get("state", "")}.get(extract.source, "")
+    name = "-".join(p for p in ("spc", q.family, f"v{q.version}", extract.source,
+                                scope.replace(".", "_"), layout,
+                                when.strftime("%Y%m%d")) if p) + "." + suffix
+    record("questionnaire.exported", actor=user, object_type="questionnaire",
+           object_id=q.public_id,
+           details={"source": extract.source, "format": fmt, "layout": layout, "part": part,
+                    "filters": {k: v for k, v in extract.filters.items() if v},
+                    "states": len(extract.rows), "questions": len(extract.questions)})
+    db.session.commit()
+    return File(name, FORMATS[fmt], content)
+
+
+def record_print(user: User, questionnaire: Questionnaire, state: State) -> None:
+    """A printable page leaves the platform like a file: audited the same way."""
+    record("questionnaire.exported", actor=user, object_type="questionnaire",
+           object_id=questionnaire.public_id,
+           details={"source": "response", "format": "print", "filters": {"state": state.iso3}})
+    db.session.commit()

@@ -1,0 +1,240 @@
+"""Exports of answers: CSV and XLSX, long and wide, with the codebook and metadata; cells
+that a spreadsheet would run as formulas are neutralised; each export is audited; bad
+parameters are refused. Which answers may appear is the visibility matrix's business
+(test_visibility.py); here the files' contents are checked cell by cell."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from coop_platform.audit.models import AuditEvent
+from coop_platform.extensions import db
+from tests.support.questionnaires import (
+    act,
+    answer_required,
+    decide,
+    response_id,
+    save,
+    seeded_questionnaire,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Headers of the long layout, in English, as the issue describes them (State × question).
+LONG_HEADER = ["State code", "State", "Regional group", "Question key", "Question", "Answer",
+               "Answer codes", "Remarks", "Content language", "Last confirmed",
+               "Secretariat only"]
+HOSTILE = {
+    "=HYPERLINK(\"http://evil.example\",\"x\")": "'=HYPERLINK(\"http://evil.example\",\"x\")",
+    "+1+cmd|' /C calc'!A0": "'+1+cmd|' /C calc'!A0",
+    "-2+3": "'-2+3",
+    "@SUM(1+1)": "'@SUM(1+1)",
+}
+
+
+@pytest.fixture
+def world(app, logged_in):
+    """France answered and accepted, with a formula-looking remark and a number; Senegal's
+    answer is a draft."""
+    qid = seeded_questionnaire(app)
+    fra, _ = logged_in("focal_point", "FRA")
+    sen, _ = logged_in("focal_point", "SEN")
+    moderator, _ = logged_in("moderator", None)
+    answer_required(fra, qid)
+    assert save(fra, qid, "B", {"B.5.value": "=HYPERLINK(\"http://evil.example\",\"x\")",
+                                "B.5.remarks": "@SUM(1+1)"}).status_code == 303
+    assert save(fra, qid, "D", {"D.3.value": "yes", "D.4.value": "30"}).status_code == 303
+    assert act(fra, qid, "submit").status_code == 303
+    assert decide(moderator, response_id(app, "FRA", qid), "accept").status_code == 303
+    answer_required(sen, qid)
+    assert save(sen, qid, "B", {"B.5.value": "Senegal's unsubmitted draft"}).status_code == 303
+    reader, user = logged_in("focal_point", "JPN")
+    return qid, reader, user
+
+
+def _book(page):
+    assert page.status_code == 200, page.get_data(as_text=True)[:500]
+    assert page.mimetype == XLSX
+    return openpyxl.load_workbook(io.BytesIO(page.get_data()))
+
+
+def _rows(ws) -> list[list]:
+    return [list(row) for row in ws.iter_rows(values_only=True)]
+
+
+def _csv(page) -> list[list[str]]:
+    assert page.status_code == 200
+    assert page.mimetype == "text/csv"
+    raw = page.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads the accents
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def test_xlsx_of_a_comparison_has_answers_codebook_and_metadata(world):
+    qid, reader, user = world
+    page = reader.get(f"/questionnaires/{qid}/compare/B.3/export.xlsx?layout=long&group=WEOG")
+    assert "attachment" in page.headers["Content-Disposition"]
+    assert page.headers["Cache-Control"] == "no-store"
+    book = _book(page)
+    assert book.sheetnames == ["Answers", "Codebook", "Metadata"]
+    answers = _rows(book["Answers"])
+    assert answers[0] == LONG_HEADER
+    france = [r for r in answers if r[0] == "FRA"]
+    assert len(france) == 1
+    assert france[0][1:7] == ["France", "Western European and other States", "B.3",
+                              france[0][4], "Yes", "yes"]
+    assert france[0][4].startswith("Can requests under article 93(1)(k) be executed")
+    assert france[0][8] == "English"
+    assert france[0][10] == "no"
+    # The group filter applies: only WEOG States, Senegal (AFR) and Japan (APS) absent.
+    assert {r[2] for r in answers[1:]} == {"Western European and other States"}
+    codebook = _rows(book["Codebook"])
+    assert codebook[1][0] == "B.3"
+    assert codebook[1][3].startswith("Can requests under article 93(1)(k)")
+    assert codebook[1][4].startswith("Les demandes fondées sur l'article 93-1-k")
+    assert codebook[1][5] == "yes = Yes / Oui | partly = Partly / En partie | no = No / Non"
+    meta = dict(_rows(book["Metadata"])[1:])
+    assert meta["Exported by"] == user.email
+    assert meta["Role"] == "Focal point"
+    assert meta["State of the exporter"] == "JPN"
+    assert meta["Source"] == "Comparison of one question"
+    assert meta["Filters"] == "question=B.3; group=WEOG"
+    assert meta["Family and version"] == "cooperation v1"
+
+
+def test_cells_starting_like_a_formula_are_neutralised(world):
+    qid, reader, _ = world
+    book = _book(reader.get(f"/questionnaires/{qid}/states/FRA/export.xlsx?layout=long"))
+    ws = book["Answers"]
+    b5 = next(row for row in ws.iter_rows() if row[3].value == "B.5")
+    for cell in (b5[5], b5[7]):
+        assert cell.data_type == "s"  # text, never a formula
+        assert cell.value in HOSTILE.values()
+    assert b5[5].value == HOSTILE['=HYPERLINK("http://evil.example","x")']
+    assert b5[7].value == HOSTILE["@SUM(1+1)"]
+    rows = _csv(reader.get(f"/questionnaires/{qid}/states/FRA/export.csv?layout=long"))
+    b5 = next(r for r in rows if r[3] == "B.5")
+    assert (b5[5], b5[7]) == (HOSTILE['=HYPERLINK("http://evil.example","x")'],
+                              HOSTILE["@SUM(1+1)"])
+    for text in rows[1:]:
+        for value in text:
+            assert value[:1] not in ("=", "+", "-", "@")
+
+
+def test_numbers_stay_numbers_and_the_wide_layout_has_one_row_per_state(world):
+    qid, reader, _ = world
+    book = _book(reader.get(f"/questionnaires/{qid}/grid/export.xlsx?q=D.3&q=D.4&layout=wide"))
+    rows = _rows(book["Answers"])
+    assert rows[0] == ["State code", "State", "Regional group", "D.3", "D.3 remarks",
+                       "D.3 last confirmed", "D.4", "D.4 remarks", "D.4 last confirmed"]
+    iso3s = [r[0] for r in rows[1:]]
+    # Every State of the reference list once, but Hungary, whose withdrawal took effect.
+    assert len(iso3s) == len(set(iso3s)) == 124
+    assert "HUN" not in iso3s
+    france = next(r for r in rows if r[0] == "FRA")
+    assert france[3] == "Yes"
+    assert france[6] == "30 days"
+    long = _rows(_book(reader.get(
+        f"/questionnaires/{qid}/grid/export.xlsx?q=D.4&layout=long"))["Answers"])
+    d4 = next(r for r in long if r[0] == "FRA")
+    assert d4[6] == 30
+    assert isinstance(d4[6], int | float)
+    assert [r[0] for r in long[1:]] == iso3s  # same States, same order
+
+
+def test_csv_parts_codebook_and_metadata(world):
+    qid, reader, user = world
+    base = f"/questionnaires/{qid}/compare/A.3/export.csv"
+    codebook = _csv(reader.get(f"{base}?part=codebook"))
+    assert codebook[0][:3] == ["Question key", "Section", "Type"]
+    assert codebook[1][0] == "A.3"
+    assert "central_authority = Central authority / Autorité centrale" in codebook[1][5]
+    meta = dict(_csv(reader.get(f"{base}?part=metadata"))[1:])
+    assert meta["Exported by"] == user.email
+    assert 'filename=spc-cooperation-v1-comparison-A_3-long-' in \
+        reader.get(base).headers["Content-Disposition"]
+
+
+def test_a_french_reader_gets_french_headers_and_labels(world, app):
+    qid, reader, _ = world
+    page = reader.get(f"/questionnaires/{qid}/compare/B.3/export.csv",
+                      headers={"Accept-Language": "fr"})
+    rows = _csv(page)
+    assert rows[0][:4] == ["Code de l'État", "État", "Groupe régional", "Clé de la question"]
+    france = next(r for r in rows if r[0] == "FRA")
+    assert france[5] == "Oui"
+
+
+def test_hidden_answers_never_reach_a_peer_export(world):
+    qid, reader, _ = world
+    for path in (f"/questionnaires/{qid}/export.csv?layout=wide",
+                 f"/questionnaires/{qid}/compare/B.5/export.csv"):
+        text = reader.get(path).get_data(as_text=True)
+        assert "HYPERLINK" in text  # France's accepted answer is there
+        assert "Senegal's unsubmitted draft" not in text
+    assert reader.get(f"/questionnaires/{qid}/states/SEN/export.csv").status_code == 200
+    assert "unsubmitted" not in reader.get(
+        f"/questionnaires/{qid}/states/SEN/export.csv").get_data(as_text=True)
+
+
+def test_each_export_and_print_is_audited(app, world):
+    qid, reader, user = world
+    reader.get(f"/questionnaires/{qid}/grid/export.xlsx?q=A.3&q=B.3&group=WEOG&layout=wide")
+    reader.get(f"/questionnaires/{qid}/states/FRA/print")
+    with app.app_context():
+        events = list(db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "questionnaire.exported").order_by(AuditEvent.seq)))
+        db.session.remove()
+    assert [e.actor_id for e in events] == [user.id, user.id]
+    grid = json.loads(events[0].details)
+    # 25: the WEOG States Parties of the reference list (shared/data/states_parties.tsv).
+    assert grid == {"source": "grid", "format": "xlsx", "layout": "wide", "part": "answers",
+                    "filters": {"questions": "A.3 B.3", "group": "WEOG"}, "states": 25,
+                    "questions": 2}
+    assert json.loads(events[1].details)["format"] == "print"
+    assert events[1].object_id == qid
+
+
+def test_the_printable_page_shows_every_answer_in_full(world):
+    qid, reader, user = world
+    page = reader.get(f"/questionnaires/{qid}/states/FRA/print")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "=HYPERLINK(&#34;http://evil.example&#34;,&#34;x&#34;)" in text  # escaped, whole
+    assert "Remarks:" in text
+    assert f"Printed by {user.email}" in text
+    assert 'class="print-notice"' in text
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/compare/B.3/export.csv?layout=diagonal", 400),
+    ("/compare/B.3/export.xlsx?part=codebook", 400),
+    ("/compare/B.3/export.csv?part=secrets", 400),
+    ("/compare/B.3/export.csv?group=NOWHERE", 400),
+    ("/compare/B.3/export.csv?value=maybe", 400),
+    ("/compare/Z.9/export.csv", 404),
+    ("/compare/B.3/export.pdf", 404),
+    ("/grid/export.csv", 400),
+    ("/grid/export.csv?q=B.3&q=Z.9", 400),
+    ("/grid/export.csv?" + "&".join(f"q=A.{i}" for i in range(1, 7))
+     + "&" + "&".join(f"q=B.{i}" for i in range(1, 6)), 400),
+    ("/states/XXX/export.csv", 404),
+    ("/states/XXX/print", 404),
+])
+def test_bad_export_parameters_are_refused(world, path, status):
+    qid, reader, _ = world
+    page = reader.get(f"/questionnaires/{qid}{path}")
+    assert page.status_code == status
+    assert page.mimetype == "text/html"
+
+
+def test_nobody_signed_out_exports(app, world):
+    qid, _, _ = world
+    page = app.test_client().get(f"/questionnaires/{qid}/export.xlsx")
+    assert page.status_code == 302
+    assert "/auth/login" in page.headers["Location"]
