@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from coop_platform.moderation.views import bp as moderation_bp
     from coop_platform.moderation.views import notifications_bp
     from coop_platform.questionnaires.views import bp as questionnaires_bp
+    from coop_platform.questionnaires.views import directory_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(home_bp)
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_bp, url_prefix="/moderation")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     app.register_blueprint(questionnaires_bp, url_prefix="/questionnaires")
+    app.register_blueprint(directory_bp, url_prefix="/directory")
 
     from flask_login import current_user
 

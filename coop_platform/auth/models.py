@@ -56,6 +56,8 @@ class User(db.Model):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     # Notifications always appear in the platform; this says whether they also come by e-mail.
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The person took the directory listings that give this address out of the directory.
+    directory_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

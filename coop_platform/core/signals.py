@@ -30,6 +30,11 @@ sharing_changed = _signals.signal("sharing-changed")
 recovery_code_used = _signals.signal("recovery-code-used")
 
 #: A questionnaire response was submitted or decided on. sender: the Response; kwargs: action
-#: ("submit", "accept", "return", "reject"), actor, reason. Sent inside the transaction,
-#: before commit.
+#: ("submit", "accept", "return", "reject"), actor, reason, and changed: the keys of the
+#: answers whose accepted text, remarks or "Secretariat only" flag an acceptance changed.
+#: Sent inside the transaction, before commit.
 response_transitioned = _signals.signal("response-transitioned")
+
+#: Answers of a State's open response have not been confirmed for eleven months. sender: the
+#: Response; kwargs: count. Sent inside the transaction, before commit.
+answers_need_confirmation = _signals.signal("answers-need-confirmation")

@@ -10,7 +10,8 @@ from coop_platform.documents.models import Document
 from coop_platform.extensions import db
 
 KINDS = ("submission", "decision", "recovery_code_used", "sharing_request", "sharing_decision",
-         "shared", "response_submission", "response_decision")
+         "shared", "response_submission", "response_decision", "answer_changed",
+         "answers_reminder")
 
 
 class Notification(db.Model):
@@ -21,7 +22,7 @@ class Notification(db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('submission','decision','recovery_code_used',"
                         "'sharing_request','sharing_decision','shared','response_submission',"
-                        "'response_decision')", name="kind"),
+                        "'response_decision','answer_changed','answers_reminder')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

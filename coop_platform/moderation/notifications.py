@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -19,6 +19,7 @@ from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound
 from coop_platform.core.signals import (
+    answers_need_confirmation,
     document_transitioned,
     recovery_code_used,
     response_transitioned,
@@ -28,6 +29,7 @@ from coop_platform.documents.models import Document
 from coop_platform.documents.services.visibility import visible_documents
 from coop_platform.extensions import db
 from coop_platform.moderation.models import Notification
+from coop_platform.questionnaires.services import following
 from coop_platform.states.models import State
 
 DECISIONS = ("publish", "return", "reject", "withdraw")
@@ -88,12 +90,31 @@ def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str,
         subject = _("Decision on your State's questionnaire response")
         lead = _("The Secretariat's decision on your State's questionnaire response: "
                  "%(decision)s.", decision=response_decision_label(params.get("action", "")))
+    elif kind == "answer_changed":
+        subject = _("Answers you follow changed")
+        lead = _("The Secretariat accepted new answers of %(state)s to questions you follow: "
+                 "%(keys)s.", state=state_name(params.get("state", "")),
+                 keys=", ".join(params.get("keys", [])))
+    elif kind == "answers_reminder":
+        subject = _("Please confirm your State's questionnaire answers")
+        lead = ngettext("%(num)d answer of your State has not been confirmed for eleven "
+                        "months. Confirm it if it is still accurate, or update it.",
+                        "%(num)d answers of your State have not been confirmed for eleven "
+                        "months. Confirm those still accurate, or update them.",
+                        params.get("count", 0))
     else:
         subject = _("One of your recovery codes was used")
         lead = _("One of your recovery codes was used to sign in. If it was not you, tell the "
                  "Secretariat at once.")
-    link = _document_link(document) if document is not None else \
-        current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/notifications/"
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    if document is not None:
+        link = _document_link(document)
+    elif kind == "answer_changed":
+        link = f"{base}/questionnaires/{params['questionnaire']}/states/{params['state']}"
+    elif kind == "answers_reminder":
+        link = f"{base}/questionnaires/{params['questionnaire']}/response"
+    else:
+        link = f"{base}/notifications/"
     return (_("Secured Platform on Cooperation") + ": " + subject,
             lead + "\n\n" + _("Open the platform to see it:") + "\n" + link + "\n")
 
@@ -190,6 +211,27 @@ def _on_response_transitioned(response, action: str, actor: User, **_kw) -> None
     else:
         notify([u for u in _focal_points(response.state_id) if u.id != actor.id],
                "response_decision", action=action, **about)
+    if action == "accept" and _kw.get("changed"):
+        _tell_followers(response, _kw["changed"], actor, about)
+
+
+def _tell_followers(response, changed: list[str], actor: User, about: dict) -> None:
+    """Each follower is told of the changed answers they may read, and only of those: an
+    answer kept for the Secretariat or a State out of reach is not even mentioned. The
+    State's own focal points already have the decision."""
+    for user, keys in following.followers(response, changed).items():
+        if user.id == actor.id or user.state_id == response.state_id:
+            continue
+        readable = following.readable_keys(user, response, keys)
+        if readable:
+            notify([user], "answer_changed", keys=sorted(readable), **about)
+
+
+@answers_need_confirmation.connect
+def _on_answers_need_confirmation(response, count: int, **_kw) -> None:
+    notify(_focal_points(response.state_id), "answers_reminder", count=count,
+           state=response.state.iso3, questionnaire=response.questionnaire.public_id,
+           response=response.public_id)
 
 
 @recovery_code_used.connect

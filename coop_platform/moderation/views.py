@@ -14,7 +14,7 @@ from coop_platform.documents import models as document_models
 from coop_platform.documents.services import sharing
 from coop_platform.moderation import dashboard, decisions, notifications, queue
 from coop_platform.moderation.forms import ReviewForm
-from coop_platform.questionnaires.services import review
+from coop_platform.questionnaires.services import following, review
 from coop_platform.states.models import REGIONAL_GROUPS
 from coop_platform.states.services import list_states
 
@@ -35,7 +35,7 @@ def index():
                            decision_label=notifications.decision_label,
                            response_decision_label=notifications.response_decision_label,
                            state_name=notifications.state_name, form=ConfirmForm(),
-                           args=request.args)
+                           args=request.args, follows=following.follows_of(_user()))
 
 
 # Bounded: a number past the column (10^20) is a 404 from the router, never a database error.
@@ -49,7 +49,10 @@ def open_one(notification_id: int):
     about = notifications.params_of(notification)
     if notification.kind == "response_submission" and _user().role in SECRETARIAT_ROLES:
         return redirect(url_for("moderation.review_response", public_id=about["response"]))
-    if notification.kind == "response_decision":
+    if notification.kind == "answer_changed":
+        return redirect(url_for("questionnaires.state_response",
+                                public_id=about["questionnaire"], iso3=about["state"]))
+    if notification.kind in ("response_decision", "answers_reminder"):
         return redirect(url_for("questionnaires.my_response",
                                 public_id=about["questionnaire"]))
     if notification.document_id in notifications.visible_document_ids(_user(), [notification]):

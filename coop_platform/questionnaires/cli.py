@@ -1,4 +1,5 @@
-"""flask --app wsgi questionnaires load | list | clone PUBLIC_ID | open PUBLIC_ID | close PUBLIC_ID"""
+"""flask --app wsgi questionnaires load | list | clone PUBLIC_ID | open PUBLIC_ID | close PUBLIC_ID
+| remind"""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from coop_platform.core.exceptions import DomainError
-from coop_platform.questionnaires.services import authoring
+from coop_platform.questionnaires.services import authoring, following
 
 questionnaires_cli = AppGroup("questionnaires", help="The cooperation questionnaire.")
 
@@ -60,3 +61,10 @@ def close_command(public_id: str) -> None:
     except DomainError as error:
         raise click.ClickException(str(error.message)) from None
     click.echo("closed")
+
+
+@questionnaires_cli.command("remind")
+def remind_command() -> None:
+    """Remind focal points of answers unconfirmed for eleven months (run it daily: a State is
+    reminded at most once a month)."""
+    click.echo(f"reminded {following.remind()} State(s)")

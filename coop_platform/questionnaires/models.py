@@ -217,6 +217,8 @@ class Response(db.Model):
     review_comment: Mapped[str] = mapped_column(Text, default="")
     # {question key: revision} the Secretariat decided on last, to show what changed since.
     reviewed_revisions_json: Mapped[str] = mapped_column(Text, default="")
+    # When the State's focal points were last reminded of answers nearly a year unconfirmed.
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     questionnaire: Mapped[Questionnaire] = relationship()
     state: Mapped[State] = relationship(lazy="joined")
@@ -277,3 +279,24 @@ class AnswerRevision(db.Model):
     def value(self):
         return json.loads(self.value_json)
 
+
+
+FOLLOW_KINDS = {"state": _l("State"), "question": _l("Question")}
+
+
+class Follow(db.Model):
+    """A user follows a State's answers or a question (by key, in every version): they are
+    told when an accepted answer they may read changes."""
+
+    __tablename__ = "follows"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {_in(FOLLOW_KINDS)}", name="kind"),
+        UniqueConstraint("user_id", "kind", "target"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    # A State's ISO 3166 alpha-3 code, or a question key ("D.3").
+    target: Mapped[str] = mapped_column(String(12), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

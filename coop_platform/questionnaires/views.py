@@ -34,7 +34,9 @@ from coop_platform.questionnaires.services import (
     answering,
     authoring,
     completion,
+    directory,
     export,
+    following,
     reading,
 )
 from coop_platform.questionnaires.services.reading import is_stale
@@ -42,6 +44,7 @@ from coop_platform.questionnaires.values import display
 from coop_platform.states.models import REGIONAL_GROUPS
 
 bp = Blueprint("questionnaires", __name__)
+directory_bp = Blueprint("directory", __name__)
 
 
 def _user():
@@ -246,7 +249,9 @@ def state_response(public_id: str, iso3: str):
     return render_template("questionnaires/state.html", questionnaire=questionnaire,
                            state=state, sections=reading.state_response(_user(), questionnaire,
                                                                         state),
-                           response=reading.response_status_for(_user(), questionnaire, state))
+                           response=reading.response_status_for(_user(), questionnaire, state),
+                           following=following.is_following(_user(), "state", state.iso3),
+                           form=ConfirmForm())
 
 
 @bp.get("/<pid:public_id>/states/<string(length=3):iso3>/print")
@@ -302,7 +307,8 @@ def compare(public_id: str, key: str):
     comparison = reading.compare(_user(), questionnaire, key, flt)
     return render_template("questionnaires/compare.html", questionnaire=questionnaire,
                            comparison=comparison, args=request.args, groups=REGIONAL_GROUPS,
-                           export_args=_without_empty(public_id=public_id, key=key,
+                           following=following.is_following(_user(), "question", key),
+                           form=ConfirmForm(), export_args=_without_empty(public_id=public_id, key=key,
                                                       group=flt.group, value=flt.value))
 
 
@@ -372,3 +378,63 @@ def completion_page(public_id: str):
                            groups=completion.completion(_user(), questionnaire),
                            stale=completion.stale_answers(_user(), questionnaire),
                            statuses=RESPONSE_STATUSES)
+
+
+# -- following and the directory -------------------------------------------------------------
+@bp.post("/follow")
+def follow():
+    """Follow or stop following a State or a question; back to the page it was done from."""
+    kind, target = request.form.get("kind", ""), request.form.get("target", "")[:12]
+    stop = request.form.get("action") == "stop"
+    if not ConfirmForm().validate_on_submit():
+        flash(_l("The form had expired: try again."), "error")
+    else:
+        try:
+            if stop:
+                following.unfollow(_user(), kind, target)
+                flash(_l("You no longer follow it."), "success")
+            else:
+                following.follow(_user(), kind, target)
+                flash(_l("Followed: you will be told when the Secretariat accepts a changed "
+                         "answer."), "success")
+        except NotFound:
+            abort(404)
+    public_id = request.form.get("questionnaire", "")
+    back = request.form.get("back", "")
+    if back == "page" and public_id and kind in ("state", "question"):
+        try:
+            questionnaire = authoring.get_questionnaire(public_id)
+        except DomainError:
+            questionnaire = None
+        if questionnaire is not None and kind == "state":
+            return redirect(url_for("questionnaires.state_response",
+                                    public_id=questionnaire.public_id, iso3=target), 303)
+        if questionnaire is not None and any(q.key == target for q in questionnaire.questions):
+            return redirect(url_for("questionnaires.compare", public_id=questionnaire.public_id,
+                                    key=target), 303)
+    return redirect(url_for("notifications.index", _anchor="following"), 303)
+
+
+@directory_bp.get("/", endpoint="index")
+def directory_page():
+    group = _group_arg()
+    questionnaire = directory.current_questionnaire()
+    listings = directory.listings(_user(), questionnaire, group) if questionnaire else []
+    return render_template("questionnaires/directory.html", questionnaire=questionnaire,
+                           listings=listings, mine=[lst for lst in listings if lst.mine],
+                           groups=REGIONAL_GROUPS, args=request.args, form=ConfirmForm())
+
+
+@directory_bp.post("/my-listing")
+def my_listing():
+    """The listed person takes their listings out of the directory or puts them back."""
+    hide = request.form.get("action") == "hide"
+    if request.form.get("action") not in ("hide", "show"):
+        return render_error(400, _l("Choose whether to take your listing out or to put it "
+                                    "back."))
+    if not ConfirmForm().validate_on_submit():
+        flash(_l("The form had expired: try again."), "error")
+    elif directory.set_hidden(_user(), hide):
+        flash(_l("Your listing is no longer shown to other States and the Court.") if hide
+              else _l("Your listing is shown in the directory again."), "success")
+    return redirect(url_for("directory.index"), 303)

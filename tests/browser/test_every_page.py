@@ -97,6 +97,7 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
     questionnaire_pages = ["/questionnaires/", f"/questionnaires/{qid}/",
                            f"/questionnaires/{qid}/response", f"/questionnaires/{qid}/response/A",
                            f"/questionnaires/{qid}/states/FRA",
+                           f"/questionnaires/{qid}/states/FRA/print", "/directory/",
                            f"/questionnaires/{qid}/compare/A.3",
                            f"/questionnaires/{qid}/grid?q=A.3&q=B.1&q=B.2"]
     roles = {
@@ -107,7 +108,7 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
                                                  "/auth/account", "/auth/account/password",
                                                  "/notifications/", *questionnaire_pages,
                                                  f"/documents/{secret}/versions/{version}/step-up"]),
-        "court": (make_user(role="court", state=None), ["/", "/documents/",
+        "court": (make_user(role="court", state=None), ["/", "/documents/", "/directory/",
                                                         f"/documents/{doc}"]),
         "moderator": (make_user(role="moderator", state=None),
                       ["/", "/moderation/", "/moderation/dashboard", "/audit/", review,

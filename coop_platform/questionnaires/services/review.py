@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import aliased
 
 from coop_platform.audit.services import record
@@ -77,6 +77,28 @@ def review_lines(user: User, response: Response) -> list[ReviewLine]:
     return lines
 
 
+def _changed_by_acceptance(response: Response) -> list[str]:
+    """Keys whose submitted revision differs from the accepted one in what a reader sees:
+    the value, the remarks or the "Secretariat only" flag (a first acceptance is a change)."""
+    seen = {}
+    for key, number, accepted, submitted, value, remarks, restricted in db.session.execute(
+            select(Question.key, AnswerRevision.number, Answer.accepted_revision,
+                   Answer.submitted_revision, AnswerRevision.value_json,
+                   AnswerRevision.remarks, AnswerRevision.secretariat_only)
+            .join(Answer, AnswerRevision.answer_id == Answer.id)
+            .join(Question, Answer.question_id == Question.id)
+            .where(Answer.response_id == response.id,
+                   or_(AnswerRevision.number == Answer.accepted_revision,
+                       AnswerRevision.number == Answer.submitted_revision))):
+        content = (value, remarks, restricted)
+        if number == submitted:
+            seen.setdefault(key, {})["new"] = content
+        if number == accepted:
+            seen.setdefault(key, {})["old"] = content
+    return sorted(k for k, v in seen.items() if "new" in v and v["new"] != v.get("old")
+                  and not (v.get("old") is None and v["new"][0] == "null"))
+
+
 def decide(user: User, response: Response, action: str, reason: str = "",
            comments: dict[str, str] | None = None) -> Response:
     """Refusals: NotFound (unknown action), Forbidden (not the Secretariat), Conflict (not
@@ -106,6 +128,7 @@ def decide(user: User, response: Response, action: str, reason: str = "",
         raise ValidationFailed(_l("Comments name questions that are not in this questionnaire."),
                                field="reason")
     now = utcnow()
+    changed = _changed_by_acceptance(response) if action == "accept" else []
     if action == "accept":
         db.session.execute(
             update(Answer).where(Answer.response_id == response.id,
@@ -126,7 +149,8 @@ def decide(user: User, response: Response, action: str, reason: str = "",
            object_id=response.public_id, state_id=response.state_id,
            details={"from": previous, "to": response.status, "reason": reason,
                     "comments": sorted(comments)})
-    response_transitioned.send(response, action=action, actor=user, reason=reason)
+    response_transitioned.send(response, action=action, actor=user, reason=reason,
+                               changed=changed)
     db.session.commit()
     db.session.expire_all()
     return response

@@ -41,7 +41,7 @@ READERS = ("own", "other", "secretariat", "court")
 
 def _routes(qid: str, iso3: str) -> list[str]:
     q = f"/questionnaires/{qid}"
-    pages = [f"{q}/states/{iso3}", f"{q}/states/{iso3}/print",
+    pages = [f"{q}/states/{iso3}", f"{q}/states/{iso3}/print", "/directory/",
              f"{q}/compare/B.5", f"{q}/compare/B.5?value=none",
              f"{q}/grid?q=A.3&q=B.5", f"{q}/grid?q=B.5&group=WEOG"]
     files = [f"{q}/states/{iso3}/export.{{fmt}}?layout={{layout}}",
@@ -69,8 +69,13 @@ def _world(app, logged_in, runner, closed: bool):
         owners[iso3], _ = logged_in("focal_point", iso3)
         answer_required(owners[iso3], qid)
 
-    def answer(iso3, word, **extra):
-        page = save(owners[iso3], qid, "B", {"B.5.value": f"Grounds: {word}.", **extra})
+    def answer(iso3, word, secretariat_only=False):
+        flag = {"B.5.secretariat_only": "y"} if secretariat_only else {}
+        page = save(owners[iso3], qid, "B", {"B.5.value": f"Grounds: {word}.", **flag})
+        assert page.status_code == 303
+        # The same word in the State's directory listing (section A's contact).
+        flag = {"A.1.secretariat_only": "y"} if secretariat_only else {}
+        page = save(owners[iso3], qid, "A", {"A.1.authority": f"Office {word}", **flag})
         assert page.status_code == 303
 
     def accept(iso3):
@@ -88,7 +93,7 @@ def _world(app, logged_in, runner, closed: bool):
     answer("NLD", "canarybeforerevision")
     accept("NLD")
     answer("NLD", "canaryrevision")
-    answer("PRT", "canarysecretariatonly", **{"B.5.secretariat_only": "y"})
+    answer("PRT", "canarysecretariatonly", secretariat_only=True)
     accept("PRT")
     answer("AUT", "canaryinactive")
     accept("AUT")
@@ -122,7 +127,7 @@ def test_no_answer_reaches_a_reader_outside_its_audience(app, logged_in, runner,
                 if word in texts.get(path, "") and not may:
                     leaks.append((category, reader, path))
             # Every kind of route shows the word to those who may read it.
-            for kind in ("/print", "export.csv", "export.xlsx", "/compare/B.5"):
+            for kind in ("/print", "export.csv", "export.xlsx", "/compare/B.5", "/directory/"):
                 if may and not any(word in text for path, text in texts.items() if kind in path):
                     misses.append((category, reader, kind))
     assert leaks == []

@@ -1,0 +1,141 @@
+"""Following a State's answers or a question, and the reminder of answers nearly a year
+unconfirmed. Who is told what, and how, is the notifier's business (it listens to the
+signals sent here and by the review); this module only says who follows what and which of
+the changed answers each follower may read (the one visibility rule)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from coop_platform.audit.services import record
+from coop_platform.auth.models import User
+from coop_platform.core.clock import utcnow
+from coop_platform.core.exceptions import NotFound, ValidationFailed
+from coop_platform.core.signals import answers_need_confirmation
+from coop_platform.extensions import db
+from coop_platform.questionnaires.models import (
+    FOLLOW_KINDS,
+    Answer,
+    AnswerRevision,
+    Follow,
+    Question,
+    Questionnaire,
+    Response,
+)
+from coop_platform.questionnaires.services.reading import readable_state
+from coop_platform.questionnaires.services.visibility import visible_answers
+from coop_platform.states.models import State
+
+# A reminder eleven months after the last confirmation, a month before the answer counts as
+# "not confirmed for 12 months"; repeated monthly while nothing is confirmed.
+REMIND_AFTER = timedelta(days=335)
+REMIND_EVERY = timedelta(days=30)
+
+
+def _target(user: User, kind: str, target: str) -> str:
+    """The checked target: a State the user may read, or a question key that exists."""
+    if kind == "state":
+        return readable_state(user, target).iso3
+    if kind == "question":
+        if not db.session.scalar(select(Question.id).join(Questionnaire).where(
+                Question.key == target, Questionnaire.status != "draft").limit(1)):
+            raise NotFound(_l("No such question."))
+        return target
+    raise ValidationFailed(_l("Follow a State or a question."))
+
+
+def follow(user: User, kind: str, target: str) -> bool:
+    """Returns whether a follow was added (following twice is one follow, even at once)."""
+    target = _target(user, kind, target)
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    added = db.session.execute(insert(Follow).values(
+        user_id=user.id, kind=kind, target=target, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["user_id", "kind", "target"])).rowcount
+    db.session.commit()
+    return bool(added)
+
+
+def unfollow(user: User, kind: str, target: str) -> bool:
+    if kind not in FOLLOW_KINDS:
+        raise ValidationFailed(_l("Follow a State or a question."))
+    removed = db.session.execute(Follow.__table__.delete().where(
+        Follow.user_id == user.id, Follow.kind == kind, Follow.target == target)).rowcount
+    db.session.commit()
+    return bool(removed)
+
+
+def follows_of(user: User) -> list[tuple[Follow, State | None]]:
+    """The user's follows, States first, each with its State when it follows one."""
+    return [tuple(row) for row in db.session.execute(
+        select(Follow, State)
+        .outerjoin(State, and_(Follow.kind == "state", State.iso3 == Follow.target))
+        .where(Follow.user_id == user.id).order_by(Follow.kind.desc(), Follow.target))]
+
+
+def is_following(user: User, kind: str, target: str) -> bool:
+    return bool(db.session.scalar(select(Follow.id).where(
+        Follow.user_id == user.id, Follow.kind == kind, Follow.target == target)))
+
+
+def followers(response: Response, keys: list[str]) -> dict[User, set[str]]:
+    """Active users following the response's State or one of these questions, with the keys
+    that concern each. Users of inactive States are left out (they cannot sign in)."""
+    rows = db.session.execute(
+        select(User, Follow.kind, Follow.target).join(Follow, Follow.user_id == User.id)
+        .outerjoin(State, User.state_id == State.id)
+        .where(User.status == "active", or_(State.id.is_(None), State.active.is_(True)),
+               or_(and_(Follow.kind == "state", Follow.target == response.state.iso3),
+                   and_(Follow.kind == "question", Follow.target.in_(keys)))))
+    found: dict[User, set[str]] = {}
+    for user, kind, target in rows:
+        found.setdefault(user, set()).update(keys if kind == "state" else {target})
+    return found
+
+
+def readable_keys(user: User, response: Response, keys: set[str]) -> set[str]:
+    """Which of these questions' answers in the response the user may read."""
+    return set(db.session.scalars(
+        visible_answers(user).with_only_columns(Question.key)
+        .join(Question, Answer.question_id == Question.id)
+        .where(Answer.response_id == response.id, Question.key.in_(keys))))
+
+
+def remind(now: datetime | None = None) -> int:
+    """Tell the focal points of each State whose open response holds answers unconfirmed for
+    eleven months; at most once a month per response, even if two runs overlap. Returns the
+    number of responses reminded."""
+    now = now or utcnow()
+    stale = db.session.execute(
+        select(Response.id, func.count(Answer.id))
+        .join(Answer, Answer.response_id == Response.id)
+        .join(AnswerRevision, and_(AnswerRevision.answer_id == Answer.id,
+                                   AnswerRevision.number == Answer.revision))
+        .join(Questionnaire, Response.questionnaire_id == Questionnaire.id)
+        .join(State, Response.state_id == State.id)
+        .where(Questionnaire.status == "open", State.active.is_(True),
+               AnswerRevision.value_json != "null",
+               AnswerRevision.confirmed_at < now - REMIND_AFTER)
+        .group_by(Response.id).order_by(Response.id)).all()
+    db.session.rollback()
+    reminded = 0
+    for response_id, count in stale:
+        claimed = db.session.execute(
+            update(Response).where(Response.id == response_id,
+                                   or_(Response.reminded_at.is_(None),
+                                       Response.reminded_at < now - REMIND_EVERY))
+            .values(reminded_at=now)).rowcount
+        if not claimed:
+            db.session.rollback()
+            continue
+        response = db.session.get(Response, response_id)
+        record("questionnaire.reminded", object_type="response", object_id=response.public_id,
+               state_id=response.state_id, details={"answers": count})
+        answers_need_confirmation.send(response, count=count)
+        db.session.commit()
+        reminded += 1
+    return reminded
