@@ -1,7 +1,8 @@
 """Questionnaire pages at full size, measured in one run.
 
 125 States × 40 questions, each answer with 3 revisions (the last accepted): the time to build
-and render the comparison page of one question and the grid of 10 questions, for a focal
+and render the comparison page of one question, the grid of 10 questions, the directory of
+focal points and the full XLSX export (every question, every State, long layout), for a focal
 point and for the Secretariat, and the number of SQL statements per page — printed for 25 and
 for 125 answering States, to show that it does not grow with the number of States.
 
@@ -79,7 +80,16 @@ def populate(questionnaire_id: int, state_ids: list[int]) -> None:
     db.session.commit()
 
 
-def measure(app, user_id: int, path: str, view, repeat: int) -> tuple[float, float, int]:
+def _body(result) -> bytes:
+    """A rendered page (text) or a file response (bytes)."""
+    if isinstance(result, str):
+        return result.encode()
+    result.direct_passthrough = False
+    return result.get_data()
+
+
+def measure(app, user_id: int, path: str, view, repeat: int
+            ) -> tuple[float, float, int, int]:
     statements = []
     engine = db.engine
 
@@ -93,12 +103,12 @@ def measure(app, user_id: int, path: str, view, repeat: int) -> tuple[float, flo
             login_user(db.session.get(User, user_id))
             event.listen(engine, "before_cursor_execute", count)
             start = time.perf_counter()
-            body = view()
+            body = _body(view())
             times.append(time.perf_counter() - start)
             event.remove(engine, "before_cursor_execute", count)
-            assert "<table" in body
+            assert b"<table" in body or body.startswith(b"PK")  # a page, or an XLSX (zip)
         db.session.remove()
-    return statistics.median(times) * 1000, max(times) * 1000, len(statements)
+    return statistics.median(times) * 1000, max(times) * 1000, len(statements), len(body)
 
 
 def main() -> None:
@@ -125,19 +135,24 @@ def main() -> None:
             "comparison D.3": ("/", lambda: views.compare(public_id=qid, key="D.3")),
             "grid of 10 questions": ("/?" + "&".join(f"q={k}" for k in keys),
                                      lambda: views.grid(public_id=qid)),
+            "directory": ("/", views.directory_page),
+            "XLSX, all questions": ("/?layout=long",
+                                    lambda: views.export_questionnaire(public_id=qid,
+                                                                       fmt="xlsx")),
         }
         print(f"database: {dialect}; {count} questions, 3 revisions each")
         print(f"{'answering States':>17} {'page':<22} {'reader':<12} {'median ms':>10} "
-              f"{'max ms':>8} {'SQL':>5}")
+              f"{'max ms':>8} {'SQL':>5} {'KiB':>7}")
         done = 0
         for size in (25, 125):
             populate(questionnaire_id, state_ids[done:size])
             done = size
             for name, (path, view) in pages.items():
                 for user_id, role in readers:
-                    median, worst, sql = measure(app, user_id, path, view, args.repeat)
+                    median, worst, sql, size_bytes = measure(app, user_id, path, view,
+                                                             args.repeat)
                     print(f"{size:>17} {name:<22} {role:<12} {median:>10.1f} "
-                          f"{worst:>8.1f} {sql:>5}")
+                          f"{worst:>8.1f} {sql:>5} {size_bytes / 1024:>7.0f}")
 
 
 if __name__ == "__main__":

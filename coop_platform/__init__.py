@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from coop_platform.documents.views import bp as documents_bp
     from coop_platform.moderation.views import bp as moderation_bp
     from coop_platform.moderation.views import notifications_bp
+    from coop_platform.questionnaires.manage_views import bp as manage_questionnaires_bp
     from coop_platform.questionnaires.views import bp as questionnaires_bp
     from coop_platform.questionnaires.views import directory_bp
 
@@ -125,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     app.register_blueprint(questionnaires_bp, url_prefix="/questionnaires")
     app.register_blueprint(directory_bp, url_prefix="/directory")
+    app.register_blueprint(manage_questionnaires_bp, url_prefix="/questionnaires/manage")
 
     from flask_login import current_user
 

@@ -7,6 +7,7 @@ work as everywhere else."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from coop_platform.core.forms import PlatformForm
 from coop_platform.questionnaires.models import Question
@@ -44,3 +45,30 @@ def read_changes(questions: list[Question], form) -> tuple[list[Change], dict[st
             continue
         changes.append(Change(question, entry, int(base_raw)))
     return changes, errors
+
+
+class QuestionForm(PlatformForm):
+    """A draft version's question; the limits and the options' syntax are the editing
+    service's (its refusals come back on the fields)."""
+
+    text_en = TextAreaField(_l("Question in English"))
+    text_fr = TextAreaField(_l("Question in French"))
+    help_en = TextAreaField(_l("Help in English"))
+    help_fr = TextAreaField(_l("Help in French"))
+    required = BooleanField(_l("An answer is required to submit"))
+    comparable = BooleanField(_l("Shown in comparisons between States"))
+    options = TextAreaField(_l("Options, one a line: code | English | French"))
+    unit_en = StringField(_l("Unit in English"))
+    unit_fr = StringField(_l("Unit in French"))
+    minimum = StringField(_l("Smallest accepted number"))
+    maximum = StringField(_l("Largest accepted number"))
+    condition_key = StringField(_l("Shown only when the answer to question (key)"))
+    condition_values = StringField(_l("is one of (codes, separated by commas)"))
+
+
+class NewQuestionForm(PlatformForm):
+    section = SelectField(_l("Section"), choices=[])
+    number = StringField(_l("Number in the section"))
+    qtype = SelectField(_l("Type"), choices=[])
+    text_en = TextAreaField(_l("Question in English"))
+    text_fr = TextAreaField(_l("Question in French"))

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from coop_platform.extensions import db
+from coop_platform.questionnaires.services.authoring import clone, get_questionnaire
 from tests.browser.test_journeys import CHROMIUM, IN_CI, sign_in
 from tests.conftest import post_form
 from tests.support.documents import upload, uploaded_id
@@ -94,6 +96,9 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
     answer_required(owner, qid)
     act(owner, qid, "submit")
     review = f"/moderation/responses/{response_id(app, 'FRA', qid)}"
+    with app.app_context():
+        draft_version = clone(None, get_questionnaire(qid)).public_id
+        db.session.remove()
     questionnaire_pages = ["/questionnaires/", f"/questionnaires/{qid}/",
                            f"/questionnaires/{qid}/response", f"/questionnaires/{qid}/response/A",
                            f"/questionnaires/{qid}/states/FRA",
@@ -116,6 +121,8 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
                        f"/questionnaires/{qid}/states/FRA", f"/documents/{doc}"]),
         "admin": (make_user(role="admin", state=None),
                   ["/admin/users", "/admin/users/invite", "/admin/states",
+                   "/questionnaires/manage/", f"/questionnaires/manage/{qid}",
+                   f"/questionnaires/manage/{draft_version}/questions/D.4",
                    "/admin/states/FRA"]),
     }
     anonymous = phone()

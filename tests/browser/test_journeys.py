@@ -240,3 +240,24 @@ def test_answers_are_saved_automatically_while_typing(server, page, app, make_us
     assert "Saved." in page.locator(".messages").inner_text()
     shot(page, "12-questionnaire-autosave")
     assert page.console_errors == []
+
+
+def test_a_conditional_question_shows_only_when_its_condition_holds(server, page, app,
+                                                                    make_user):
+    from playwright.sync_api import expect
+
+    from tests.support.questionnaires import seeded_questionnaire
+
+    qid = seeded_questionnaire(app)
+    sign_in(page, server, make_user(state="FRA"))
+    page.goto(server + f"/questionnaires/{qid}/response/B")
+    # B.2 (the implementing legislation) is asked when B.1 is "yes" or "partly".
+    b2 = page.locator("fieldset#q-B\\.2")
+    expect(b2).to_be_hidden()
+    page.locator("input[name='B.1.value'][value='partly']").check()
+    expect(b2).to_be_visible()
+    page.locator("input[name='B.1.value'][value='no']").check()
+    expect(b2).to_be_hidden()
+    # A question whose condition is in the same section but unrelated stays visible.
+    expect(page.locator("fieldset#q-B\\.5")).to_be_visible()
+    assert page.console_errors == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from coop_platform.audit.services import record
 from coop_platform.core.authz import require_role
@@ -117,8 +117,9 @@ def set_status(actor, questionnaire: Questionnaire, status: str) -> None:
 
 def clone(actor, source: Questionnaire) -> Questionnaire:
     """A new draft version with the same sections and questions (to be edited before it is
-    opened), and for every State that answered the source, a draft response whose answers
-    start from the source's working answers, by question key."""
+    opened), and for every State that answered the source, a response whose answers start
+    from the source's, by question key: accepted answers stay accepted, work in progress
+    stays in progress."""
     require_role(actor, "admin", ADMIN_ONLY)
     version = (db.session.scalar(select(func.max(Questionnaire.version)).where(
         Questionnaire.family == source.family)) or 0) + 1
@@ -155,27 +156,49 @@ def clone(actor, source: Questionnaire) -> Questionnaire:
     return copy
 
 
+def _copy(revision: AnswerRevision, answer_id: int, number: int) -> AnswerRevision:
+    return AnswerRevision(
+        answer_id=answer_id, number=number, value_json=revision.value_json,
+        remarks=revision.remarks, language=revision.language,
+        secretariat_only=revision.secretariat_only, saved_by_id=revision.saved_by_id,
+        saved_at=revision.saved_at, confirmed_by_id=revision.confirmed_by_id,
+        confirmed_at=revision.confirmed_at, carried_from_id=revision.id)
+
+
 def _carry_forward(old: Response, new: Response, questions: dict[str, Question]) -> int:
-    rows = db.session.execute(
-        select(Answer, AnswerRevision, Question.key)
-        .join(Question, Answer.question_id == Question.id)
-        .join(AnswerRevision, (AnswerRevision.answer_id == Answer.id)
-              & (AnswerRevision.number == Answer.revision))
-        .where(Answer.response_id == old.id))
-    count = 0
-    for answer, revision, key in rows:
+    """Each answer's accepted revision (peers keep reading it once the new version opens) and
+    its working revision when it differs; the new response is accepted when nothing is
+    pending. Editing a question in the draft withdraws the acceptance of its answers."""
+    found: dict[int, tuple[Answer, str, dict[int, AnswerRevision]]] = {}
+    for answer, revision, key in db.session.execute(
+            select(Answer, AnswerRevision, Question.key)
+            .join(Question, Answer.question_id == Question.id)
+            .join(AnswerRevision, and_(AnswerRevision.answer_id == Answer.id,
+                                       or_(AnswerRevision.number == Answer.revision,
+                                           AnswerRevision.number == Answer.accepted_revision)))
+            .where(Answer.response_id == old.id)):
+        found.setdefault(answer.id, (answer, key, {}))[2][revision.number] = revision
+    count, pending, reviewed = 0, False, {}
+    for answer, key, revisions in found.values():
         question = questions.get(key)
         if question is None:
             continue
-        copy = Answer(response=new, question=question, revision=1,
+        working, accepted = revisions.get(answer.revision), revisions.get(answer.accepted_revision)
+        copy = Answer(response=new, question=question, revision=0,
                       secretariat_only=answer.secretariat_only)
         db.session.add(copy)
         db.session.flush()
-        db.session.add(AnswerRevision(
-            answer_id=copy.id, number=1, value_json=revision.value_json,
-            remarks=revision.remarks, language=revision.language,
-            secretariat_only=revision.secretariat_only, saved_by_id=revision.saved_by_id,
-            saved_at=revision.saved_at, confirmed_by_id=revision.confirmed_by_id,
-            confirmed_at=revision.confirmed_at, carried_from_id=revision.id))
+        if accepted is not None:
+            copy.revision = copy.accepted_revision = copy.submitted_revision = 1
+            db.session.add(_copy(accepted, copy.id, 1))
+            reviewed[key] = 1
+        if working is not None and working is not accepted:
+            copy.revision += 1
+            db.session.add(_copy(working, copy.id, copy.revision))
+            pending = True
         count += 1
+    if old.status == "accepted" and not pending:
+        new.status = "accepted"
+        new.reviewed_at, new.reviewed_by_id = old.reviewed_at, old.reviewed_by_id
+    new.reviewed_revisions_json = json.dumps(reviewed, sort_keys=True) if reviewed else ""
     return count

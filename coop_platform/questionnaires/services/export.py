@@ -97,15 +97,42 @@ def _confirmed(cell: Cell) -> str:
     return as_utc(cell.revision.confirmed_at).date().isoformat() if cell.revision else ""
 
 
-def _yes_no(flag: bool) -> str:
-    return _("yes") if flag else _("no")
+class _Words:
+    """The translated words of one export, looked up once rather than once per cell (a full
+    export has thousands: per-cell gettext was half its time)."""
 
+    def __init__(self) -> None:
+        self.yes, self.no = _("yes"), _("no")
+        self.languages = {code: str(label) for code, label in CONTENT_LANGUAGES.items()}
+        self._texts: dict[int, str] = {}
+        self._closed: dict[tuple, str] = {}
+        self._states: dict[int, list[str]] = {}
 
-def _state_columns(state: State) -> list[str]:
-    return [state.iso3, state.display_name, state.regional_group_label]
+    def flag(self, value: bool) -> str:
+        return self.yes if value else self.no
+
+    def question(self, question: Question) -> str:
+        if question.id not in self._texts:
+            self._texts[question.id] = question.text
+        return self._texts[question.id]
+
+    def value(self, question: Question, value) -> str:
+        if not question.is_closed:
+            return display(question, value)
+        key = (question.id, tuple(codes_of(value)))
+        if key not in self._closed:
+            self._closed[key] = display(question, value)
+        return self._closed[key]
+
+    def state(self, state: State) -> list[str]:
+        if state.id not in self._states:
+            self._states[state.id] = [state.iso3, state.display_name,
+                                      state.regional_group_label]
+        return self._states[state.id]
 
 
 def _long(extract: Extract) -> Sheet:
+    words = _Words()
     sheet = Sheet(_("Answers"), [
         _("State code"), _("State"), _("Regional group"), _("Question key"), _("Question"),
         _("Answer"), _("Answer codes"), _("Remarks"), _("Content language"),
@@ -113,16 +140,17 @@ def _long(extract: Extract) -> Sheet:
     for state, cells in extract.rows:
         for cell in cells:
             rev = cell.revision
-            sheet.rows.append(_state_columns(state) + [
-                cell.question.key, cell.question.text,
-                display(cell.question, cell.value), _codes(cell),
+            sheet.rows.append(words.state(state) + [
+                cell.question.key, words.question(cell.question),
+                words.value(cell.question, cell.value), _codes(cell),
                 rev.remarks if rev else "",
-                str(CONTENT_LANGUAGES.get(rev.language, rev.language)) if rev else "",
-                _confirmed(cell), _yes_no(rev.secretariat_only) if rev else ""])
+                words.languages.get(rev.language, rev.language) if rev else "",
+                _confirmed(cell), words.flag(rev.secretariat_only) if rev else ""])
     return sheet
 
 
 def _wide(extract: Extract) -> Sheet:
+    words = _Words()
     header = [_("State code"), _("State"), _("Regional group")]
     for q in extract.questions:
         header += [q.key, _("%(key)s remarks", key=q.key),
@@ -130,13 +158,13 @@ def _wide(extract: Extract) -> Sheet:
     sheet = Sheet(_("Answers"), header)
     for state, cells in extract.rows:
         by_key = {c.question.key: c for c in cells}
-        row = _state_columns(state)
+        row = list(words.state(state))
         for q in extract.questions:
             cell = by_key.get(q.key)
             if cell is None:  # a question not shown for this State's answers
                 row += ["", "", ""]
                 continue
-            row += [display(q, cell.value), cell.revision.remarks if cell.revision else "",
+            row += [words.value(q, cell.value), cell.revision.remarks if cell.revision else "",
                     _confirmed(cell)]
         sheet.rows.append(row)
     return sheet
@@ -155,6 +183,7 @@ def _options(question: Question) -> str:
 
 
 def _codebook(extract: Extract) -> Sheet:
+    words = _Words()
     sheet = Sheet(_("Codebook"), [
         _("Question key"), _("Section"), _("Type"), _("Question (English)"),
         _("Question (French)"), _("Options (code = English / French)"), _("Unit"),
@@ -165,8 +194,8 @@ def _codebook(extract: Extract) -> Sheet:
         condition = (f"{q.condition_key} ∈ {{{', '.join(q.condition_values)}}}"
                      if q.condition_key else "")
         sheet.rows.append([q.key, q.section.code, str(QUESTION_TYPES[q.qtype]), q.text_en,
-                           q.text_fr, _options(q), unit, _yes_no(q.required),
-                           _yes_no(q.comparable), condition])
+                           q.text_fr, _options(q), unit, words.flag(q.required),
+                           words.flag(q.comparable), condition])
     return sheet
 
 
