@@ -308,7 +308,8 @@ def compare(public_id: str, key: str):
     return render_template("questionnaires/compare.html", questionnaire=questionnaire,
                            comparison=comparison, args=request.args, groups=REGIONAL_GROUPS,
                            following=following.is_following(_user(), "question", key),
-                           form=ConfirmForm(), export_args=_without_empty(public_id=public_id, key=key,
+                           form=ConfirmForm(),
+                           export_args=_without_empty(public_id=public_id, key=key,
                                                       group=flt.group, value=flt.value))
 
 
