@@ -83,15 +83,22 @@ def _url(raw: str, field: str) -> str:
     return url
 
 
+def decimal_of(raw: str) -> Decimal | None:
+    """A finite number as typed (spaces as thousands separators, comma or point as the
+    decimal mark); None if it is not one. Empty input is the caller's to handle first."""
+    try:
+        number = Decimal(raw.replace(" ", "").replace("\u00a0", "").replace(",", "."))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
 def _number(raw: str, question: Question, field: str):
-    raw = (raw or "").strip().replace(" ", "").replace("\u00a0", "")
+    raw = (raw or "").strip()
     if not raw:
         return None
-    try:
-        number = Decimal(raw.replace(",", "."))
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
+    number = decimal_of(raw)
+    if number is None:
         raise AnswerInvalid(_l("Write a number, for instance 30 or 2.5."), field=field)
     settings = question.settings
     low = Decimal(str(settings.get("min", 0)))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -37,7 +37,7 @@ from coop_platform.questionnaires.models import (
     Response,
 )
 from coop_platform.questionnaires.services.authoring import ADMIN_ONLY
-from coop_platform.questionnaires.values import DEFAULT_MAX_NUMBER, codes_of
+from coop_platform.questionnaires.values import DEFAULT_MAX_NUMBER, codes_of, decimal_of
 
 OPTION_CODE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 MAX_TEXT, MAX_HELP, MAX_LABEL, MAX_UNIT = 1000, 4000, 200, 40
@@ -131,11 +131,8 @@ def _bound(raw: str, field: str) -> Decimal | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    try:
-        number = Decimal(raw.replace(",", "."))
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite() or abs(number) > DEFAULT_MAX_NUMBER:
+    number = decimal_of(raw)
+    if number is None or abs(number) > DEFAULT_MAX_NUMBER:
         raise ValidationFailed(_l("Write a number between -%(max)s and %(max)s.",
                                   max=DEFAULT_MAX_NUMBER), field=field)
     return number
