@@ -8,8 +8,11 @@ export SPC_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test setup install translations extract-messages lint serve-prod demo-code browser-tools
 
+# The mail sender runs beside the server (it logs e-mails when no SMTP server is configured)
+# and stops with it.
 run: setup
 	$(FLASK) seed-demo
+	$(FLASK) mail send --loop --quiet & sender=$$!; trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install translations browser-tools

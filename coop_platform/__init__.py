@@ -144,7 +144,12 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from coop_platform.admin.cli import backup_cli, demo_code_command, seed_demo_command
+    from coop_platform.admin.cli import (
+        backup_cli,
+        demo_code_command,
+        mail_cli,
+        seed_demo_command,
+    )
     from coop_platform.admin.keys_cli import keys_cli
     from coop_platform.audit.cli import audit_cli
     from coop_platform.auth.cli import users_cli
@@ -153,7 +158,7 @@ def _register_cli(app: Flask) -> None:
     from coop_platform.states.cli import states_cli
 
     for group in (keys_cli, states_cli, users_cli, audit_cli, documents_cli, backup_cli,
-                  questionnaires_cli):
+                  questionnaires_cli, mail_cli):
         app.cli.add_command(group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(demo_code_command)

@@ -2,6 +2,7 @@
 
 from coop_platform.audit.models import AuditEvent, AuditHead
 from coop_platform.auth.models import Invitation, RecoveryCode, User
+from coop_platform.core.mail import OutboxMail
 from coop_platform.documents.models import (
     Document,
     DocumentAudienceState,
@@ -12,6 +13,7 @@ from coop_platform.moderation.models import Notification
 from coop_platform.questionnaires.models import (
     Answer,
     AnswerRevision,
+    Follow,
     Question,
     Questionnaire,
     Response,
@@ -28,8 +30,10 @@ __all__ = [
     "DocumentAudienceState",
     "DocumentTopic",
     "DocumentVersion",
+    "Follow",
     "Invitation",
     "Notification",
+    "OutboxMail",
     "Question",
     "Questionnaire",
     "RecoveryCode",

@@ -10,6 +10,7 @@ import itertools
 import os
 import re
 import shutil
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -216,3 +217,74 @@ def live_server(app):
     yield f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
     thread.join(timeout=10)
+
+
+class DeliveredMail(list):
+    """The e-mails the outbox delivered; reading it first runs the sender, as the mail
+    service would (requests only write to the outbox)."""
+
+    def __init__(self, app) -> None:
+        super().__init__()
+        self._app = app
+
+    def _drain(self) -> None:
+        from coop_platform.core import mail
+
+        with self._app.app_context():
+            mail.send_due(limit=10_000)
+            db.session.remove()
+
+    def __iter__(self):
+        self._drain()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._drain()
+        return super().__len__()
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def clear(self) -> None:
+        self._drain()
+        super().clear()
+
+
+@pytest.fixture
+def outbox(app, monkeypatch):
+    from coop_platform.core import mail
+
+    delivered = DeliveredMail(app)
+    monkeypatch.setattr(mail, "deliver", lambda message: list.append(delivered, message))
+    return delivered
+
+
+class Inbox:
+    """A real SMTP server's mailbox (aiosmtpd), or a server that refuses everything."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], str]] = []
+        self.refuse = False
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        if self.refuse:
+            return "451 Try again later"
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(app):
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free loopback port (the controller needs a real one)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.port = port
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False)
+    yield inbox
+    app.config.update(SMTP_HOST=None, SMTP_PORT=587, SMTP_STARTTLS=True)
+    controller.stop()

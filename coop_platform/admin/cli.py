@@ -1,12 +1,16 @@
-"""flask --app wsgi seed-demo | demo-code EMAIL | backup create|verify|restore DIR"""
+"""flask --app wsgi seed-demo | demo-code EMAIL | backup create|verify|restore DIR |
+mail send [--loop]|status|retry"""
 
 from __future__ import annotations
+
+import time
 
 import click
 from flask.cli import AppGroup, with_appcontext
 
 from coop_platform.admin import backup
 from coop_platform.admin.demo import demo_code, seed_demo
+from coop_platform.core import mail
 from coop_platform.core.exceptions import DomainError
 
 BANNER = "DEMO ONLY - these accounts are for local trials and must never hold real content."
@@ -82,3 +86,40 @@ def backup_restore(directory: str) -> None:
         raise click.ClickException(str(error)) from error
     click.echo(f"restored the database and {report.blobs} encrypted files; "
                "run `audit verify` to check the chain")
+
+
+mail_cli = AppGroup("mail", help="The e-mail outbox.")
+
+
+@mail_cli.command("send")
+@click.option("--loop", is_flag=True, help="Keep sending until stopped (a service).")
+@click.option("--interval", type=click.FloatRange(0.2, 3600), default=5.0, show_default=True,
+              help="Seconds between two looks at the outbox when it is empty.")
+@click.option("--quiet", is_flag=True, help="Print nothing when nothing was sent.")
+def mail_send_command(loop: bool, interval: float, quiet: bool) -> None:
+    """Deliver the messages that are due (several senders may run at once)."""
+    while True:
+        sent, failed = mail.send_due()
+        if sent or failed or not quiet:
+            click.echo(f"sent {sent}, failed attempts {failed}")
+        if not loop:
+            return
+        if not sent and not failed:
+            try:
+                time.sleep(interval)
+            except KeyboardInterrupt:
+                return
+
+
+@mail_cli.command("status")
+def mail_status_command() -> None:
+    state = mail.outbox_state()
+    age = ("-" if state.oldest_pending_seconds is None
+           else f"{state.oldest_pending_seconds:.0f} s")
+    click.echo(f"pending {state.pending}, oldest pending {age}, failed {state.failed}")
+
+
+@mail_cli.command("retry")
+def mail_retry_command() -> None:
+    """Give the messages that ran out of attempts another round."""
+    click.echo(f"{mail.retry_failed()} message(s) will be tried again")

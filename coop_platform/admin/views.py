@@ -25,6 +25,7 @@ from coop_platform.core.authz import roles_required
 from coop_platform.core.exceptions import DomainError
 from coop_platform.core.forms import attach_error, status_for
 from coop_platform.core.params import page_number
+from coop_platform.extensions import db
 from coop_platform.states import services as states
 from coop_platform.states.models import REGIONAL_GROUPS
 
@@ -75,8 +76,8 @@ def invite():
 
 
 def _invited_page(target, url: str, reset: bool = False):
-    """The link, once, with a copy button; mailed to the person when an SMTP server is
-    configured (never logged: the body holds the secret)."""
+    """The link, once, with a copy button; queued for e-mail to the person when an SMTP
+    server is configured (encrypted in the outbox, never logged: the body holds the secret)."""
     sent = send_link(target.email, url, reset) if current_app.config.get("SMTP_HOST") else None
     return render_template("admin/invited.html", invited=target, url=url, reset=reset,
                            sent=sent)
@@ -94,9 +95,11 @@ def send_link(email: str, url: str, reset: bool) -> bool:
         french = str(_l("Open this single-use link within 72 hours to set up your access:"))
     body = f"{english}\n{url}\n\n{french}\n{url}\n"
     try:
-        mail.deliver(mail.Mail(email, subject, body))
+        mail.queue(db.session(), mail.Mail(email, subject, body))
+        db.session.commit()
     except Exception:  # the invitation stands; the admin is told to pass the link on
-        current_app.logger.exception("could not e-mail an invitation link")
+        db.session.rollback()
+        current_app.logger.exception("could not queue the e-mail of an invitation link")
         return False
     return True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import text
 
+from coop_platform.core.mail import outbox_state
 from coop_platform.extensions import db, keyring, limiter
 
 
@@ -19,6 +20,15 @@ def check_readiness() -> dict:
         store = "unreachable"
     report["rate_limit_store"] = store
     report["mail"] = "smtp" if current_app.config.get("SMTP_HOST") else "log only"
+    try:
+        outbox = outbox_state()
+        report["mail_outbox"] = {"pending": outbox.pending, "failed": outbox.failed,
+                                 "oldest_pending_seconds": outbox.oldest_pending_seconds}
+    except Exception:
+        current_app.logger.exception("readiness check: mail outbox unreadable")
+        db.session.rollback()
+        report["mail_outbox"] = "unreadable"
+    # A stuck outbox is for the operators (metrics, alerts), not a reason to stop serving.
     if store != "ok":
         report["status"] = "degraded"
     return report

@@ -1,7 +1,13 @@
-"""E-mail through SMTP when configured (SPC_SMTP_*), written to the log otherwise.
+"""E-mail leaves through an outbox: a message is a row written in the same transaction as the
+action that causes it, and a sender (`flask --app wsgi mail send --loop`, or a timer) delivers
+it afterwards through SMTP when configured (SPC_SMTP_*), to the log otherwise.
 
-Messages are queued on the database session and sent only after it commits, so a rolled-back
-action never sends mail, and a mail failure never undoes an action.
+So a rolled-back action never sends mail, a slow or failing SMTP server never slows or fails a
+request, and a message is never lost: a failed attempt is retried with a growing delay, and
+after the last attempt the message stays, marked failed, for the operators (`mail status`,
+/readyz). The body can carry a single-use link (an invitation): it is stored encrypted under
+the "mail" key and wiped once sent. A sender that dies mid-message leaves a lease that expires,
+and the message is tried again: delivery is at least once.
 """
 
 from __future__ import annotations
@@ -10,14 +16,21 @@ import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import DateTime, Integer, String, Text, func, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from coop_platform.core.clock import as_utc, utcnow
+from coop_platform.extensions import db, keyring
 
 log = logging.getLogger(__name__)
-_OUTBOX = "spc_outbox"
+
+LEASE = timedelta(minutes=5)  # longer than one SMTP conversation (its timeout is 20 s)
+MAX_ATTEMPTS = 12  # about a day and a half of retries with the delays below
+FIRST_DELAY, LONGEST_DELAY = timedelta(minutes=1), timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -27,8 +40,35 @@ class Mail:
     body: str
 
 
+class OutboxMail(db.Model):
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(400))
+    # AES-GCM under the "mail" key, bound to the row id; emptied once sent.
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(String(200), default="")
+
+
+def _context(row_id: int) -> bytes:
+    return f"mail:{row_id}".encode()
+
+
 def queue(session: Session, mail: Mail) -> None:
-    session.info.setdefault(_OUTBOX, []).append(mail)
+    """Write the message in the caller's transaction; it leaves after the commit."""
+    now = utcnow()
+    row = OutboxMail(recipient=mail.to, subject=mail.subject[:400], body="", created_at=now,
+                     next_attempt_at=now, attempts=0, last_error="")
+    session.add(row)
+    session.flush()
+    row.body = keyring().encrypt("mail", mail.body.encode(), _context(row.id))
 
 
 def deliver(mail: Mail) -> None:
@@ -50,15 +90,86 @@ def deliver(mail: Mail) -> None:
         smtp.send_message(message)
 
 
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session: Session) -> None:
-    for mail in session.info.pop(_OUTBOX, []):
+def delay_after(attempts: int) -> timedelta:
+    """1, 2, 4, … minutes, at most six hours."""
+    return min(FIRST_DELAY * 2 ** max(attempts - 1, 0), LONGEST_DELAY)
+
+
+def _due(now: datetime):
+    return (OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None),
+            OutboxMail.next_attempt_at <= now,
+            or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until < now))
+
+
+def _claim(now: datetime) -> OutboxMail | None:
+    """Take the next due message under a lease, in one short transaction. Two senders never
+    take the same message: on PostgreSQL the candidate row is locked (skipping rows another
+    sender holds) and the lease is set by a conditional UPDATE; SQLite serialises writers."""
+    candidate = (select(OutboxMail.id).where(*_due(now))
+                 .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(1))
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidate = candidate.with_for_update(skip_locked=True)
+    row_id = db.session.scalar(candidate)
+    if row_id is None:
+        db.session.rollback()
+        return None
+    taken = db.session.execute(
+        update(OutboxMail).where(OutboxMail.id == row_id, *_due(now))
+        .values(claimed_until=now + LEASE, attempts=OutboxMail.attempts + 1)).rowcount
+    db.session.commit()
+    return db.session.get(OutboxMail, row_id) if taken else None
+
+
+def send_due(limit: int = 100, now: datetime | None = None) -> tuple[int, int]:
+    """Deliver up to `limit` due messages. Returns (sent, failed attempts)."""
+    sent = failed = 0
+    for _ in range(limit):
+        row = _claim(now or utcnow())
+        if row is None:
+            break
         try:
-            deliver(mail)
-        except Exception:  # the action stands; the failure is logged for the operators
-            log.exception("could not send e-mail to %s", mail.to)
+            body = keyring().decrypt("mail", row.body, _context(row.id)).decode()
+            deliver(Mail(row.recipient, row.subject, body))
+        except Exception as exc:  # the message stays; the next attempt waits longer
+            failed += 1
+            when = now or utcnow()
+            gave_up = row.attempts >= MAX_ATTEMPTS
+            log.warning("e-mail %s to %s: attempt %d failed (%s)%s", row.id, row.recipient,
+                        row.attempts, type(exc).__name__, "; giving up" if gave_up else "")
+            db.session.execute(update(OutboxMail).where(OutboxMail.id == row.id).values(
+                claimed_until=None, last_error=f"{type(exc).__name__}: {exc}"[:200],
+                next_attempt_at=when + delay_after(row.attempts),
+                failed_at=when if gave_up else None))
+        else:
+            sent += 1
+            db.session.execute(update(OutboxMail).where(OutboxMail.id == row.id).values(
+                claimed_until=None, sent_at=now or utcnow(), body="", last_error=""))
+        db.session.commit()
+    return sent, failed
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_OUTBOX, None)
+@dataclass
+class OutboxState:
+    pending: int
+    failed: int
+    oldest_pending_seconds: float | None
+
+
+def outbox_state(now: datetime | None = None) -> OutboxState:
+    now = now or utcnow()
+    pending, oldest = db.session.execute(
+        select(func.count(OutboxMail.id), func.min(OutboxMail.created_at))
+        .where(OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None))).one()
+    failed = db.session.scalar(select(func.count(OutboxMail.id))
+                               .where(OutboxMail.failed_at.is_not(None))) or 0
+    age = (now - as_utc(oldest)).total_seconds() if oldest is not None else None
+    return OutboxState(pending or 0, failed, age)
+
+
+def retry_failed() -> int:
+    """Give the messages that ran out of attempts another round (after fixing SMTP)."""
+    count = db.session.execute(
+        update(OutboxMail).where(OutboxMail.failed_at.is_not(None), OutboxMail.sent_at.is_(None))
+        .values(failed_at=None, attempts=0, next_attempt_at=utcnow(), last_error="")).rowcount
+    db.session.commit()
+    return count

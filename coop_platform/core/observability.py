@@ -16,7 +16,14 @@ import time
 from datetime import UTC, datetime
 
 from flask import Flask, g, request, session
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("spc_requests", "HTTP requests answered, by route and status.",
@@ -26,6 +33,14 @@ LATENCY = Histogram("spc_request_duration_seconds", "Time to answer a request, b
                     buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 AUDIT_EVENTS = Counter("spc_audit_events", "Audit records appended, by action and outcome.",
                        ["action", "outcome"], registry=REGISTRY)
+# Read from the database at each scrape, so every worker reports the same figures.
+OUTBOX_PENDING = Gauge("spc_mail_outbox_pending", "E-mails waiting to be sent.",
+                       registry=REGISTRY)
+OUTBOX_FAILED = Gauge("spc_mail_outbox_failed", "E-mails that ran out of attempts.",
+                      registry=REGISTRY)
+OUTBOX_OLDEST = Gauge("spc_mail_outbox_oldest_pending_seconds",
+                      "Age of the oldest e-mail waiting to be sent (0 when none).",
+                      registry=REGISTRY)
 log = logging.getLogger("coop_platform.requests")
 
 
@@ -33,7 +48,11 @@ def count_audit_event(action: str, outcome: str) -> None:
     AUDIT_EVENTS.labels(action=action, outcome=outcome).inc()
 
 
-def metrics_payload() -> tuple[bytes, str]:
+def metrics_payload(outbox=None) -> tuple[bytes, str]:
+    if outbox is not None:
+        OUTBOX_PENDING.set(outbox.pending)
+        OUTBOX_FAILED.set(outbox.failed)
+        OUTBOX_OLDEST.set(outbox.oldest_pending_seconds or 0)
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 

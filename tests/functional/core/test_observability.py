@@ -26,7 +26,9 @@ def test_readiness_reports_every_dependency(client, monkeypatch):
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.get_json() == {"status": "ok", "database": "ok", "keys": "ok",
-                                "rate_limit_store": "ok", "mail": "log only"}
+                                "rate_limit_store": "ok", "mail": "log only",
+                                "mail_outbox": {"pending": 0, "failed": 0,
+                                                "oldest_pending_seconds": None}}
     monkeypatch.setattr(limiter.storage, "check", lambda: False)
     down = client.get("/readyz")
     assert down.status_code == 503

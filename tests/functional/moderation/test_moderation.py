@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-import pytest
 from sqlalchemy import select
 
-from coop_platform.core import mail
 from coop_platform.documents.models import Document
 from coop_platform.extensions import db
 from coop_platform.moderation.models import Notification
@@ -47,13 +45,6 @@ SEES = {
     "other_state": {"published"},
     "court": {"published"},
 }
-
-
-@pytest.fixture
-def outbox(monkeypatch):
-    sent: list[mail.Mail] = []
-    monkeypatch.setattr(mail, "deliver", sent.append)
-    return sent
 
 
 def set_status(app, doc_id: str, status: str) -> None:

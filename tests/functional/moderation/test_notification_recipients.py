@@ -8,19 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from coop_platform.auth.models import User
-from coop_platform.core import mail
 from coop_platform.extensions import db
 from coop_platform.moderation.models import Notification
 from coop_platform.states.models import State
 from tests.conftest import post_form
 from tests.support.documents import upload, uploaded_id
-
-
-@pytest.fixture
-def outbox(monkeypatch):
-    sent: list[mail.Mail] = []
-    monkeypatch.setattr(mail, "deliver", sent.append)
-    return sent
 
 
 def kinds(app, account) -> list[str]:

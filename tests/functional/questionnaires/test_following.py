@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select, update
 
 from coop_platform.auth.models import User
-from coop_platform.core import mail
 from coop_platform.core.clock import utcnow
 from coop_platform.extensions import db
 from coop_platform.moderation.models import Notification
@@ -36,13 +35,6 @@ from tests.support.questionnaires import (
 # makes public (tests/support/questionnaires.py REQUIRED, read as a list here).
 FIRST_ACCEPTED = ["A.1", "A.3", "A.4", "B.1", "B.3", "B.4", "B.5", "B.6", "C.1", "C.2", "D.1",
                   "D.2", "D.3", "D.7", "F.1"]
-
-
-@pytest.fixture
-def outbox(monkeypatch):
-    sent: list[mail.Mail] = []
-    monkeypatch.setattr(mail, "deliver", sent.append)
-    return sent
 
 
 def _notes(app, account, kind="answer_changed") -> list[dict]:
