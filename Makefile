@@ -48,6 +48,13 @@ extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs '.* venv' -o coop_platform/translations/messages.pot .
 	$(BIN)/pybabel update -i coop_platform/translations/messages.pot -d coop_platform/translations
 
+# The production stack on this machine: nginx (TLS, self-signed) -> gunicorn (4 workers) ->
+# PostgreSQL and Redis, with the mail sender; https://localhost:8443 (docs/DEPLOYMENT.md).
+serve-prod: install translations
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || \
+		{ echo "serve-prod needs Debian's nginx: apt-get install nginx"; exit 2; }
+	$(BIN)/python deploy/serve_prod.py
+
 # The current TOTP code of a demo account: make demo-code EMAIL=focal.fra@demo.spc.invalid
 demo-code: install
 	@test -n "$(EMAIL)" || { echo "usage: make demo-code EMAIL=<demo account e-mail>"; exit 2; }

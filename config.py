@@ -75,7 +75,9 @@ class Config:
     THROTTLE_MAX_DELAY = float(_env("THROTTLE_MAX_DELAY", "8") or 8)
 
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
+    # Off: Flask-Limiter would put its window into every Retry-After of a limited route; the
+    # 429 handler (core/errors.py) says when the window reopens instead.
+    RATELIMIT_HEADERS_ENABLED = False
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "20 per minute;200 per hour")
     # Every route that takes a second-factor code, on top of the route's own limit.
     CODE_RATE_LIMIT = _env("CODE_RATE_LIMIT", "10 per minute")  # per account

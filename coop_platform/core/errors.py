@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -13,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from coop_platform.core.exceptions import DomainError
 from coop_platform.core.redaction import recordable_path
 from coop_platform.core.signals import request_refused
-from coop_platform.extensions import db
+from coop_platform.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,18 @@ def render_error(status: int, message=None):
                            message=message or default), status
 
 
+def _rate_limited():
+    """A rate limit's 429 says when the window reopens. (Flask-Limiter's own headers are off:
+    it wrote its window into every Retry-After of a limited route, the per-address delay's
+    one second included, so clients were told to wait a minute.)"""
+    body, status = render_error(429)
+    response = make_response(body, status)
+    current = limiter.current_limit
+    if current is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(current.reset_at - time.time())))
+    return response
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
@@ -79,6 +93,8 @@ def init_app(app: Flask) -> None:
         status = error.code or 500
         if status in (403, 429):
             audit_refusal(status, error.name)
+        if status == 429:
+            return _rate_limited()
         return render_error(status)
 
     @app.errorhandler(Exception)

@@ -12,6 +12,7 @@ What every caller gets, whatever the route:
 
 from __future__ import annotations
 
+import math
 import time
 
 from flask import current_app
@@ -77,21 +78,25 @@ def _wait_key(address: str) -> str:
 
 def note_address_failure(address: str) -> None:
     """Count a failure from this address; past the third, the address must wait a growing
-    delay before its next attempt (kept in the limiter's storage, shared by workers)."""
+    delay before its next attempt (kept in the limiter's storage, shared by workers).
+
+    The storage counts whole numbers and Redis expires keys in whole seconds (a fractional
+    expiry was a server error on the third failure in production): the key holds the end of
+    the wait in milliseconds since the epoch and lives for the delay rounded up."""
     limiter.storage.incr(_throttle_key(address), 3600)
     delay = address_delay(address)
     if delay > 0:
+        until_ms = int((time.time() + delay) * 1000)
         limiter.storage.clear(_wait_key(address))
-        limiter.storage.incr(_wait_key(address), delay)
+        limiter.storage.incr(_wait_key(address), max(1, math.ceil(delay)), amount=until_ms)
 
 
 def address_wait(address: str) -> float:
     """Seconds this address must still wait before its next sign-in attempt (0: none). The
     request is answered at once with 429 and Retry-After: a worker never sleeps on it, so a
     flood cannot tie the workers up."""
-    if not limiter.storage.get(_wait_key(address)):
-        return 0.0
-    return max(0.0, limiter.storage.get_expiry(_wait_key(address)) - time.time())
+    until_ms = limiter.storage.get(_wait_key(address)) or 0
+    return max(0.0, until_ms / 1000 - time.time())
 
 
 def count_failure(user: User, column: str) -> int:

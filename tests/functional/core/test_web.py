@@ -20,7 +20,7 @@ def test_security_headers_on_pages(client):
         assert directive in csp
     assert "unsafe-inline" not in csp
     assert h["X-Content-Type-Options"] == "nosniff"
-    assert h["Referrer-Policy"] == "no-referrer"
+    assert h["Referrer-Policy"] == "same-origin"
     assert h["Cross-Origin-Opener-Policy"] == "same-origin"
     assert h["Cross-Origin-Resource-Policy"] == "same-origin"
     assert "camera=()" in h["Permissions-Policy"]

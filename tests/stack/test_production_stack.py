@@ -1,0 +1,238 @@
+"""The production stack for real: nginx (TLS) → gunicorn with 4 workers → PostgreSQL and
+Redis, started as `make serve-prod` starts it (deploy/serve_prod.py) and driven over HTTPS.
+
+It shows what one process cannot: the failures that lock an account, the per-address delay
+and the rate limit are counted the same whichever worker answers. Runs where PostgreSQL is
+configured for the suite (CI always); nginx missing is a skip on a workstation, a failure
+in CI."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+from sqlalchemy import select
+
+from config import TestConfig
+from coop_platform import ROOT, create_app
+from coop_platform.audit.models import AuditEvent
+from coop_platform.auth import passwords, totp
+from coop_platform.auth.models import User
+from coop_platform.auth.services.common import encrypt_totp_secret
+from coop_platform.extensions import db
+from tests.conftest import PASSWORD, PG_URL
+from tests.support.rfc6238 import code_for
+
+sys.path.insert(0, str(ROOT / "deploy"))
+import serve_prod  # noqa: E402
+
+pytestmark = pytest.mark.stack
+IN_CI = os.environ.get("CI") == "true"
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+REDIS_DB = 15  # the stack's own counters, emptied first
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    if not PG_URL:
+        pytest.skip("the stack runs on PostgreSQL (SPC_TEST_DATABASE_URL)")
+    if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
+        if IN_CI:
+            pytest.fail("nginx is not installed (.ci/run installs it)")
+        pytest.skip("nginx is not installed (apt-get install nginx)")
+    redis.Redis.from_url(f"redis://127.0.0.1:6379/{REDIS_DB}").flushdb()
+    base, _, _ = PG_URL.rpartition("/")
+    database_url = f"{base}/spc_stack_{uuid.uuid4().hex[:8]}"
+    running = serve_prod.Stack(
+        tmp_path_factory.mktemp("stack"), database_url,
+        redis_url=f"redis://127.0.0.1:6379/{REDIS_DB}", http_port=_free_port(),
+        https_port=_free_port(), app_port=_free_port(), workers=4, max_upload_mb=1,
+        # Argon2 at test cost (the login path is what is tested, not the hash's price); the
+        # per-address delay capped at 1 s so that waiting it out stays short.
+        extra_env={"SPC_ARGON2_TIME_COST": "1", "SPC_ARGON2_MEMORY_COST": "8192",
+                   "SPC_ARGON2_PARALLELISM": "1", "SPC_THROTTLE_MAX_DELAY": "1",
+                   "SPC_LOGIN_RATE_LIMIT": "40 per minute"})
+    serve_prod.start(running)
+    yield running
+    serve_prod.stop(running)
+    import psycopg
+
+    with psycopg.connect(base.replace("+psycopg", "") + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database_url.rpartition("/")[2]}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def app_on_stack(stack):
+    """The app in this process, on the stack's database and keys (to make accounts)."""
+    cfg = TestConfig()
+    cfg.SQLALCHEMY_DATABASE_URI = stack.database_url
+    cfg.KEYS_DIR = stack.directory / "keys"
+    cfg.INSTANCE_DIR = stack.directory / "test-instance"
+    application = create_app(cfg)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _account(app, email: str) -> str:
+    """An active focal point of France with a password and an authenticator; its secret."""
+    secret = totp.new_secret()
+    with app.app_context():
+        from coop_platform.states.models import State
+
+        user = User(email=email, role="focal_point", status="active",
+                    state=db.session.scalars(select(State).where(State.iso3 == "FRA")).one(),
+                    password_hash=passwords.hash_password(PASSWORD))
+        db.session.add(user)
+        db.session.flush()
+        user.totp_secret = encrypt_totp_secret(user, secret)
+        db.session.commit()
+        db.session.remove()
+    return secret
+
+
+def _client(stack) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would replace the stack's certificate
+    session.verify = str(stack.cert)
+    return session
+
+
+def _token(session, url: str) -> str:
+    return CSRF.search(session.get(url).text).group(1)
+
+
+def _post(session, url: str, data: dict, referer: bool = True) -> requests.Response:
+    """A form posted as a browser posts it under Referrer-Policy: same-origin."""
+    headers = {"Referer": url} if referer else {}
+    return session.post(url, data={"csrf_token": _token(session, url), **data},
+                        headers=headers, allow_redirects=False)
+
+
+def _login(session, stack, email: str, password: str) -> requests.Response:
+    return _post(session, f"{stack.url}/auth/login", {"email": email, "password": password})
+
+
+def test_http_is_redirected_and_https_carries_the_security_headers(stack):
+    plain = requests.get(f"http://localhost:{stack.http_port}/documents/?page=2",
+                         allow_redirects=False, timeout=10)
+    assert plain.status_code == 301
+    assert plain.headers["Location"] == f"{stack.url}/documents/?page=2"
+    health = _client(stack).get(f"{stack.url}/healthz", timeout=10)
+    assert health.json() == {"status": "ok", "database": "ok", "keys": "ok"}
+    assert health.headers["Strict-Transport-Security"].startswith("max-age=63072000")
+    assert "X-Request-ID" in health.headers  # answered by the app
+    ready = _client(stack).get(f"{stack.url}/readyz", timeout=10).json()
+    assert ready["rate_limit_store"] == "ok"
+    assert ready["status"] == "ok"
+
+
+def test_static_files_come_from_nginx_and_big_bodies_stop_there(stack):
+    css = _client(stack).get(f"{stack.url}/static/css/app.css", timeout=10)
+    assert css.status_code == 200
+    assert "X-Request-ID" not in css.headers  # the app never saw it
+    assert css.headers["Cache-Control"] == "public, max-age=3600"
+    assert css.headers["Strict-Transport-Security"].startswith("max-age=")
+    # The upload limit is 1 MiB here: nginx refuses 3 MiB before any worker reads it.
+    too_big = _client(stack).post(f"{stack.url}/documents/new", data=b"x" * (3 * 1024 * 1024),
+                                  headers={"Content-Type": "application/octet-stream"},
+                                  timeout=30)
+    assert too_big.status_code == 413
+    assert "X-Request-ID" not in too_big.headers
+
+
+def test_over_https_a_form_needs_the_same_origin_referer(stack, app_on_stack):
+    """The CSRF check's second half: a form posted without our Referer (as from another
+    site, whose address the browser would send) is refused, token or not."""
+    _account(app_on_stack, "referer.check@example.org")
+    session = _client(stack)
+    bare = _post(session, f"{stack.url}/auth/login",
+                 {"email": "referer.check@example.org", "password": PASSWORD}, referer=False)
+    assert bare.status_code == 400
+    page = session.get(f"{stack.url}/")
+    assert page.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_the_access_log_keeps_no_secret(stack):
+    token = "SECRET" + "x" * 37
+    _client(stack).get(f"{stack.url}/auth/invitation/{token}?next=/documents/secretquery")
+    time.sleep(0.5)
+    log = (stack.directory / "nginx" / "access.log").read_text()
+    assert "/auth/invitation/[token]" in log
+    assert "SECRET" not in log
+    assert "secretquery" not in log
+
+
+def test_a_session_holds_across_workers(stack, app_on_stack):
+    secret = _account(app_on_stack, "across.workers@example.org")
+    session = _client(stack)
+    assert _login(session, stack, "across.workers@example.org", PASSWORD).status_code == 302
+    done = _post(session, f"{stack.url}/auth/second-factor", {"code": code_for(secret)})
+    assert done.status_code == 302
+    # Many requests, spread over the 4 workers by the kernel: signed in on every one.
+    for _ in range(16):
+        page = session.get(f"{stack.url}/documents/", allow_redirects=False)
+        assert page.status_code == 200
+        assert "across.workers@example.org" in page.text
+
+
+def test_lockout_and_the_address_delay_are_shared_by_the_workers(stack, app_on_stack):
+    _account(app_on_stack, "locked.out@example.org")
+    session = _client(stack)
+    waits, failures = [], 0
+    while failures < 10:  # MAX_FAILED_PASSWORDS, spread over the workers
+        answer = _login(session, stack, "locked.out@example.org", "wrong-password-123456")
+        if answer.status_code == 429:  # the per-address delay, from whichever worker
+            assert "Too many failed attempts from your address" in answer.text, answer.text[-900:]
+            waits.append(answer.headers["Retry-After"])
+            assert len(waits) < 20
+            time.sleep(int(answer.headers["Retry-After"]))
+            continue
+        assert answer.status_code == 400, answer.status_code
+        failures += 1
+    # Past the third failure the address waited each time; exactly the delay (capped at 1 s
+    # here), not the rate limit's minute.
+    assert len(waits) >= 6
+    assert set(waits) == {"1"}
+    while (answer := _login(session, stack, "locked.out@example.org", PASSWORD)).status_code \
+            == 429:
+        time.sleep(int(answer.headers["Retry-After"]))
+    assert answer.status_code == 403  # the right password meets a locked account
+    assert "this account is locked" in answer.text
+    with app_on_stack.app_context():
+        user = db.session.scalars(select(User).where(User.email == "locked.out@example.org")).one()
+        lockouts = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "login.lockout", AuditEvent.actor_id == user.id)).all()
+        assert user.locked_until is not None
+        db.session.remove()
+    assert len(lockouts) == 1  # ten failures over four workers lock once
+
+
+def test_the_rate_limit_is_one_counter_for_all_workers(stack):
+    """40 sign-in posts a minute from one address (this stack's setting): with a counter per
+    worker, 4 workers would let 160 through. The 429 says when the window reopens."""
+    session = _client(stack)
+    limited = None
+    for _ in range(45):
+        answer = _login(session, stack, "nobody@example.org", "wrong-password-123456")
+        if answer.status_code == 429 and "Too many requests from your address" in answer.text:
+            limited = answer
+            break
+    assert limited is not None
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
