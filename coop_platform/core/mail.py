@@ -29,7 +29,7 @@ from coop_platform.extensions import db, keyring
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)  # longer than one SMTP conversation (its timeout is 20 s)
-MAX_ATTEMPTS = 12  # about a day and a half of retries with the delays below
+MAX_ATTEMPTS = 12  # about twenty hours of retries with the delays below
 FIRST_DELAY, LONGEST_DELAY = timedelta(minutes=1), timedelta(hours=6)
 
 
