@@ -260,6 +260,53 @@ def test_a_code_works_once_and_signing_out_ends_every_session(stack, app_on_stac
         assert "/auth/login" in page.headers["Location"]
 
 
+def _upload(stack, session, text: str) -> str:
+    """A text document of the focal point's State; returns its download path."""
+    url = f"{stack.url}/documents/new"
+    answer = _patiently(lambda: session.post(url, headers={"Referer": url}, allow_redirects=False,
+                                             data={"csrf_token": _token(session, url),
+                                                   "title": "Rotation check", "summary": "",
+                                                   "document_type": "procedure",
+                                                   "topics": ["freezing"], "language": "en",
+                                                   "classification": "restricted",
+                                                   "audience": "all_states"},
+                                             files={"file": ("note.txt", text.encode(),
+                                                             "text/plain")}))
+    assert answer.status_code == 303, answer.status_code
+    location = answer.headers["Location"]
+    page = session.get(stack.url + location if location.startswith("/") else location).text
+    return re.search(r'href="(/documents/[^"]+/download)"', page).group(1)
+
+
+def test_a_key_rotation_reaches_every_running_worker(stack, app_on_stack):
+    """`keys rotate document` while four workers serve: files made before and after it open
+    on every worker, without a restart, and every data key is rewrapped under the new KEK."""
+    import subprocess
+
+    from coop_platform.documents.models import DocumentVersion
+
+    secret = _account(app_on_stack, "rotation@example.org")
+    session = _client(stack)
+    assert _patiently(lambda: _login(session, stack, "rotation@example.org",
+                                     PASSWORD)).status_code == 302
+    assert _patiently(lambda: _post(session, f"{stack.url}/auth/second-factor",
+                                    {"code": code_for(secret)})).status_code == 302
+    before = _upload(stack, session, "Written under the first key. " * 100)
+    rotated = subprocess.run([str(serve_prod.BIN / "flask"), "--app", "wsgi", "keys",  # noqa: S603
+                              "rotate", "document"], cwd=ROOT, env=stack.env(),
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert rotated.returncode == 0, rotated.stdout + rotated.stderr
+    assert "new active key document-0002" in rotated.stdout
+    after = _upload(stack, session, "Written under the second key. " * 100)
+    for _ in range(8):  # over the workers, each of which started before the rotation
+        assert session.get(stack.url + before).text == "Written under the first key. " * 100
+        assert session.get(stack.url + after).text == "Written under the second key. " * 100
+    with app_on_stack.app_context():
+        keks = set(db.session.scalars(select(DocumentVersion.kek_id)))
+        db.session.remove()
+    assert keks == {"document-0002"}
+
+
 def test_the_audit_chain_written_by_four_workers_verifies(stack):
     """Every test above appended from several workers at once; the chain holds."""
     import subprocess
