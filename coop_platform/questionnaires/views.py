@@ -329,7 +329,8 @@ def grid(public_id: str):
 EXPORT = "<any(csv, xlsx):fmt>"
 
 
-def _send(extract: export.Extract, fmt: str):
+def _file_args(fmt: str) -> tuple[str, str]:
+    """The layout and the CSV part, checked before any answer is read."""
     layout = request.args.get("layout", "long")
     part = request.args.get("part", "answers")
     if layout not in export.LAYOUTS:
@@ -337,7 +338,13 @@ def _send(extract: export.Extract, fmt: str):
     if part not in export.CSV_PARTS or (fmt == "xlsx" and part != "answers"):
         raise ValidationFailed(_l("Choose the answers, the codebook or the metadata (CSV "
                                   "only: the XLSX file holds all three)."))
-    file = export.render(_user(), extract, fmt, layout, part)
+    return layout, part
+
+
+def _send(fmt: str, build):
+    """The file of `build()`'s extract, once the layout and part are known to be valid."""
+    layout, part = _file_args(fmt)
+    file = export.render(_user(), build(), fmt, layout, part)
     return send_file(io.BytesIO(file.content), mimetype=file.mimetype, as_attachment=True,
                      download_name=file.name)
 
@@ -345,21 +352,22 @@ def _send(extract: export.Extract, fmt: str):
 @bp.get(f"/<pid:public_id>/export.{EXPORT}")
 def export_questionnaire(public_id: str, fmt: str):
     questionnaire = _questionnaire_or_404(public_id)
-    return _send(export.of_questionnaire(_user(), questionnaire, _group_arg()), fmt)
+    group = _group_arg()
+    return _send(fmt, lambda: export.of_questionnaire(_user(), questionnaire, group))
 
 
 @bp.get(f"/<pid:public_id>/states/<string(length=3):iso3>/export.{EXPORT}")
 def export_response(public_id: str, iso3: str, fmt: str):
     questionnaire = _questionnaire_or_404(public_id)
     state = _readable_state_or_404(iso3)
-    return _send(export.of_response(_user(), questionnaire, state), fmt)
+    return _send(fmt, lambda: export.of_response(_user(), questionnaire, state))
 
 
 @bp.get(f"/<pid:public_id>/compare/<string(maxlength=12):key>/export.{EXPORT}")
 def export_comparison(public_id: str, key: str, fmt: str):
     questionnaire = _questionnaire_or_404(public_id)
     flt = _comparison_filter(questionnaire, key)
-    return _send(export.of_comparison(_user(), questionnaire, key, flt), fmt)
+    return _send(fmt, lambda: export.of_comparison(_user(), questionnaire, key, flt))
 
 
 @bp.get(f"/<pid:public_id>/grid/export.{EXPORT}")
@@ -368,7 +376,8 @@ def export_grid(public_id: str, fmt: str):
     keys = _grid_keys(questionnaire)
     if not keys:
         raise ValidationFailed(_l("Choose the questions to export."))
-    return _send(export.of_grid(_user(), questionnaire, keys, _group_arg()), fmt)
+    group = _group_arg()
+    return _send(fmt, lambda: export.of_grid(_user(), questionnaire, keys, group))
 
 
 @bp.get("/<pid:public_id>/completion")
@@ -400,20 +409,23 @@ def follow():
                          "answer."), "success")
         except NotFound:
             abort(404)
-    public_id = request.form.get("questionnaire", "")
-    back = request.form.get("back", "")
-    if back == "page" and public_id and kind in ("state", "question"):
-        try:
-            questionnaire = authoring.get_questionnaire(public_id)
-        except DomainError:
-            questionnaire = None
-        if questionnaire is not None and kind == "state":
-            return redirect(url_for("questionnaires.state_response",
-                                    public_id=questionnaire.public_id, iso3=target), 303)
-        if questionnaire is not None and any(q.key == target for q in questionnaire.questions):
-            return redirect(url_for("questionnaires.compare", public_id=questionnaire.public_id,
-                                    key=target), 303)
+    if request.form.get("back") == "page":
+        return redirect(_page_of(kind, target, request.form.get("questionnaire", "")), 303)
     return redirect(url_for("notifications.index", _anchor="following"), 303)
+
+
+def _page_of(kind: str, target: str, public_id: str) -> str:
+    """The State's or the question's page the follow was made from, when it is one the user
+    may open; the list of follows otherwise."""
+    try:
+        questionnaire = authoring.get_questionnaire(public_id)
+        if kind == "state":
+            return url_for("questionnaires.state_response", public_id=questionnaire.public_id,
+                           iso3=reading.readable_state(_user(), target).iso3)
+        return url_for("questionnaires.compare", public_id=questionnaire.public_id,
+                       key=reading.question_by_key(questionnaire, target).key)
+    except DomainError:
+        return url_for("notifications.index", _anchor="following")
 
 
 @directory_bp.get("/", endpoint="index")
