@@ -104,6 +104,11 @@ class Config:
     LANGUAGES = ("en", "fr")
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     DEMO_ALLOWED = True
+    # whoosh | postgresql; empty: PostgreSQL full-text search when the database is PostgreSQL.
+    SEARCH_BACKEND = _env("SEARCH_BACKEND", "")
+    SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR")  # Whoosh; default instance/search
+    SEARCH_QUERY_SECONDS = float(_env("SEARCH_QUERY_SECONDS", "3") or 3)
+    SEARCH_EXTRACT_SECONDS = _env_int("SEARCH_EXTRACT_SECONDS", 30)
 
     def validate(self) -> None:
         """Fail fast on a configuration that must not run."""

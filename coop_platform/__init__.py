@@ -75,6 +75,9 @@ def create_app(config: Config | str | None = None) -> Flask:
         observability.configure_production_logging(app)
     sessions.init_app(app)
     errors.init_app(app)
+    from coop_platform import search
+
+    search.init_app(app)
     return app
 
 
@@ -115,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from coop_platform.questionnaires.manage_views import bp as manage_questionnaires_bp
     from coop_platform.questionnaires.views import bp as questionnaires_bp
     from coop_platform.questionnaires.views import directory_bp
+    from coop_platform.search.views import bp as search_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(home_bp)
@@ -127,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(questionnaires_bp, url_prefix="/questionnaires")
     app.register_blueprint(directory_bp, url_prefix="/directory")
     app.register_blueprint(manage_questionnaires_bp, url_prefix="/questionnaires/manage")
+    app.register_blueprint(search_bp, url_prefix="/search")
 
     from flask_login import current_user
 
@@ -155,10 +160,11 @@ def _register_cli(app: Flask) -> None:
     from coop_platform.auth.cli import users_cli
     from coop_platform.documents.cli import documents_cli
     from coop_platform.questionnaires.cli import questionnaires_cli
+    from coop_platform.search.cli import search_cli
     from coop_platform.states.cli import states_cli
 
     for group in (keys_cli, states_cli, users_cli, audit_cli, documents_cli, backup_cli,
-                  questionnaires_cli, mail_cli):
+                  questionnaires_cli, mail_cli, search_cli):
         app.cli.add_command(group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(demo_code_command)

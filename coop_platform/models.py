@@ -19,6 +19,7 @@ from coop_platform.questionnaires.models import (
     Response,
     Section,
 )
+from coop_platform.search.models import DocumentText, SearchChange, SearchText, SearchWord
 from coop_platform.states.models import State
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "AuditHead",
     "Document",
     "DocumentAudienceState",
+    "DocumentText",
     "DocumentTopic",
     "DocumentVersion",
     "Follow",
@@ -38,6 +40,9 @@ __all__ = [
     "Questionnaire",
     "RecoveryCode",
     "Response",
+    "SearchChange",
+    "SearchText",
+    "SearchWord",
     "Section",
     "State",
     "User",

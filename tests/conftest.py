@@ -94,6 +94,10 @@ def _clean_database(request):
         db.session.commit()
         limiter.reset()
     shutil.rmtree(application.config["BLOB_DIR"], ignore_errors=True)
+    # The embedded search index follows the tables it was built from.
+    from coop_platform.search import whoosh_backend
+
+    whoosh_backend.forget(application)
 
 
 @pytest.fixture

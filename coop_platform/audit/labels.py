@@ -55,6 +55,7 @@ ACTIONS = {
     "questionnaire.closed": _l("Questionnaire closed"),
     "questionnaire.created": _l("Questionnaire created"),
     "questionnaire.exported": _l("Answers exported"),
+    "search.performed": _l("Searched"),
     "questionnaire.open": _l("Questionnaire opened"),
     "questionnaire.question_added": _l("Question added to a draft version"),
     "questionnaire.question_edited": _l("Question of a draft version edited"),

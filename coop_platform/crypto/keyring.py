@@ -29,6 +29,7 @@ PURPOSES: dict[str, int] = {
     "checkpoint": 32,  # Ed25519 seed signing audit checkpoints
     "session": 64,  # Flask session signing secret
     "mail": 32,  # e-mail bodies waiting in the outbox (they can hold single-use links)
+    "search": 32,  # text extracted from document files, kept for the search index
 }
 _FILE_RE = re.compile(r"^(?P<purpose>[a-z]+)-(?P<version>\d{4})\.key$")
 _NONCE_BYTES = 12

@@ -1,0 +1,49 @@
+"""`flask --app wsgi search …`: rebuild the index, read files' text, report."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from coop_platform.search import backends
+from coop_platform.search.extraction import run_extractions
+
+search_cli = AppGroup("search", help="The search index.")
+
+
+@search_cli.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the index from the database (searches go on meanwhile)."""
+    engine = backends.backend(current_app)
+    started = time.monotonic()
+    count = engine.rebuild(current_app, wait=True)
+    click.echo(f"{backends.configured_name(current_app)}: {count} entries in "
+               f"{time.monotonic() - started:.1f} s")
+
+
+@search_cli.command("work")
+@click.option("--loop", is_flag=True, help="Keep going (every half second) until stopped.")
+def work_command(loop: bool) -> None:
+    """Read pending files' text and apply pending index changes."""
+    while True:
+        read = run_extractions()
+        applied = 0
+        if backends.configured_name(current_app) == "whoosh":
+            from coop_platform.search.whoosh_backend import drain
+
+            applied = max(0, drain(current_app, lock_timeout=2.0))
+        if not loop:
+            click.echo(f"files read {read}, index changes applied {applied}")
+            return
+        if not read and not applied:
+            time.sleep(0.5)
+
+
+@search_cli.command("status")
+def status_command() -> None:
+    """Which backend, how many entries, how many changes wait."""
+    for key, value in backends.backend(current_app).status(current_app).items():
+        click.echo(f"{key}: {value}")

@@ -1,0 +1,322 @@
+"""PostgreSQL full-text search: the production default when the database is PostgreSQL.
+
+The index holds content only — a tsvector per answer revision and per document — written in
+the same transaction as the change (changes.py). Who may see what is not copied into it: the
+search joins the very queries the pages use (`visible_answers`, `visible_documents`), so a
+decision, a withdrawal, an audience change or a deactivated State changes search results in
+the same commit that changes the pages. Words are matched in every language configuration
+(English, French, Spanish stemmers, and a folded unstemmed one), each with `unaccent`;
+`ts_headline` runs on the shown page only; "did you mean" draws candidates from `pg_trgm` over
+the vocabulary and keeps only words that have a hit this reader may see.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import (
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+)
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from coop_platform.documents.models import Document, DocumentTopic
+from coop_platform.documents.services.visibility import visible_documents
+from coop_platform.extensions import db
+from coop_platform.questionnaires.models import (
+    Answer,
+    AnswerRevision,
+    Question,
+    Section,
+)
+from coop_platform.questionnaires.services.visibility import visible_answers
+from coop_platform.search import query as q
+from coop_platform.search.backends import Ask, Found, Hit
+from coop_platform.search.entries import file_text
+from coop_platform.search.models import SearchText, SearchWord
+from coop_platform.search.texts import Buckets, answer_buckets, document_buckets
+from coop_platform.states.models import State
+
+log = logging.getLogger(__name__)
+CONFIGS = {"en": "spc_en", "fr": "spc_fr", "es": "spc_es", "all": "spc_simple"}
+
+
+# -- writing -------------------------------------------------------------------------------
+_UPSERT = text(
+    "INSERT INTO search_texts (kind, ref_id, tsv, updated_at) VALUES (:kind, :ref, "
+    "to_tsvector('spc_en', :en) || to_tsvector('spc_fr', :fr) || "
+    "to_tsvector('spc_es', :es) || to_tsvector('spc_simple', :all), now()) "
+    "ON CONFLICT (kind, ref_id) DO UPDATE SET tsv = excluded.tsv, updated_at = now()")
+_WORDS_SQL = text(
+    "INSERT INTO search_words (word) SELECT DISTINCT lexeme "
+    "FROM unnest(to_tsvector('spc_simple', :all)) "
+    "WHERE length(lexeme) BETWEEN 3 AND 64 ON CONFLICT DO NOTHING")
+
+
+def _params(kind: str, ref: int, buckets: Buckets) -> dict:
+    return {"kind": kind, "ref": ref, "en": buckets.joined("en"), "fr": buckets.joined("fr"),
+            "es": buckets.joined("es"), "all": buckets.everything()}
+
+
+def _write(session: Session, rows: list[dict]) -> None:
+    if rows:
+        session.execute(_UPSERT, rows)
+        session.execute(_WORDS_SQL, [{"all": r["all"]} for r in rows])
+
+
+def index_revisions(session: Session, revision_ids) -> None:
+    ids = sorted(revision_ids)
+    for i in range(0, len(ids), 500):
+        rows = session.execute(
+            select(AnswerRevision, Question, Section)
+            .join(Answer, AnswerRevision.answer_id == Answer.id)
+            .join(Question, Answer.question_id == Question.id)
+            .join(Section, Question.section_id == Section.id)
+            .where(AnswerRevision.id.in_(ids[i:i + 500]))).all()
+        _write(session, [_params("answer", rev.id, answer_buckets(
+            question, rev, (section.title_en, section.title_fr))) for rev, question, section in rows])
+
+
+def index_documents(session: Session, document_ids) -> None:
+    ids = sorted(document_ids)
+    present = set()
+    for i in range(0, len(ids), 200):
+        documents = session.scalars(select(Document).where(Document.id.in_(ids[i:i + 200]))
+                                    .with_for_update(of=Document)).all()
+        rows = []
+        for d in documents:
+            present.add(d.id)
+            body = "" if d.classification == "confidential" else \
+                file_text(session, d.current_version)
+            rows.append(_params("document", d.id, document_buckets(
+                d.title, d.summary, d.language, d.document_type, d.topics, body)))
+        _write(session, rows)
+    gone = set(ids) - present
+    if gone:
+        session.execute(SearchText.__table__.delete().where(
+            SearchText.kind == "document", SearchText.ref_id.in_(gone)))
+
+
+def apply(session: Session, subjects) -> None:
+    """Bring the content index up to date with this transaction's changes (before commit)."""
+    revisions = {t for k, t in subjects if k == "revision"}
+    questions = {t for k, t in subjects if k == "question"}
+    if questions:
+        revisions |= set(session.scalars(
+            select(AnswerRevision.id).join(Answer, AnswerRevision.answer_id == Answer.id)
+            .where(Answer.question_id.in_(questions))))
+    if revisions:
+        index_revisions(session, revisions)
+    documents = {t for k, t in subjects if k == "document"}
+    if documents:
+        index_documents(session, documents)
+
+
+def rebuild(app, wait: bool = False) -> int:
+    session = db.session
+    session.execute(text("TRUNCATE search_texts, search_words"))
+    revision_ids = list(session.scalars(select(AnswerRevision.id)))
+    index_revisions(session, revision_ids)
+    document_ids = list(session.scalars(select(Document.id)))
+    index_documents(session, document_ids)
+    session.commit()
+    return len(revision_ids) + len(document_ids)
+
+
+# -- reading -------------------------------------------------------------------------------
+def _word_query(word: str):
+    parts = [func.plainto_tsquery(text(f"'{cfg}'::regconfig"), word) for cfg in CONFIGS.values()]
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined.op("||")(part)
+    return combined
+
+
+def _phrase_query(words: tuple[str, ...]):
+    phrase = " ".join(words)
+    parts = [func.phraseto_tsquery(text(f"'{cfg}'::regconfig"), phrase)
+             for cfg in CONFIGS.values()]
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined.op("||")(part)
+    return combined
+
+
+def _prefix_query(prefix: str):
+    # `prefix` is \w+ (query.py), so it cannot carry tsquery operators.
+    return func.to_tsquery(text("'spc_simple'::regconfig"), f"'{prefix}':*")
+
+
+def _matches(tsquery):
+    return SearchText.tsv.op("@@")(tsquery)
+
+
+def _filter(node: q.Filter, kind: str):
+    if node.field == "state":
+        return State.iso3 == node.value
+    if node.field == "group":
+        return State.regional_group == node.value
+    if kind == "answer":
+        column = {"section": Section.code, "question": Question.key,
+                  "lang": AnswerRevision.language}.get(node.field)
+        return false() if column is None else column == node.value
+    if node.field == "topic":
+        return exists().where(DocumentTopic.document_id == Document.id,
+                              DocumentTopic.topic == node.value)
+    column = {"type": Document.document_type, "lang": Document.language}.get(node.field)
+    return false() if column is None else column == node.value
+
+
+def compile_tree(node, kind: str):
+    if isinstance(node, q.Everything):
+        return true()
+    if isinstance(node, q.Word):
+        return _matches(_word_query(node.text))
+    if isinstance(node, q.Phrase):
+        return _matches(_phrase_query(node.words))
+    if isinstance(node, q.Prefix):
+        return _matches(_prefix_query(node.text))
+    if isinstance(node, q.Filter):
+        return _filter(node, kind)
+    if isinstance(node, q.Not):
+        return not_(compile_tree(node.child, kind))
+    if isinstance(node, q.And):
+        return and_(*[compile_tree(c, kind) for c in node.children])
+    if isinstance(node, q.Or):
+        return or_(*[compile_tree(c, kind) for c in node.children])
+    raise TypeError(node)
+
+
+def _rank_query(words):
+    if not words:
+        return None
+    combined = _word_query(words[0])
+    for w in words[1:]:
+        combined = combined.op("||")(_word_query(w))
+    return combined
+
+
+def _answers(user, tree):
+    return (visible_answers(user)
+            .join(Question, Answer.question_id == Question.id)
+            .join(Section, Question.section_id == Section.id)
+            .join(SearchText, and_(SearchText.kind == "answer",
+                                   SearchText.ref_id == AnswerRevision.id))
+            .where(compile_tree(tree, "answer")))
+
+
+def _documents(user, tree):
+    return (visible_documents(user)
+            .join(State, Document.owner_state_id == State.id)
+            .join(SearchText, and_(SearchText.kind == "document",
+                                   SearchText.ref_id == Document.id))
+            .where(compile_tree(tree, "document")))
+
+
+_ANSWER_FACETS = {"state": State.iso3, "group": State.regional_group, "section": Section.code,
+                  "question": Question.key, "lang": AnswerRevision.language}
+_DOCUMENT_FACETS = {"state": State.iso3, "group": State.regional_group,
+                    "type": Document.document_type, "lang": Document.language}
+
+
+def _facet_counts(stmt, columns: dict, found: Found) -> int:
+    names = list(columns)
+    grouped = stmt.with_only_columns(*columns.values(), func.count()).group_by(
+        func.grouping_sets(*[tuple_(c) for c in columns.values()])).order_by(None)
+    total = 0
+    for row in db.session.execute(grouped):
+        for i, name in enumerate(names):
+            if row[i] is not None:
+                bucket = found.facets.setdefault(name, {})
+                bucket[row[i]] = bucket.get(row[i], 0) + row[-1]
+                if name == "state":
+                    total += row[-1]
+                break
+    return total
+
+
+def search(app, user, ask: Ask, notices: list[str], facets: bool = True) -> Found:
+    found = Found()
+    seconds = float(app.config.get("SEARCH_QUERY_SECONDS", 3))
+    session = db.session
+    session.execute(text(f"SET LOCAL statement_timeout = {int(seconds * 1000)}"))
+    rank = _rank_query(list(ask.words))
+    try:
+        answers = _answers(user, ask.tree)
+        documents = _documents(user, ask.tree)
+        if facets:
+            found.counts["answer"] = _facet_counts(answers, _ANSWER_FACETS, found)
+            found.counts["document"] = _facet_counts(documents, _DOCUMENT_FACETS, found)
+            topics = documents.join(DocumentTopic, DocumentTopic.document_id == Document.id) \
+                .with_only_columns(DocumentTopic.topic, func.count()) \
+                .group_by(DocumentTopic.topic)
+            found.facets["topic"] = dict(session.execute(topics).all())
+        else:
+            found.counts["answer"] = session.scalar(answers.with_only_columns(func.count()))
+            found.counts["document"] = session.scalar(documents.with_only_columns(func.count()))
+        parts = []
+        if "answer" in ask.kinds:
+            parts.append(answers.with_only_columns(
+                literal("answer").label("kind"), Answer.id.label("ref"),
+                AnswerRevision.number.label("revision"), AnswerRevision.saved_at.label("date"),
+                (func.ts_rank(SearchText.tsv, rank) if rank is not None else literal(0.0))
+                .label("rank")))
+        if "document" in ask.kinds:
+            parts.append(documents.with_only_columns(
+                literal("document").label("kind"), Document.id.label("ref"),
+                literal(0).label("revision"), Document.updated_at.label("date"),
+                (func.ts_rank(SearchText.tsv, rank) if rank is not None else literal(0.0))
+                .label("rank")))
+        union = parts[0].union_all(*parts[1:]).subquery() if len(parts) > 1 else \
+            parts[0].subquery()
+        order = [union.c.date.desc(), union.c.kind, union.c.ref] if ask.order == "date" else \
+            [union.c.rank.desc(), union.c.date.desc(), union.c.kind, union.c.ref]
+        rows = session.execute(select(union).order_by(*order)
+                               .offset(ask.offset).limit(ask.limit)).all()
+        found.hits = [Hit(r.kind, r.ref, r.revision, r.date) for r in rows]
+    except OperationalError as exc:
+        if "statement timeout" not in str(exc):
+            raise
+        session.rollback()
+        found = Found(timed_out=True)
+    return found
+
+
+def vocabulary_near(app, word: str) -> list[str]:
+    folded = db.session.scalar(select(func.unaccent(func.lower(word))))
+    rows = db.session.execute(
+        select(SearchWord.word).where(SearchWord.word.op("%")(folded), SearchWord.word != folded)
+        .order_by(func.similarity(SearchWord.word, folded).desc(), SearchWord.word)
+        .limit(20)).scalars().all()
+    return list(rows)
+
+
+def headline(text_value: str, words: list[str], language: str) -> str:
+    """ts_headline with markers that cannot occur in the text (stripped from it first)."""
+    config = CONFIGS.get(language, "spc_simple")
+    cleaned = text_value.replace("\x02", " ").replace("\x03", " ")
+    rank = _rank_query(words)
+    if rank is None:
+        return cleaned[:300]
+    return db.session.scalar(select(func.ts_headline(
+        text(f"'{config}'::regconfig"), bindparam("doc", cleaned), rank,
+        "StartSel=\x02, StopSel=\x03, MaxWords=35, MinWords=12, MaxFragments=2, "
+        "FragmentDelimiter=\" … \"")))
+
+
+def status(app) -> dict:
+    count = db.session.scalar(select(func.count()).select_from(SearchText))
+    return {"backend": "postgresql", "index": "ok", "entries": count,
+            "pending_changes": 0, "oldest_pending_seconds": None}
+

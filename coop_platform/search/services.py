@@ -1,0 +1,290 @@
+"""Search, as the page asks it: parse, scope to the reader, count, facet, page, snippet,
+suggest, audit.
+
+Guarantees: every count, facet and hit comes from one search that carries the reader's
+visibility inside the query; the rows shown are read again through the pages' visibility
+rules (so a stale embedded index can never show more than the pages do); snippets are the
+escaped text of what the reader sees with only <mark> added; "did you mean" only offers a
+query that finds something this reader may see; scores are never shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+from flask_babel import gettext
+from markupsafe import Markup, escape
+
+from coop_platform.audit.services import record
+from coop_platform.auth.models import User
+from coop_platform.documents.models import Document
+from coop_platform.documents.services.visibility import visible_documents
+from coop_platform.extensions import db
+from coop_platform.questionnaires.models import Answer, AnswerRevision, Question, Questionnaire
+from coop_platform.questionnaires.services.visibility import visible_answers
+from coop_platform.questionnaires.values import display
+from coop_platform.search import backends
+from coop_platform.search import query as q
+from coop_platform.search.backends import KINDS, Ask, Found
+from coop_platform.search.entries import file_text, principals_of
+from coop_platform.search.models import DocumentText
+
+PER_PAGE = 20
+MAX_PAGE = 50
+SNIPPET_CHARS = 240
+
+
+@dataclass
+class Request:
+    text: str = ""
+    filters: dict[str, str] = field(default_factory=dict)
+    kind: str = ""  # "", answer, document
+    order: str = "relevance"
+    page: int = 1
+
+
+@dataclass
+class AnswerResult:
+    answer: Answer
+    revision: AnswerRevision
+    question: Question
+    questionnaire: Questionnaire
+    snippet: Markup
+
+
+@dataclass
+class DocumentResult:
+    document: Document
+    snippet: Markup
+    text_note: str = ""
+
+
+@dataclass
+class Outcome:
+    request: Request
+    searched: bool = False
+    found: Found = field(default_factory=Found)
+    results: list = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    suggestion: str = ""
+    unavailable: bool = False
+
+    @property
+    def answers(self) -> list[AnswerResult]:
+        return [r for r in self.results if isinstance(r, AnswerResult)]
+
+    @property
+    def documents(self) -> list[DocumentResult]:
+        return [r for r in self.results if isinstance(r, DocumentResult)]
+
+    @property
+    def shown_total(self) -> int:
+        if self.request.kind in KINDS:
+            return self.found.counts.get(self.request.kind, 0)
+        return self.found.total
+
+    # What the pager macro reads.
+    @property
+    def page(self) -> int:
+        return self.request.page
+
+    @property
+    def pages(self) -> int:
+        return min(MAX_PAGE, max(1, -(-self.shown_total // PER_PAGE)))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def _tree(parsed: q.Parsed, filters: dict[str, str]):
+    extra = tuple(q.Filter(name, value) for name, value in sorted(filters.items()))
+    if not extra:
+        return parsed.tree
+    if isinstance(parsed.tree, q.Everything):
+        return extra[0] if len(extra) == 1 else q.And(extra)
+    return q.And((parsed.tree, *extra))
+
+
+def _ask(parsed: q.Parsed, request: Request, words=None) -> Ask:
+    kinds = (request.kind,) if request.kind in KINDS else KINDS
+    return Ask(tree=_tree(parsed, request.filters), kinds=kinds, order=request.order,
+               offset=(request.page - 1) * PER_PAGE, limit=PER_PAGE,
+               words=tuple(words if words is not None else parsed.words))
+
+
+# -- snippets ------------------------------------------------------------------------------
+_MARK = Markup("<mark>{}</mark>")
+
+
+def _marked(text: str, spans: list[tuple[int, int]]) -> Markup:
+    """A window of `text` around the first match; escaped, with only <mark> added."""
+    spans = sorted(set(spans))
+    if not spans:
+        cut = text[:SNIPPET_CHARS]
+        return escape(cut + ("…" if len(text) > len(cut) else ""))
+    start = max(0, spans[0][0] - SNIPPET_CHARS // 3)
+    end = min(len(text), start + SNIPPET_CHARS)
+    out, pos = [escape("…" if start else "")], start
+    for a, b in spans:
+        if a < pos or b > end:
+            continue
+        out += [escape(text[pos:a]), _MARK.format(text[a:b])]
+        pos = b
+    out.append(escape(text[pos:end] + ("…" if end < len(text) else "")))
+    return Markup("").join(out)
+
+
+def _from_markers(marked: str) -> Markup:
+    """ts_headline's output, with \x02 … \x03 around matches, made safe."""
+    out = []
+    for i, part in enumerate(marked.split("\x02")):
+        inside, _, after = part.partition("\x03") if i else ("", "", part)
+        if inside:
+            out.append(_MARK.format(inside))
+        out.append(escape(after))
+    return Markup("").join(out)
+
+
+def _snippet(text: str, words: list[str], language: str) -> Markup:
+    text = " ".join(text.replace("\x02", " ").replace("\x03", " ").split())
+    if backends.configured_name(current_app) == "postgresql":
+        from coop_platform.search.pg_backend import headline
+
+        return _from_markers(headline(text, words, language) or "")
+    from coop_platform.search.whoosh_backend import match_spans
+
+    return _marked(text, match_spans(text, words, language))
+
+
+# -- loading what the page shows -----------------------------------------------------------
+def _load(user: User, found: Found, words: list[str]) -> list:
+    answer_ids = [h.ref for h in found.hits if h.kind == "answer"]
+    document_ids = [h.ref for h in found.hits if h.kind == "document"]
+    answers = {}
+    if answer_ids:
+        stmt = visible_answers(user).where(Answer.id.in_(answer_ids)).add_columns(Question,
+                                                                               Questionnaire)
+        stmt = stmt.join(Question, Answer.question_id == Question.id)
+        for answer, revision, question, questionnaire in db.session.execute(stmt):
+            answers[answer.id] = (answer, revision, question, questionnaire)
+    documents = {}
+    if document_ids:
+        for document in db.session.scalars(visible_documents(user).where(
+                Document.id.in_(document_ids))):
+            documents[document.id] = document
+    results = []
+    for hit in found.hits:
+        if hit.kind == "answer" and hit.ref in answers:
+            answer, revision, question, questionnaire = answers[hit.ref]
+            body = " — ".join(t for t in (display(question, revision.value), revision.remarks)
+                              if t)
+            results.append(AnswerResult(answer, revision, question, questionnaire,
+                                        _snippet(body, words, revision.language)))
+        elif hit.kind == "document" and hit.ref in documents:
+            document = documents[hit.ref]
+            body = document.summary
+            if document.classification != "confidential":
+                body = " ".join((body, file_text(db.session, document.current_version)))
+            results.append(DocumentResult(document, _snippet(body, words, document.language),
+                                          text_note(document)))
+    return results
+
+
+def text_note(document: Document) -> str:
+    """Why this document's file text is not searched, in the reader's words ('' if it is)."""
+    if document.classification == "confidential":
+        return gettext("Confidential: only its title, summary and topics are searched.")
+    version = document.current_version
+    row = db.session.get(DocumentText, version.id) if version else None
+    if row is None or row.status == "done":
+        return ""
+    if row.status == "pending":
+        return gettext("The text of its file is being read for search; meanwhile it is found "
+                       "by its title, summary and topics.")
+    return gettext("The text of its file could not be read for search (%(reason)s); it is "
+                   "found by its title, summary and topics.", reason=row.reason)
+
+
+# -- "did you mean" ------------------------------------------------------------------------
+def _suggest(user: User, parsed: q.Parsed, request: Request) -> str:
+    engine = backends.backend(current_app)
+    words = list(dict.fromkeys(parsed.words))[:6]
+    if not words or not isinstance(parsed.tree, q.Word | q.And | q.Phrase):
+        return ""
+    replaced, changed = {}, False
+    for word in words:
+        probe = Ask(tree=q.Word(word), kinds=KINDS, order="relevance", offset=0, limit=1)
+        if engine.search(current_app, user, probe, [], facets=False).total:
+            replaced[word] = word
+            continue
+        for candidate in engine.vocabulary_near(current_app, word):
+            probe = Ask(tree=q.Word(candidate), kinds=KINDS, order="relevance", offset=0,
+                        limit=1)
+            if engine.search(current_app, user, probe, [], facets=False).total:
+                replaced[word], changed = candidate, True
+                break
+        else:
+            return ""
+    if not changed:
+        return ""
+    suggestion = " ".join(replaced[w] for w in words)
+    parsed_suggestion = q.parse(suggestion)
+    check = _ask(parsed_suggestion, Request(filters=request.filters, kind=request.kind))
+    if not engine.search(current_app, user, check, [], facets=False).total:
+        return ""
+    return suggestion
+
+
+# -- the search ----------------------------------------------------------------------------
+def search(user: User, request: Request) -> Outcome:
+    outcome = Outcome(request)
+    parsed = q.parse(request.text)
+    outcome.notices = list(parsed.notices)
+    if parsed.is_empty and not request.filters:
+        if request.text.strip():
+            outcome.notices.append(gettext("Nothing in the query could be searched for."))
+        _audit(user, request, outcome)
+        return outcome
+    outcome.searched = True
+    if principals_of(user).none:
+        _audit(user, request, outcome)
+        return outcome
+    engine = backends.backend(current_app)
+    try:
+        outcome.found = engine.search(current_app, user, _ask(parsed, request),
+                                      outcome.notices)
+    except backends.SearchUnavailable:
+        outcome.unavailable = True
+        _audit(user, request, outcome)
+        return outcome
+    if outcome.found.timed_out:
+        outcome.notices.append(gettext("The search took too long and was stopped: the "
+                                       "results may be incomplete. Try more precise words."))
+    outcome.results = _load(user, outcome.found, parsed.words)
+    if outcome.found.total == 0 and not outcome.found.timed_out:
+        outcome.suggestion = _suggest(user, parsed, request)
+    _audit(user, request, outcome)
+    return outcome
+
+
+def _audit(user: User, request: Request, outcome: Outcome) -> None:
+    record("search.performed", actor=user, object_type="search",
+           details={"query": request.text[:500], "filters": request.filters,
+                    "kind": request.kind or "all", "order": request.order,
+                    "page": request.page, "results": outcome.found.total,
+                    "ignored": len(outcome.notices)})
+    db.session.commit()

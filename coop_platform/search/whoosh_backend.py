@@ -1,0 +1,535 @@
+"""The embedded index (Whoosh), for `make run` and small installations.
+
+Layout: `<SEARCH_INDEX_DIR>/CURRENT` names the generation directory in use; a rebuild writes
+a new generation beside it and swaps the name atomically, so searches go on meanwhile.
+Writers: one at a time (Whoosh's lock), taken with a timeout; changes come only from the
+outbox (`SearchChange`), drained by whichever process gets the lock, which re-reads the
+objects' current state — so the order in which changes are drained cannot matter. No
+AsyncWriter (it reorders and loses updates).
+
+Each entry carries its readers' principals (entries.py) and every search ANDs the reader's
+principals *into the query*: never `filter=` (Whoosh drops a falsy filter and then counts the
+unfiltered results). A reader without principals is answered without touching the index.
+Scores use term frequency only, so hidden entries' statistics never order visible ones.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager, suppress
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh import scoring, sorting
+from whoosh.analysis import (
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.support.charset import accent_map
+
+from coop_platform.core.clock import utcnow
+from coop_platform.documents.models import Document
+from coop_platform.extensions import db
+from coop_platform.questionnaires.models import Answer, Response
+from coop_platform.search import query as q
+from coop_platform.search.backends import FACETS, KINDS, Ask, Found, Hit, SearchUnavailable
+from coop_platform.search.changes import INTERNAL
+from coop_platform.search.entries import (
+    COURT,
+    PEER,
+    SECRETARIAT,
+    Entry,
+    Principals,
+    answer_entries,
+    document_entries,
+    principals_of,
+)
+from coop_platform.search.models import SearchChange
+
+log = logging.getLogger(__name__)
+LANGS = ("en", "fr", "es")
+TEXT_FIELDS = (*LANGS, "all")
+MAX_EXPANSION = 256
+KEEP_APPLIED = timedelta(hours=1)
+_WORDS = r"\w+"
+
+
+def _analyzer(lang: str | None):
+    chain = RegexTokenizer(_WORDS) | LowercaseFilter()
+    if lang is None:
+        return chain | CharsetFilter(accent_map)
+    return chain | StopFilter(lang=lang) | CharsetFilter(accent_map) | StemFilter(lang=lang)
+
+
+ANALYZERS = {"en": _analyzer("en"), "fr": _analyzer("fr"), "es": _analyzer("es"),
+             "all": _analyzer(None)}
+
+
+def schema() -> Schema:
+    return Schema(
+        key=ID(stored=True, unique=True),
+        obj=ID,  # "a<answer id>" / "d<document id>": every entry of one object
+        kind=ID(stored=True, sortable=True),
+        ref=NUMERIC(stored=True),
+        revision=NUMERIC(stored=True),
+        acl=KEYWORD,
+        owner=ID,
+        state=ID(sortable=True), group=ID(sortable=True), section=ID(sortable=True),
+        question=ID(sortable=True), type=ID(sortable=True), lang=ID(sortable=True),
+        topic=KEYWORD(commas=True),
+        date=DATETIME(stored=True, sortable=True),
+        en=TEXT(analyzer=ANALYZERS["en"]), fr=TEXT(analyzer=ANALYZERS["fr"]),
+        es=TEXT(analyzer=ANALYZERS["es"]), all=TEXT(analyzer=ANALYZERS["all"]),
+    )
+
+
+# -- where the index lives ---------------------------------------------------------------------
+def root(app) -> Path:
+    configured = app.config.get("SEARCH_INDEX_DIR")
+    path = Path(configured) if configured else Path(app.instance_path) / "search"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)  # plaintext terms: as sensitive as the database
+    return path
+
+
+def _current_name(base: Path) -> str | None:
+    try:
+        name = (base / "CURRENT").read_text().strip()
+    except FileNotFoundError:
+        return None
+    return name if name and (base / name).is_dir() else None
+
+
+def _set_current(base: Path, name: str) -> None:
+    tmp = base / f"CURRENT.{uuid.uuid4().hex}"
+    with open(tmp, "w") as fh:
+        fh.write(name)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, base / "CURRENT")
+    fd = os.open(base, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_opened: dict[str, whoosh_index.Index] = {}
+
+
+def _open(base: Path, name: str):
+    path = str(base / name)
+    ix = _opened.get(path)
+    if ix is None:
+        ix = whoosh_index.open_dir(path)
+        _opened[path] = ix
+    return ix
+
+
+@contextmanager
+def _internal_session():
+    session = Session(db.engine, info={INTERNAL: True}, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+# -- writing -----------------------------------------------------------------------------------
+def _document(entry: Entry) -> dict:
+    fields = {
+        "key": entry.key, "obj": entry.key.split(".")[0], "kind": entry.kind,
+        "ref": entry.ref, "revision": entry.revision, "acl": " ".join(sorted(entry.acl)),
+        "owner": str(entry.owner), "state": entry.state, "group": entry.group,
+        "lang": entry.lang, "date": entry.date.replace(tzinfo=None) if entry.date else None,
+        "all": entry.buckets.everything(),
+    }
+    for lang in LANGS:
+        fields[lang] = entry.buckets.joined(lang)
+    if entry.kind == "answer":
+        fields.update(section=entry.section, question=entry.question)
+    else:
+        fields.update(type=entry.doc_type, topic=",".join(entry.topics))
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _expand(session: Session, changes) -> tuple[set[int], set[int]]:
+    answers, documents = set(), set()
+    by_kind: dict[str, set[int]] = {}
+    for kind, target in changes:
+        by_kind.setdefault(kind, set()).add(target)
+    answers |= by_kind.get("answer", set())
+    documents |= by_kind.get("document", set())
+    if by_kind.get("response"):
+        answers |= set(session.scalars(select(Answer.id).where(
+            Answer.response_id.in_(by_kind["response"]))))
+    if by_kind.get("question"):
+        answers |= set(session.scalars(select(Answer.id).where(
+            Answer.question_id.in_(by_kind["question"]))))
+    if by_kind.get("questionnaire"):
+        answers |= set(session.scalars(select(Answer.id).join(Response).where(
+            Response.questionnaire_id.in_(by_kind["questionnaire"]))))
+    if by_kind.get("state"):
+        answers |= set(session.scalars(select(Answer.id).join(Response).where(
+            Response.state_id.in_(by_kind["state"]))))
+        documents |= set(session.scalars(select(Document.id).where(
+            Document.owner_state_id.in_(by_kind["state"]))))
+    return answers, documents
+
+
+def _write(writer, session: Session, answers: set[int], documents: set[int]) -> None:
+    for answer_id, entries in answer_entries(session, answers).items():
+        writer.delete_by_term("obj", f"a{answer_id}")
+        for entry in entries:
+            writer.add_document(**_document(entry))
+    for document_id, entries in document_entries(session, documents).items():
+        writer.delete_by_term("obj", f"d{document_id}")
+        for entry in entries:
+            writer.add_document(**_document(entry))
+
+
+def drain(app, lock_timeout: float = 0.5, limit: int = 2000) -> int:
+    """Apply pending changes; the number applied, or -1 when another process holds the
+    writer (it will apply what it read; what it did not read stays pending)."""
+    base = root(app)
+    name = _current_name(base)
+    if name is None:
+        rebuild(app)
+        return 0
+    ix = _open(base, name)
+    try:
+        writer = ix.writer(timeout=lock_timeout)
+    except LockError:
+        return -1
+    try:
+        if _current_name(base) != name:  # swapped by a rebuild while we waited
+            writer.cancel()
+            return drain(app, lock_timeout, limit)
+        with _internal_session() as session:
+            rows = session.execute(
+                select(SearchChange.id, SearchChange.kind, SearchChange.target_id)
+                .where(SearchChange.applied_at.is_(None)).order_by(SearchChange.id)
+                .limit(limit)).all()
+            if not rows:
+                writer.cancel()
+                return 0
+            answers, documents = _expand(session, [(r.kind, r.target_id) for r in rows])
+            _write(writer, session, answers, documents)
+            session.rollback()
+            writer.commit()
+            now = utcnow()
+            session.execute(update(SearchChange).where(
+                SearchChange.id.in_([r.id for r in rows])).values(applied_at=now))
+            session.execute(delete(SearchChange).where(
+                SearchChange.applied_at < now - KEEP_APPLIED))
+            session.commit()
+            return len(rows)
+    except BaseException:
+        with suppress(Exception):  # already committed or cancelled
+            writer.cancel()
+        raise
+
+
+def drain_quietly(app) -> None:
+    """After a commit: a failure here must never fail the request that committed."""
+    try:
+        drain(app)
+    except Exception:
+        log.exception("search: the index could not be brought up to date; it will be retried")
+
+
+def pending(app) -> tuple[int, float | None]:
+    count, oldest = db.session.execute(select(func.count(), func.min(SearchChange.created_at))
+                                       .where(SearchChange.applied_at.is_(None))).one()
+    age = None
+    if oldest is not None:
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=utcnow().tzinfo)
+        age = max(0.0, (utcnow() - oldest).total_seconds())
+    return count, age
+
+
+@contextmanager
+def _rebuild_lock(base: Path, wait: bool):
+    with open(base / "rebuild.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise SearchUnavailable from None
+        yield
+
+
+def rebuild(app, wait: bool = False) -> int:
+    """Build a new generation from the database and swap it in; returns entries written."""
+    base = root(app)
+    with _rebuild_lock(base, wait):
+        name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        path = base / name
+        path.mkdir(mode=0o700)
+        ix = whoosh_index.create_in(str(path), schema())
+        with _internal_session() as session:
+            mark = session.scalar(select(func.coalesce(func.max(SearchChange.id), 0)))
+            answers = set(session.scalars(select(Answer.id)))
+            documents = set(session.scalars(select(Document.id)))
+            session.rollback()
+        writer = ix.writer(limitmb=128)
+        written = 0
+        try:
+            with _internal_session() as session:
+                ids = sorted(answers)
+                for i in range(0, len(ids), 2000):
+                    _write(writer, session, set(ids[i:i + 2000]), set())
+                    session.expunge_all()
+                _write(writer, session, set(), documents)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        written = ix.doc_count()
+        old = _current_name(base)
+        old_writer = None
+        if old is not None:
+            try:
+                old_writer = _open(base, old).writer(timeout=30)  # holds off drains
+            except Exception:  # noqa: BLE001 - a broken old index is why we rebuild
+                old_writer = None
+        try:
+            with _internal_session() as session:
+                late = session.execute(select(SearchChange.kind, SearchChange.target_id)
+                                       .where(SearchChange.id > mark)).all()
+                if late:
+                    writer = ix.writer(timeout=30)
+                    try:
+                        a, d = _expand(session, late)
+                        _write(writer, session, a, d)
+                        writer.commit()
+                    except BaseException:
+                        writer.cancel()
+                        raise
+                session.execute(update(SearchChange).where(SearchChange.applied_at.is_(None))
+                                .values(applied_at=utcnow()))
+                session.commit()
+            _set_current(base, name)
+        finally:
+            if old_writer is not None:
+                old_writer.cancel()
+        for other in base.iterdir():
+            if other.is_dir() and other.name.startswith("gen-") and other.name != name:
+                _opened.pop(str(other), None)
+                shutil.rmtree(other, ignore_errors=True)
+        return written
+
+
+def forget(app) -> None:
+    """Drop the index files (tests: the tables it followed were emptied)."""
+    base = root(app)
+    _opened.clear()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _searcher(app):
+    base = root(app)
+    for attempt in range(2):
+        name = _current_name(base)
+        try:
+            if name is None:
+                raise FileNotFoundError("no index yet")
+            return _open(base, name).searcher(weighting=scoring.Frequency())
+        except Exception:
+            if name is not None:
+                _opened.pop(str(base / name), None)
+            if attempt:
+                raise
+            log.warning("search: the index is missing or unreadable; rebuilding it")
+            rebuild(app)
+    raise SearchUnavailable
+
+
+# -- reading -----------------------------------------------------------------------------------
+def _tokens(field: str, text: str) -> list[str]:
+    return [t.text for t in ANALYZERS[field](text, mode="query")]
+
+
+def _word(text: str):
+    branches = []
+    for field in TEXT_FIELDS:
+        for token in _tokens(field, text)[:1]:
+            branches.append(wq.Term(field, token))
+    return wq.Or(branches) if branches else wq.NullQuery
+
+
+def _phrase(words: tuple[str, ...]):
+    branches = []
+    for field in TEXT_FIELDS:
+        tokens = _tokens(field, " ".join(words))
+        if len(tokens) > 1:
+            branches.append(wq.Phrase(field, tokens))
+        elif tokens:
+            branches.append(wq.Term(field, tokens[0]))
+    return wq.Or(branches) if branches else wq.NullQuery
+
+
+def _prefix(reader, text: str, notices: list[str]):
+    folded = _tokens("all", text)
+    if not folded:
+        return wq.NullQuery
+    terms = []
+    for term in reader.expand_prefix("all", folded[0]):
+        terms.append(wq.Term("all", term.decode("utf-8") if isinstance(term, bytes) else term))
+        if len(terms) >= MAX_EXPANSION:
+            from flask_babel import gettext
+
+            notices.append(gettext("“%(term)s*” matches too many words; only the first %(n)d "
+                                   "were used. Add letters to narrow it.", term=text,
+                                   n=MAX_EXPANSION))
+            break
+    return wq.Or(terms) if terms else wq.NullQuery
+
+
+def compile_tree(node, reader, notices: list[str]):
+    if isinstance(node, q.Everything):
+        return wq.Every()
+    if isinstance(node, q.Word):
+        return _word(node.text)
+    if isinstance(node, q.Phrase):
+        return _phrase(node.words)
+    if isinstance(node, q.Prefix):
+        return _prefix(reader, node.text, notices)
+    if isinstance(node, q.Filter):
+        return wq.Term(node.field, node.value)
+    if isinstance(node, q.Not):
+        return wq.Not(compile_tree(node.child, reader, notices))
+    if isinstance(node, q.And):
+        return wq.And([compile_tree(c, reader, notices) for c in node.children])
+    if isinstance(node, q.Or):
+        return wq.Or([compile_tree(c, reader, notices) for c in node.children])
+    raise TypeError(node)
+
+
+def access_query(principals: Principals):
+    branches = [wq.Term("acl", t) for t in sorted(principals.tokens)
+                if t in (SECRETARIAT, COURT) or t.startswith("s")]
+    if PEER in principals.tokens:
+        peer = wq.Term("acl", PEER)
+        if principals.own_state_id is not None:
+            peer = wq.And([peer, wq.Not(wq.Term("owner", str(principals.own_state_id)))])
+        branches.append(peer)
+    return wq.Or(branches)
+
+
+def _kind_query(kinds: tuple[str, ...]):
+    return wq.Or([wq.Term("kind", k) for k in kinds])
+
+
+def search(app, user, ask: Ask, notices: list[str], facets: bool = True) -> Found:
+    principals = principals_of(user)
+    if principals.none:
+        return Found()  # nothing to see: never reach the index with an empty filter
+    # End this request's transaction first: on SQLite it holds the write lock (BEGIN
+    # IMMEDIATE) that the drain's own connection needs. Nothing is pending in it (a search
+    # writes only its audit record, later, in a transaction of its own).
+    db.session.commit()
+    try:
+        if pending(app)[0]:
+            db.session.commit()
+            drain(app, lock_timeout=0.3)
+    except Exception:
+        log.exception("search: pending changes could not be applied before a search")
+    seconds = float(app.config.get("SEARCH_QUERY_SECONDS", 3))
+    with _searcher(app) as searcher:
+        visible = wq.And([compile_tree(ask.tree, searcher.reader(), notices),
+                          access_query(principals)])
+        groups = {"kind": sorting.FieldFacet("kind", maptype=sorting.Count)}
+        if facets:
+            for name in FACETS:
+                groups[name] = sorting.FieldFacet(name, maptype=sorting.Count,
+                                                  allow_overlap=name == "topic")
+        found = Found()
+        # Kind counts cover both kinds; the hits only the asked ones.
+        collector = searcher.collector(limit=None if ask.limit == 0 else ask.offset + ask.limit,
+                                       groupedby=groups,
+                                       sortedby="date" if ask.order == "date" else None,
+                                       reverse=ask.order == "date")
+        timed = TimeLimitCollector(collector, timelimit=seconds)
+        try:
+            searcher.search_with_collector(visible, timed)
+        except TimeLimit:
+            found.timed_out = True
+        results = timed.results()
+        counts = results.groups("kind")
+        found.counts = {k: int(counts.get(k, 0)) for k in KINDS}
+        if facets:
+            found.facets = {name: {str(v): int(n) for v, n in results.groups(name).items()
+                                   if v not in (None, "", b"")} for name in FACETS}
+        if set(ask.kinds) != set(KINDS):
+            results = searcher.search(wq.And([visible, _kind_query(ask.kinds)]),
+                                      limit=ask.offset + ask.limit,
+                                      sortedby="date" if ask.order == "date" else None,
+                                      reverse=ask.order == "date")
+        for hit in list(results)[ask.offset:ask.offset + ask.limit]:
+            found.hits.append(Hit(hit["kind"], int(hit["ref"]), int(hit["revision"]),
+                                  hit.get("date")))
+        return found
+
+
+def vocabulary_near(app, word: str) -> list[str]:
+    """Index words within two edits of `word` (of every entry: callers check visibility)."""
+    folded = _tokens("all", word)
+    if not folded:
+        return []
+    with _searcher(app) as searcher:
+        found = searcher.reader().terms_within("all", folded[0], 2, prefix=1)
+        return sorted({w for w in found if w != folded[0]},
+                      key=lambda w: (abs(len(w) - len(folded[0])), w))[:20]
+
+
+def match_spans(text: str, words: list[str], language: str) -> list[tuple[int, int]]:
+    """Where the query's words (as the index analyses them) occur in `text`."""
+    field = language if language in LANGS else "all"
+    wanted = set()
+    for w in words:
+        wanted.update(_tokens(field, w))
+        wanted.update(_tokens("all", w))
+    spans = []
+    for token in ANALYZERS[field](text, chars=True, mode="index"):
+        if token.text in wanted:
+            spans.append((token.startchar, token.endchar))
+    for token in ANALYZERS["all"](text, chars=True, mode="index"):
+        if token.text in wanted:
+            spans.append((token.startchar, token.endchar))
+    return spans
+
+
+def status(app) -> dict:
+    base = root(app)
+    name = _current_name(base)
+    count, age = pending(app)
+    report = {"backend": "whoosh", "pending_changes": count,
+              "oldest_pending_seconds": None if age is None else round(age, 1)}
+    if name is None:
+        report["index"] = "missing (rebuilt on first use)"
+        return report
+    try:
+        ix = _open(base, name)
+        report["index"] = "ok"
+        report["entries"] = ix.doc_count()
+    except Exception:
+        _opened.pop(str(base / name), None)
+        report["index"] = "unreadable (rebuilt on first use)"
+    return report
