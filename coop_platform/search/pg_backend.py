@@ -29,7 +29,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from coop_platform.documents.models import Document, DocumentTopic
 from coop_platform.documents.services.visibility import visible_documents
@@ -49,14 +49,22 @@ from coop_platform.search.texts import Buckets, answer_buckets, document_buckets
 from coop_platform.states.models import State
 
 log = logging.getLogger(__name__)
-CONFIGS = {"en": "spc_en", "fr": "spc_fr", "es": "spc_es", "all": "spc_simple"}
+# Per language: folded then stemmed (spc_*), and stemmed as written (PostgreSQL's own
+# configuration): a stemmer needs the accents, a reader may type without them. Each language
+# has its weight letter, and a query word is looked up in each language only among that
+# language's lexemes (a French stem must not match a folded German word).
+CONFIGS = {"en": ("spc_en", "english"), "fr": ("spc_fr", "french"),
+           "es": ("spc_es", "spanish"), "all": ("spc_simple",)}
+WEIGHTS = {"en": "A", "fr": "B", "es": "C", "all": "D"}
 
 
 # -- writing -------------------------------------------------------------------------------
 _UPSERT = text(
     "INSERT INTO search_texts (kind, ref_id, tsv, updated_at) VALUES (:kind, :ref, "
-    "to_tsvector('spc_en', :en) || to_tsvector('spc_fr', :fr) || "
-    "to_tsvector('spc_es', :es) || to_tsvector('spc_simple', :all), now()) "
+    "setweight(to_tsvector('spc_en', :en) || to_tsvector('english', :en), 'A') || "
+    "setweight(to_tsvector('spc_fr', :fr) || to_tsvector('french', :fr), 'B') || "
+    "setweight(to_tsvector('spc_es', :es) || to_tsvector('spanish', :es), 'C') || "
+    "setweight(to_tsvector('spc_simple', :all), 'D'), now()) "
     "ON CONFLICT (kind, ref_id) DO UPDATE SET tsv = excluded.tsv, updated_at = now()")
 _WORDS_SQL = text(
     "INSERT INTO search_words (word) SELECT DISTINCT lexeme "
@@ -135,31 +143,34 @@ def rebuild(app, wait: bool = False) -> int:
 
 
 # -- reading -------------------------------------------------------------------------------
-def _word_query(word: str):
-    parts = [func.plainto_tsquery(text(f"'{cfg}'::regconfig"), word) for cfg in CONFIGS.values()]
+def _any_of(parts):
     combined = parts[0]
     for part in parts[1:]:
         combined = combined.op("||")(part)
     return combined
+
+
+def _tsquery(config: str, expression: str):
+    return func.to_tsquery(text(f"'{config}'::regconfig"), expression)
+
+
+# Words reach here as \w+ (query.py): they cannot carry tsquery operators or quotes.
+def _word_query(word: str):
+    return _any_of([_tsquery(cfg, f"{word}:{WEIGHTS[lang]}")
+                    for lang, configs in CONFIGS.items() for cfg in configs])
 
 
 def _phrase_query(words: tuple[str, ...]):
-    phrase = " ".join(words)
-    parts = [func.phraseto_tsquery(text(f"'{cfg}'::regconfig"), phrase)
-             for cfg in CONFIGS.values()]
-    combined = parts[0]
-    for part in parts[1:]:
-        combined = combined.op("||")(part)
-    return combined
+    return _any_of([_tsquery(cfg, " <-> ".join(f"{w}:{WEIGHTS[lang]}" for w in words))
+                    for lang, configs in CONFIGS.items() for cfg in configs])
 
 
 def _prefix_query(prefix: str):
-    # `prefix` is \w+ (query.py), so it cannot carry tsquery operators.
-    return func.to_tsquery(text("'spc_simple'::regconfig"), f"'{prefix}':*")
+    return _tsquery("spc_simple", f"{prefix}:*D")
 
 
 def _matches(tsquery):
-    return SearchText.tsv.op("@@")(tsquery)
+    return SearchText.tsv.bool_op("@@")(tsquery)
 
 
 def _filter(node: q.Filter, kind: str):
@@ -172,8 +183,8 @@ def _filter(node: q.Filter, kind: str):
                   "lang": AnswerRevision.language}.get(node.field)
         return false() if column is None else column == node.value
     if node.field == "topic":
-        return exists().where(DocumentTopic.document_id == Document.id,
-                              DocumentTopic.topic == node.value)
+        topic = aliased(DocumentTopic)  # the topic facet joins DocumentTopic itself
+        return exists().where(topic.document_id == Document.id, topic.topic == node.value)
     column = {"type": Document.document_type, "lang": Document.language}.get(node.field)
     return false() if column is None else column == node.value
 
@@ -205,6 +216,13 @@ def _rank_query(words):
     for w in words[1:]:
         combined = combined.op("||")(_word_query(w))
     return combined
+
+
+def _rank(rank):
+    """Languages weigh the same: the weights only keep them apart."""
+    if rank is None:
+        return literal(0.0)
+    return func.ts_rank(text("'{1,1,1,1}'::float4[]"), SearchText.tsv, rank)
 
 
 def _answers(user, tree):
@@ -270,14 +288,12 @@ def search(app, user, ask: Ask, notices: list[str], facets: bool = True) -> Foun
             parts.append(answers.with_only_columns(
                 literal("answer").label("kind"), Answer.id.label("ref"),
                 AnswerRevision.number.label("revision"), AnswerRevision.saved_at.label("date"),
-                (func.ts_rank(SearchText.tsv, rank) if rank is not None else literal(0.0))
-                .label("rank")))
+                _rank(rank).label("rank")))
         if "document" in ask.kinds:
             parts.append(documents.with_only_columns(
                 literal("document").label("kind"), Document.id.label("ref"),
                 literal(0).label("revision"), Document.updated_at.label("date"),
-                (func.ts_rank(SearchText.tsv, rank) if rank is not None else literal(0.0))
-                .label("rank")))
+                _rank(rank).label("rank")))
         union = parts[0].union_all(*parts[1:]).subquery() if len(parts) > 1 else \
             parts[0].subquery()
         order = [union.c.date.desc(), union.c.kind, union.c.ref] if ask.order == "date" else \
@@ -304,7 +320,7 @@ def vocabulary_near(app, word: str) -> list[str]:
 
 def headline(text_value: str, words: list[str], language: str) -> str:
     """ts_headline with markers that cannot occur in the text (stripped from it first)."""
-    config = CONFIGS.get(language, "spc_simple")
+    config = CONFIGS.get(language, CONFIGS["all"])[0]
     cleaned = text_value.replace("\x02", " ").replace("\x03", " ")
     rank = _rank_query(words)
     if rank is None:

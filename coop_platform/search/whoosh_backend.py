@@ -32,14 +32,15 @@ from whoosh import query as wq
 from whoosh import scoring, sorting
 from whoosh.analysis import (
     CharsetFilter,
+    Filter,
     LowercaseFilter,
     RegexTokenizer,
-    StemFilter,
     StopFilter,
 )
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.index import LockError
+from whoosh.lang import stemmer_for_language
 from whoosh.support.charset import accent_map
 
 from coop_platform.core.clock import utcnow
@@ -69,11 +70,37 @@ KEEP_APPLIED = timedelta(hours=1)
 _WORDS = r"\w+"
 
 
+class _StemBothWays(Filter):
+    """Each word stemmed as written and then folded, and folded and then stemmed, at one
+    position: a stemmer needs the accents ("incautación" -> "incaut"), a reader may type
+    without them ("incautacion"). The PostgreSQL backend indexes the same two forms."""
+
+    def __init__(self, lang: str) -> None:
+        self.stem = stemmer_for_language(lang)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _StemBothWays) and other.stem == self.stem
+
+    def __call__(self, tokens):
+        for token in tokens:
+            if token.stopped:
+                yield token
+                continue
+            written = self.stem(token.text).translate(accent_map)
+            folded = self.stem(token.text.translate(accent_map))
+            token.text = folded
+            yield token
+            if written != folded:
+                twin = token.copy()
+                twin.text = written
+                yield twin
+
+
 def _analyzer(lang: str | None):
     chain = RegexTokenizer(_WORDS) | LowercaseFilter()
     if lang is None:
         return chain | CharsetFilter(accent_map)
-    return chain | StopFilter(lang=lang) | CharsetFilter(accent_map) | StemFilter(lang=lang)
+    return chain | StopFilter(lang=lang) | _StemBothWays(lang)
 
 
 ANALYZERS = {"en": _analyzer("en"), "fr": _analyzer("fr"), "es": _analyzer("es"),
@@ -366,10 +393,18 @@ def _tokens(field: str, text: str) -> list[str]:
     return [t.text for t in ANALYZERS[field](text, mode="query")]
 
 
+def _phrase_tokens(field: str, text: str) -> list[str]:
+    """One token per position (the folded-then-stemmed form) for a phrase."""
+    seen: dict[int, str] = {}
+    for token in ANALYZERS[field](text, positions=True, mode="query"):
+        seen.setdefault(token.pos, token.text)
+    return [seen[p] for p in sorted(seen)]
+
+
 def _word(text: str):
     branches = []
     for field in TEXT_FIELDS:
-        for token in _tokens(field, text)[:1]:
+        for token in dict.fromkeys(_tokens(field, text)):
             branches.append(wq.Term(field, token))
     return wq.Or(branches) if branches else wq.NullQuery
 
@@ -377,7 +412,7 @@ def _word(text: str):
 def _phrase(words: tuple[str, ...]):
     branches = []
     for field in TEXT_FIELDS:
-        tokens = _tokens(field, " ".join(words))
+        tokens = _phrase_tokens(field, " ".join(words))
         if len(tokens) > 1:
             branches.append(wq.Phrase(field, tokens))
         elif tokens:
