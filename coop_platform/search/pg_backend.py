@@ -331,6 +331,11 @@ def headline(text_value: str, words: list[str], language: str) -> str:
         "FragmentDelimiter=\" … \"")))
 
 
+def snapshot(app) -> set[tuple]:
+    """Every content row as (kind, id, lexemes): to compare the index with a rebuild."""
+    return set(db.session.execute(text("SELECT kind, ref_id, tsv::text FROM search_texts")))
+
+
 def status(app) -> dict:
     count = db.session.scalar(select(func.count()).select_from(SearchText))
     return {"backend": "postgresql", "index": "ok", "entries": count,

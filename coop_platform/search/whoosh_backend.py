@@ -114,7 +114,7 @@ def schema() -> Schema:
         kind=ID(stored=True, sortable=True),
         ref=NUMERIC(stored=True),
         revision=NUMERIC(stored=True),
-        acl=KEYWORD,
+        acl=KEYWORD(stored=True),
         owner=ID,
         state=ID(sortable=True), group=ID(sortable=True), section=ID(sortable=True),
         question=ID(sortable=True), type=ID(sortable=True), lang=ID(sortable=True),
@@ -549,6 +549,12 @@ def match_spans(text: str, words: list[str], language: str) -> list[tuple[int, i
         if token.text in wanted:
             spans.append((token.startchar, token.endchar))
     return spans
+
+
+def snapshot(app) -> set[tuple]:
+    """Every entry as (key, revision, principals): to compare the index with a rebuild."""
+    with _searcher(app) as searcher:
+        return {(f["key"], f["revision"], f["acl"]) for f in searcher.all_stored_fields()}
 
 
 def status(app) -> dict:

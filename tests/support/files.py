@@ -163,3 +163,56 @@ HOSTILE_PACKAGES = {
 ACCEPTED_PACKAGES = {
     "docx with a hyperlink": docx(word_rels=[(HYPERLINK_REL, "https://www.icc-cpi.int/", "x")]),
 }
+
+
+def _pdf_objects(objects: list[bytes]) -> bytes:
+    """A PDF with these objects (numbered from 1; the first is the catalog) and a true xref."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<</Size %d /Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1,
+                                                                          xref)
+    return bytes(out)
+
+
+def pdf_with_text(pages: list[str]) -> bytes:
+    """One page per string, each drawn in Helvetica (text a reader can extract)."""
+    n = len(pages)
+    font = 3 + 2 * n
+    kids = b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(n))
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>",
+               b"<</Type/Pages/Kids[%s]/Count %d>>" % (kids, n)]
+    for i, text in enumerate(pages):
+        stream = b"BT /F1 12 Tf 72 720 Td (%s) Tj ET" % text.encode("latin-1")
+        objects.append(b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]"
+                       b"/Resources<</Font<</F1 %d 0 R>>>>/Contents %d 0 R>>" % (font, 4 + 2 * i))
+        objects.append(b"<</Length %d>>\nstream\n%s\nendstream" % (len(stream), stream))
+    objects.append(b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>")
+    return _pdf_objects(objects)
+
+
+def pdf_bomb(expanded_mib: int = 1024) -> bytes:
+    """A page whose content stream inflates from about a megabyte to `expanded_mib` MiB."""
+    import zlib
+
+    squeeze = zlib.compressobj(9)
+    chunk = b" " * (1024 * 1024)
+    packed = b"".join(squeeze.compress(chunk) for _ in range(expanded_mib)) + squeeze.flush()
+    return _pdf_objects([
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R>>",
+        b"<</Length %d/Filter/FlateDecode>>\nstream\n" % len(packed) + packed
+        + b"\nendstream",
+    ])
+
+
+def pdf_page_loop() -> bytes:
+    """A page tree whose only kid is the tree itself."""
+    return _pdf_objects([b"<</Type/Catalog/Pages 2 0 R>>",
+                         b"<</Type/Pages/Kids[2 0 R]/Count 1>>"])
