@@ -8,11 +8,13 @@ export SPC_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test setup install translations extract-messages lint serve-prod demo-code browser-tools
 
-# The mail sender runs beside the server (it logs e-mails when no SMTP server is configured)
-# and stops with it.
+# The mail sender (it logs e-mails when no SMTP server is configured) and the search worker
+# (it reads uploaded files' text for the index) run beside the server and stop with it.
 run: setup
 	$(FLASK) seed-demo
-	$(FLASK) mail send --loop --quiet & sender=$$!; trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) mail send --loop --quiet & sender=$$!; \
+	$(FLASK) search work --loop & searcher=$$!; \
+	trap 'kill $$sender $$searcher 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install translations browser-tools

@@ -2,7 +2,7 @@
 
 nginx (TLS with a self-signed certificate, HTTP redirected, static files from disk, uploads
 streamed through) → gunicorn (deploy/gunicorn.conf.py: 4 workers) → the machine's PostgreSQL
-and Redis, with the e-mail sender beside them. Everything it writes is under
+and Redis, with the e-mail sender and the search worker beside them. Everything it writes is under
 instance/serve-prod/. The stack tests start it the same way (tests/stack/).
 
     .venv/bin/python deploy/serve_prod.py [--https-port 8443] [--http-port 8080]
@@ -222,6 +222,9 @@ def _start_processes(stack: Stack) -> None:
          "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log))
     stack.processes.append(subprocess.Popen(
         [str(BIN / "flask"), "--app", "wsgi", "mail", "send", "--loop", "--quiet"], cwd=ROOT,
+        env=env, stdout=log, stderr=log))
+    stack.processes.append(subprocess.Popen(
+        [str(BIN / "flask"), "--app", "wsgi", "search", "work", "--loop"], cwd=ROOT,
         env=env, stdout=log, stderr=log))
     conf = nginx_conf(stack)
     stack.processes.append(subprocess.Popen(

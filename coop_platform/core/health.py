@@ -46,5 +46,15 @@ def check_health() -> dict:
         report["keys"] = "missing"
     if any(v != "ok" for k, v in report.items() if k != "status"):
         report["status"] = "degraded"
+    # Reported, not judged: the index rebuilds itself, and search waiting is no reason to
+    # stop serving. Registered by the search package (core cannot import it).
+    reporter = current_app.extensions.get("spc_search_status")
+    if reporter is not None:
+        try:
+            report["search"] = reporter()
+        except Exception:
+            current_app.logger.exception("health check: search index unreadable")
+            db.session.rollback()
+            report["search"] = "unreadable"
     return report
 

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from coop_platform.extensions import db
 from coop_platform.search import backends
 from coop_platform.search.extraction import run_extractions
 
@@ -30,6 +31,9 @@ def work_command(loop: bool) -> None:
     """Read pending files' text and apply pending index changes."""
     while True:
         read = run_extractions()
+        # End this session's transaction: on SQLite it holds the write lock (BEGIN
+        # IMMEDIATE) that the drain's own connection needs.
+        db.session.commit()
         applied = 0
         if backends.configured_name(current_app) == "whoosh":
             from coop_platform.search.whoosh_backend import drain

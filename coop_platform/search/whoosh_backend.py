@@ -16,6 +16,7 @@ Scores use term frequency only, so hidden entries' statistics never order visibl
 from __future__ import annotations
 
 import fcntl
+import io
 import logging
 import os
 import shutil
@@ -25,7 +26,7 @@ from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -39,6 +40,7 @@ from whoosh.analysis import (
 )
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.filedb.structfile import StructFile
 from whoosh.index import LockError
 from whoosh.lang import stemmer_for_language
 from whoosh.support.charset import accent_map
@@ -159,13 +161,32 @@ def _set_current(base: Path, name: str) -> None:
 _opened: dict[str, whoosh_index.Index] = {}
 
 
+class IndexUnreadable(Exception):
+    pass
+
+
 def _open(base: Path, name: str):
     path = str(base / name)
     ix = _opened.get(path)
     if ix is None:
-        ix = whoosh_index.open_dir(path)
+        try:
+            ix = whoosh_index.open_dir(path)
+        except Exception as exc:
+            _close_files_left_open(exc.__traceback__)
+            raise IndexUnreadable(f"{name}: {type(exc).__name__}") from None
         _opened[path] = ix
     return ix
+
+
+def _close_files_left_open(trace) -> None:
+    """Whoosh does not close the file of a table of contents it fails to read."""
+    while trace is not None:
+        for value in list(trace.tb_frame.f_locals.values()):
+            if isinstance(value, io.IOBase | StructFile) and not getattr(value, "is_closed",
+                                                                           False):
+                with suppress(Exception):
+                    value.close()
+        trace = trace.tb_next
 
 
 @contextmanager
@@ -235,10 +256,14 @@ def drain(app, lock_timeout: float = 0.5, limit: int = 2000) -> int:
     writer (it will apply what it read; what it did not read stays pending)."""
     base = root(app)
     name = _current_name(base)
-    if name is None:
-        rebuild(app)
+    try:
+        if name is None:
+            raise IndexUnreadable("no index yet")
+        ix = _open(base, name)
+    except IndexUnreadable as exc:
+        log.warning("search: %s; rebuilding the index", exc)
+        rebuild(app)  # it reads the database whole: nothing pending is left behind
         return 0
-    ix = _open(base, name)
     try:
         writer = ix.writer(timeout=lock_timeout)
     except LockError:
@@ -338,19 +363,24 @@ def rebuild(app, wait: bool = False) -> int:
                 old_writer = None
         try:
             with _internal_session() as session:
-                late = session.execute(select(SearchChange.kind, SearchChange.target_id)
-                                       .where(SearchChange.id > mark)).all()
+                # What the build may not have seen: changes after the mark, and any still
+                # waiting (an id below the mark can commit after it was read).
+                late = session.execute(
+                    select(SearchChange.id, SearchChange.kind, SearchChange.target_id)
+                    .where(or_(SearchChange.id > mark, SearchChange.applied_at.is_(None)))
+                ).all()
                 if late:
                     writer = ix.writer(timeout=30)
                     try:
-                        a, d = _expand(session, late)
+                        a, d = _expand(session, [(r.kind, r.target_id) for r in late])
                         _write(writer, session, a, d)
                         writer.commit()
                     except BaseException:
                         writer.cancel()
                         raise
-                session.execute(update(SearchChange).where(SearchChange.applied_at.is_(None))
-                                .values(applied_at=utcnow()))
+                    session.execute(update(SearchChange).where(
+                        SearchChange.id.in_([r.id for r in late]),
+                        SearchChange.applied_at.is_(None)).values(applied_at=utcnow()))
                 session.commit()
             _set_current(base, name)
         finally:
@@ -370,22 +400,31 @@ def forget(app) -> None:
     shutil.rmtree(base, ignore_errors=True)
 
 
+def _open_searcher(base: Path):
+    name = _current_name(base)
+    try:
+        if name is None:
+            return None
+        return _open(base, name).searcher(weighting=scoring.Frequency())
+    except Exception as exc:
+        log.warning("search: the index is unreadable (%s); rebuilding it", exc)
+        _opened.pop(str(base / name), None)
+        return None
+
+
 def _searcher(app):
+    """A searcher on the current index; a missing or unreadable one is rebuilt first."""
     base = root(app)
-    for attempt in range(2):
-        name = _current_name(base)
-        try:
-            if name is None:
-                raise FileNotFoundError("no index yet")
-            return _open(base, name).searcher(weighting=scoring.Frequency())
-        except Exception:
-            if name is not None:
-                _opened.pop(str(base / name), None)
-            if attempt:
-                raise
-            log.warning("search: the index is missing or unreadable; rebuilding it")
-            rebuild(app)
-    raise SearchUnavailable
+    searcher = _open_searcher(base)
+    if searcher is None:
+        # End this request's transaction: on SQLite it holds the write lock (BEGIN
+        # IMMEDIATE) that the rebuild's own connection needs; a search has nothing pending.
+        db.session.commit()
+        rebuild(app)
+        searcher = _open_searcher(base)
+    if searcher is None:
+        raise SearchUnavailable
+    return searcher
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -481,8 +520,9 @@ def search(app, user, ask: Ask, notices: list[str], facets: bool = True) -> Foun
     # writes only its audit record, later, in a transaction of its own).
     db.session.commit()
     try:
-        if pending(app)[0]:
-            db.session.commit()
+        waiting = pending(app)[0]
+        db.session.commit()
+        if waiting:
             drain(app, lock_timeout=0.3)
     except Exception:
         log.exception("search: pending changes could not be applied before a search")
@@ -501,7 +541,8 @@ def search(app, user, ask: Ask, notices: list[str], facets: bool = True) -> Foun
                                        groupedby=groups,
                                        sortedby="date" if ask.order == "date" else None,
                                        reverse=ask.order == "date")
-        timed = TimeLimitCollector(collector, timelimit=seconds)
+        # No SIGALRM: it works only in the main thread (gunicorn threads are not).
+        timed = TimeLimitCollector(collector, timelimit=seconds, use_alarm=False)
         try:
             searcher.search_with_collector(visible, timed)
         except TimeLimit:

@@ -1,0 +1,120 @@
+"""Running the index: rebuild while searches go on, self-repair of a broken index, what
+/healthz says, and the index's files kept from other accounts."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import threading
+
+from sqlalchemy import insert, select
+
+from coop_platform.auth.models import User
+from coop_platform.documents.services.documents import DocumentInput, create_document
+from coop_platform.documents.services.uploads import UploadSink
+from coop_platform.extensions import db
+from coop_platform.search import whoosh_backend
+from coop_platform.search.models import SearchChange
+
+COUNT = re.compile(r'class="result-count"[^>]*>(\d+) results?')
+
+
+def _found(client, query: str) -> int:
+    page = client.get("/search", query_string={"q": query})
+    assert page.status_code == 200, page.status_code
+    return int(COUNT.search(page.get_data(as_text=True)).group(1))
+
+
+def _documents(app, email: str, count: int) -> None:
+    with app.app_context():
+        owner = db.session.scalars(select(User).where(User.email == email)).one()
+        for i in range(count):
+            sink = UploadSink()
+            sink(filename="n.txt")
+            sink.write(b"text")
+            create_document(owner, DocumentInput(title=f"Rebuildword number{i}",
+                                                 topics=["freezing"]), sink)
+        db.session.remove()
+
+
+def test_reindex_swaps_a_new_index_in_while_searches_go_on(app, logged_in, runner,
+                                                           search_backend):
+    client, user = logged_in("focal_point", "FRA")
+    _documents(app, user.email, 30)
+    assert _found(client, "rebuildword") == 30
+    counts, errors, stop = [], [], threading.Event()
+    reader, _ = logged_in("focal_point", "FRA")
+
+    def keep_searching():
+        try:
+            while not stop.is_set():
+                counts.append(_found(reader, "rebuildword"))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    searching = threading.Thread(target=keep_searching)
+    searching.start()
+    try:
+        for _ in range(3):
+            result = runner.invoke(args=["search", "reindex"])
+            assert result.exit_code == 0, result.output
+            assert f"{search_backend}:" in result.output
+    finally:
+        stop.set()
+        searching.join(30)
+    assert errors == []
+    assert counts
+    assert set(counts) == {30}  # never an empty or half-built index
+    assert _found(client, "rebuildword") == 30
+
+
+def test_a_missing_or_corrupt_embedded_index_rebuilds_itself(app, logged_in):
+    app.config["SEARCH_BACKEND"] = "whoosh"
+    try:
+        client, user = logged_in("focal_point", "FRA")
+        _documents(app, user.email, 3)
+        assert _found(client, "rebuildword") == 3
+        base = whoosh_backend.root(app)
+        current = (base / "CURRENT").read_text().strip()
+        for path in (base / current).iterdir():
+            path.write_bytes(b"\x00garbage")
+        whoosh_backend._opened.clear()  # as a newly started worker would
+        assert _found(client, "rebuildword") == 3
+        shutil.rmtree(base)
+        whoosh_backend._opened.clear()
+        assert _found(client, "rebuildword") == 3
+    finally:
+        app.config["SEARCH_BACKEND"] = ""
+
+
+def test_the_embedded_index_is_for_its_owner_only(app, logged_in):
+    app.config["SEARCH_BACKEND"] = "whoosh"
+    try:
+        client, user = logged_in("focal_point", "FRA")
+        _documents(app, user.email, 1)
+        assert _found(client, "rebuildword") == 1
+        base = whoosh_backend.root(app)
+        assert stat.S_IMODE(os.stat(base).st_mode) == 0o700
+        current = (base / "CURRENT").read_text().strip()
+        assert stat.S_IMODE(os.stat(base / current).st_mode) == 0o700
+    finally:
+        app.config["SEARCH_BACKEND"] = ""
+
+
+def test_healthz_reports_the_index_and_the_oldest_waiting_change(app, client):
+    app.config["SEARCH_BACKEND"] = "whoosh"
+    try:
+        report = client.get("/healthz").get_json()["search"]
+        assert (report["backend"], report["pending_changes"]) == ("whoosh", 0)
+        assert report["oldest_pending_seconds"] is None
+        with app.app_context():
+            db.session.execute(insert(SearchChange), [{"kind": "document", "target_id": 1}])
+            db.session.commit()
+            db.session.remove()
+        report = client.get("/healthz").get_json()["search"]
+        assert report["pending_changes"] == 1
+        assert report["oldest_pending_seconds"] >= 0
+    finally:
+        app.config["SEARCH_BACKEND"] = ""
