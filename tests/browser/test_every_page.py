@@ -112,9 +112,11 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
                                                  f"/documents/{draft}/versions/new",
                                                  "/auth/account", "/auth/account/password",
                                                  "/notifications/", *questionnaire_pages,
+                                                 "/search?q=avoirs", "/search?q=zzqxw",
+                                                 "/search?q=gel*+state:FRA&kind=document",
                                                  f"/documents/{secret}/versions/{version}/step-up"]),
         "court": (make_user(role="court", state=None), ["/", "/documents/", "/directory/",
-                                                        f"/documents/{doc}"]),
+                                                        "/search?q=gel", f"/documents/{doc}"]),
         "moderator": (make_user(role="moderator", state=None),
                       ["/", "/moderation/", "/moderation/dashboard", "/audit/", review,
                        f"/questionnaires/{qid}/completion",
@@ -159,3 +161,21 @@ def test_the_french_pages_name_states_and_values_in_french(server, phone, app, l
     facts = page.locator("main").inner_text()
     for french in ("Publié", "France", "Procédure ou ligne directrice", "Restreint"):
         assert french in facts, french
+
+
+def test_searching_from_the_header_finds_and_marks_the_words(server, phone, app, logged_in,
+                                                              make_user):
+    seeded(app, logged_in)
+    page = phone(width=1024)
+    sign_in(page, server, make_user(state="SEN"))
+    page.get_by_label("Search answers and documents").fill("avoir")
+    page.get_by_label("Search answers and documents").press("Enter")
+    results = page.locator(".search-results")
+    from playwright.sync_api import expect
+
+    expect(results.get_by_role("link", name="Procédure de gel des avoirs")).to_be_visible()
+    expect(page.locator(".result-count")).to_have_text("1 result — 0 answers, 1 document")
+    # The draft of France is not France's to show to Senegal.
+    page.get_by_label("Words").fill("draft guideline")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.locator(".result-count")).to_have_text("0 results — 0 answers, 0 documents")
