@@ -35,6 +35,7 @@ from coop_platform.questionnaires.models import (
     Section,
 )
 from coop_platform.questionnaires.services.visibility import visible_answers
+from coop_platform.search.extraction import open_text
 from coop_platform.search.models import DocumentText
 from coop_platform.search.texts import Buckets, answer_buckets, document_buckets
 from coop_platform.states.models import State
@@ -155,11 +156,12 @@ def file_text(session: Session, version: DocumentVersion | None) -> str:
     """The extracted text of a version ('' when there is none or it cannot be opened)."""
     if version is None:
         return ""
-    row = session.get(DocumentText, version.id)
+    return file_text_of(session.get(DocumentText, version.id), version)
+
+
+def file_text_of(row: DocumentText | None, version: DocumentVersion) -> str:
     if row is None or row.status != "done" or not row.sealed_text:
         return ""
-    from coop_platform.search.extraction import open_text  # keyring access lives there
-
     try:
         return open_text(row.sealed_text, version.public_id)
     except KeyError_:

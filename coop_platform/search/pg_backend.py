@@ -15,21 +15,27 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import (
+    DateTime,
+    Float,
+    Integer,
+    String,
     and_,
-    bindparam,
     exists,
     false,
     func,
     literal,
     not_,
+    null,
     or_,
     select,
     text,
     true,
     tuple_,
+    union_all,
 )
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import True_
 
 from coop_platform.documents.models import Document, DocumentTopic
 from coop_platform.documents.services.visibility import visible_documents
@@ -169,8 +175,8 @@ def _prefix_query(prefix: str):
     return _tsquery("spc_simple", f"{prefix}:*D")
 
 
-def _matches(tsquery):
-    return SearchText.tsv.bool_op("@@")(tsquery)
+def _matches(tsv, tsquery):
+    return tsv.bool_op("@@")(tsquery)
 
 
 def _filter(node: q.Filter, kind: str):
@@ -189,24 +195,40 @@ def _filter(node: q.Filter, kind: str):
     return false() if column is None else column == node.value
 
 
-def compile_tree(node, kind: str):
+def compile_tree(node, kind: str, tsv, bound: bool | None = None):
+    """The tree as SQL on `tsv`. With `bound` set, field filters are replaced by what makes
+    the result a superset (True) or a subset (False) of the exact one: the text-only bound
+    that lets the GIN index be read first (see _hits)."""
     if isinstance(node, q.Everything):
         return true()
     if isinstance(node, q.Word):
-        return _matches(_word_query(node.text))
+        return _matches(tsv, _word_query(node.text))
     if isinstance(node, q.Phrase):
-        return _matches(_phrase_query(node.words))
+        return _matches(tsv, _phrase_query(node.words))
     if isinstance(node, q.Prefix):
-        return _matches(_prefix_query(node.text))
+        return _matches(tsv, _prefix_query(node.text))
     if isinstance(node, q.Filter):
-        return _filter(node, kind)
+        return _filter(node, kind) if bound is None else (true() if bound else false())
     if isinstance(node, q.Not):
-        return not_(compile_tree(node.child, kind))
+        flipped = None if bound is None else not bound
+        return not_(compile_tree(node.child, kind, tsv, flipped))
     if isinstance(node, q.And):
-        return and_(*[compile_tree(c, kind) for c in node.children])
+        return and_(*[compile_tree(c, kind, tsv, bound) for c in node.children])
     if isinstance(node, q.Or):
-        return or_(*[compile_tree(c, kind) for c in node.children])
+        return or_(*[compile_tree(c, kind, tsv, bound) for c in node.children])
     raise TypeError(node)
+
+
+def _hits(kind: str, tree):
+    """The index rows that can match, read first through the GIN index (materialised: the
+    planner otherwise walks every visible answer and tests each one's vector), or None when
+    the words do not narrow anything (a filter alone, a lone NOT)."""
+    superset = compile_tree(tree, kind, SearchText.tsv, bound=True)
+    if isinstance(superset, True_):
+        return None
+    return (select(SearchText.ref_id, SearchText.tsv)
+            .where(SearchText.kind == kind, superset)
+            .cte(f"{kind}_hits").prefix_with("MATERIALIZED"))
 
 
 def _rank_query(words):
@@ -218,28 +240,38 @@ def _rank_query(words):
     return combined
 
 
-def _rank(rank):
+def _rank(rank, tsv):
     """Languages weigh the same: the weights only keep them apart."""
     if rank is None:
         return literal(0.0)
-    return func.ts_rank(text("'{1,1,1,1}'::float4[]"), SearchText.tsv, rank)
+    return func.ts_rank(text("'{1,1,1,1}'::float4[]"), tsv, rank)
 
 
 def _answers(user, tree):
-    return (visible_answers(user)
+    """(statement, its tsv column): visible answers whose seen revision matches."""
+    stmt = (visible_answers(user)
             .join(Question, Answer.question_id == Question.id)
-            .join(Section, Question.section_id == Section.id)
-            .join(SearchText, and_(SearchText.kind == "answer",
-                                   SearchText.ref_id == AnswerRevision.id))
-            .where(compile_tree(tree, "answer")))
+            .join(Section, Question.section_id == Section.id))
+    hits = _hits("answer", tree)
+    if hits is None:
+        stmt = stmt.join(SearchText, and_(SearchText.kind == "answer",
+                                          SearchText.ref_id == AnswerRevision.id))
+        tsv = SearchText.tsv
+    else:
+        stmt, tsv = stmt.join(hits, hits.c.ref_id == AnswerRevision.id), hits.c.tsv
+    return stmt.where(compile_tree(tree, "answer", tsv)), tsv
 
 
 def _documents(user, tree):
-    return (visible_documents(user)
-            .join(State, Document.owner_state_id == State.id)
-            .join(SearchText, and_(SearchText.kind == "document",
-                                   SearchText.ref_id == Document.id))
-            .where(compile_tree(tree, "document")))
+    stmt = visible_documents(user).join(State, Document.owner_state_id == State.id)
+    hits = _hits("document", tree)
+    if hits is None:
+        stmt = stmt.join(SearchText, and_(SearchText.kind == "document",
+                                          SearchText.ref_id == Document.id))
+        tsv = SearchText.tsv
+    else:
+        stmt, tsv = stmt.join(hits, hits.c.ref_id == Document.id), hits.c.tsv
+    return stmt.where(compile_tree(tree, "document", tsv)), tsv
 
 
 _ANSWER_FACETS = {"state": State.iso3, "group": State.regional_group, "section": Section.code,
@@ -248,19 +280,48 @@ _DOCUMENT_FACETS = {"state": State.iso3, "group": State.regional_group,
                     "type": Document.document_type, "lang": Document.language}
 
 
-def _facet_counts(stmt, columns: dict, found: Found) -> int:
+def _one_pass(stmt, columns: dict, kind: str, row_columns: list, order: str, size: int,
+              found: Found, topics: bool = False) -> int:
+    """Facet counts and the first `size` rows of one kind, in one statement over the matched
+    rows computed once (materialised). Returns how many rows matched."""
+    matched = stmt.with_only_columns(
+        *[c.label(f"f_{n}") for n, c in columns.items()], *row_columns
+    ).order_by(None).cte("matched").prefix_with("MATERIALIZED")
+    facet_columns = [matched.c[f"f_{n}"] for n in columns]
+    blank_facets = [null().cast(String) for _ in columns]
+    blank_row = [null().cast(Integer), null().cast(Integer), null().cast(DateTime(timezone=True)),
+                 null().cast(Float)]
+    parts = [select(literal("f").label("part"), *facet_columns, func.count().label("n"),
+                    *blank_row)
+             .group_by(func.grouping_sets(*[tuple_(c) for c in facet_columns]))]
+    if size:
+        keys = [matched.c.date.desc(), matched.c.ref] if order == "date" else \
+            [matched.c.rank.desc(), matched.c.date.desc(), matched.c.ref]
+        parts.append(select(literal("p"), *blank_facets, literal(0), matched.c.ref,
+                            matched.c.revision, matched.c.date, matched.c.rank)
+                     .order_by(*keys).limit(size))
+    if topics:
+        parts.append(select(literal("t"), DocumentTopic.topic, *blank_facets[1:],
+                            func.count(), *blank_row)
+                     .select_from(matched)
+                     .join(DocumentTopic, DocumentTopic.document_id == matched.c.ref)
+                     .group_by(DocumentTopic.topic))
     names = list(columns)
-    grouped = stmt.with_only_columns(*columns.values(), func.count()).group_by(
-        func.grouping_sets(*[tuple_(c) for c in columns.values()])).order_by(None)
     total = 0
-    for row in db.session.execute(grouped):
-        for i, name in enumerate(names):
-            if row[i] is not None:
-                bucket = found.facets.setdefault(name, {})
-                bucket[row[i]] = bucket.get(row[i], 0) + row[-1]
-                if name == "state":
-                    total += row[-1]
-                break
+    for row in db.session.execute(union_all(*parts)):
+        part, values, n = row[0], row[1:1 + len(names)], row[1 + len(names)]
+        if part == "p":
+            ref, revision, date, rank = row[2 + len(names):]
+            found.hits.append((Hit(kind, ref, revision, date), rank))
+        elif part == "t":
+            found.facets.setdefault("topic", {})[values[0]] = n
+        else:
+            for name, value in zip(names, values, strict=True):
+                if value is not None:
+                    bucket = found.facets.setdefault(name, {})
+                    bucket[value] = bucket.get(value, 0) + n
+                    total += n if name == "state" else 0
+                    break
     return total
 
 
@@ -270,37 +331,35 @@ def search(app, user, ask: Ask, notices: list[str], facets: bool = True) -> Foun
     session = db.session
     session.execute(text(f"SET LOCAL statement_timeout = {int(seconds * 1000)}"))
     rank = _rank_query(list(ask.words))
+    size = ask.offset + ask.limit
     try:
-        answers = _answers(user, ask.tree)
-        documents = _documents(user, ask.tree)
-        if facets:
-            found.counts["answer"] = _facet_counts(answers, _ANSWER_FACETS, found)
-            found.counts["document"] = _facet_counts(documents, _DOCUMENT_FACETS, found)
-            topics = documents.join(DocumentTopic, DocumentTopic.document_id == Document.id) \
-                .with_only_columns(DocumentTopic.topic, func.count()) \
-                .group_by(DocumentTopic.topic)
-            found.facets["topic"] = dict(session.execute(topics).all())
-        else:
+        answers, answer_tsv = _answers(user, ask.tree)
+        documents, document_tsv = _documents(user, ask.tree)
+        if not facets:  # a probe ("did you mean"): how many, nothing else
             found.counts["answer"] = session.scalar(answers.with_only_columns(func.count()))
             found.counts["document"] = session.scalar(documents.with_only_columns(func.count()))
-        parts = []
-        if "answer" in ask.kinds:
-            parts.append(answers.with_only_columns(
-                literal("answer").label("kind"), Answer.id.label("ref"),
-                AnswerRevision.number.label("revision"), AnswerRevision.saved_at.label("date"),
-                _rank(rank).label("rank")))
-        if "document" in ask.kinds:
-            parts.append(documents.with_only_columns(
-                literal("document").label("kind"), Document.id.label("ref"),
-                literal(0).label("revision"), Document.updated_at.label("date"),
-                _rank(rank).label("rank")))
-        union = parts[0].union_all(*parts[1:]).subquery() if len(parts) > 1 else \
-            parts[0].subquery()
-        order = [union.c.date.desc(), union.c.kind, union.c.ref] if ask.order == "date" else \
-            [union.c.rank.desc(), union.c.date.desc(), union.c.kind, union.c.ref]
-        rows = session.execute(select(union).order_by(*order)
-                               .offset(ask.offset).limit(ask.limit)).all()
-        found.hits = [Hit(r.kind, r.ref, r.revision, r.date) for r in rows]
+            return found
+        found.counts["answer"] = _one_pass(answers, _ANSWER_FACETS, "answer", [
+            Answer.id.label("ref"),
+            AnswerRevision.number.label("revision"), AnswerRevision.saved_at.label("date"),
+            _rank(rank, answer_tsv).label("rank")], ask.order,
+            size if "answer" in ask.kinds else 0, found)
+        found.counts["document"] = _one_pass(documents, _DOCUMENT_FACETS, "document", [
+            Document.id.label("ref"),
+            literal(0).label("revision"), Document.updated_at.label("date"),
+            _rank(rank, document_tsv).label("rank")], ask.order,
+            size if "document" in ask.kinds else 0, found, topics=True)
+        # Each kind gave its first `size`: the page of both is among them.
+        ranks = {}
+        hits = []
+        for hit, r in found.hits:
+            ranks[(hit.kind, hit.ref)] = r
+            hits.append(hit)
+        if ask.order == "date":
+            hits.sort(key=lambda h: (h.date, h.kind, h.ref), reverse=True)
+        else:
+            hits.sort(key=lambda h: (-ranks[(h.kind, h.ref)], -h.date.timestamp(), h.kind, h.ref))
+        found.hits = hits[ask.offset:size]
     except OperationalError as exc:
         if "statement timeout" not in str(exc):
             raise
@@ -318,17 +377,22 @@ def vocabulary_near(app, word: str) -> list[str]:
     return list(rows)
 
 
-def headline(text_value: str, words: list[str], language: str) -> str:
-    """ts_headline with markers that cannot occur in the text (stripped from it first)."""
-    config = CONFIGS.get(language, CONFIGS["all"])[0]
-    cleaned = text_value.replace("\x02", " ").replace("\x03", " ")
+def headlines(texts: list[tuple[str, str]], words: list[str]) -> list[str]:
+    """ts_headline of each (text, language), in one statement, with markers that cannot
+    occur in the text (the caller strips them first)."""
     rank = _rank_query(words)
-    if rank is None:
-        return cleaned[:300]
-    return db.session.scalar(select(func.ts_headline(
-        text(f"'{config}'::regconfig"), bindparam("doc", cleaned), rank,
-        "StartSel=\x02, StopSel=\x03, MaxWords=35, MinWords=12, MaxFragments=2, "
-        "FragmentDelimiter=\" … \"")))
+    if rank is None or not texts:
+        return [t[:300] for t, _ in texts]
+    docs = [t for t, _ in texts]
+    configs = [CONFIGS.get(lang, CONFIGS["all"])[0] for _, lang in texts]
+    rows = db.session.execute(
+        select(func.ts_headline(text("c::regconfig"), text("d"), rank,
+                                "StartSel=\x02, StopSel=\x03, MaxWords=35, MinWords=12, "
+                                "MaxFragments=2, FragmentDelimiter=\" … \""))
+        .select_from(text("unnest(CAST(:docs AS text[]), CAST(:configs AS text[])) "
+                          "WITH ORDINALITY AS u(d, c, n)"))
+        .order_by(text("n")), {"docs": docs, "configs": configs}).scalars().all()
+    return list(rows)
 
 
 def snapshot(app) -> set[tuple]:

@@ -10,11 +10,13 @@ query that finds something this reader may see; scores are never shown.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import gettext
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
@@ -27,7 +29,7 @@ from coop_platform.questionnaires.values import display
 from coop_platform.search import backends
 from coop_platform.search import query as q
 from coop_platform.search.backends import KINDS, Ask, Found
-from coop_platform.search.entries import file_text, principals_of
+from coop_platform.search.entries import file_text_of, principals_of
 from coop_platform.search.models import DocumentText
 
 PER_PAGE = 20
@@ -159,15 +161,31 @@ def _from_markers(marked: str) -> Markup:
     return Markup("").join(out)
 
 
-def _snippet(text: str, words: list[str], language: str) -> Markup:
-    text = " ".join(text.replace("\x02", " ").replace("\x03", " ").split())
-    if backends.configured_name(current_app) == "postgresql":
-        from coop_platform.search.pg_backend import headline
+SNIPPET_WINDOW = 2_000  # the part of a long text a snippet is cut from
 
-        return _from_markers(headline(text, words, language) or "")
+
+def _clean(text: str, words: list[str]) -> str:
+    """Around the first place a query word starts (accents aside, found or not), a window
+    short enough for the highlighter: a file's text can run to millions of characters."""
+    start = 0
+    stems = [re.escape(w[:4]) for w in words if len(w) >= 2]
+    if stems and len(text) > SNIPPET_WINDOW:
+        first = re.search("|".join(stems), text, re.IGNORECASE)
+        start = max(0, first.start() - SNIPPET_WINDOW // 4) if first else 0
+    text = text[start:start + SNIPPET_WINDOW].replace("\x02", " ").replace("\x03", " ")
+    return ("… " if start else "") + " ".join(text.split())
+
+
+def _snippets(texts: list[tuple[str, str]], words: list[str]) -> list[Markup]:
+    """One snippet per (text, language), highlighted the way the backend matched."""
+    texts = [(_clean(t, words), lang) for t, lang in texts]
+    if backends.configured_name(current_app) == "postgresql":
+        from coop_platform.search.pg_backend import headlines
+
+        return [_from_markers(h or "") for h in headlines(texts, words)]
     from coop_platform.search.whoosh_backend import match_spans
 
-    return _marked(text, match_spans(text, words, language))
+    return [_marked(t, match_spans(t, words, lang)) for t, lang in texts]
 
 
 # -- loading what the page shows -----------------------------------------------------------
@@ -181,35 +199,50 @@ def _load(user: User, found: Found, words: list[str]) -> list:
         stmt = stmt.join(Question, Answer.question_id == Question.id)
         for answer, revision, question, questionnaire in db.session.execute(stmt):
             answers[answer.id] = (answer, revision, question, questionnaire)
-    documents = {}
+    documents, texts = {}, {}
     if document_ids:
         for document in db.session.scalars(visible_documents(user).where(
                 Document.id.in_(document_ids))):
             documents[document.id] = document
-    results = []
+        version_ids = [d.current_version.id for d in documents.values() if d.current_version]
+        texts = {row.version_id: row for row in db.session.scalars(
+            select(DocumentText).where(DocumentText.version_id.in_(version_ids)))}
+    shown, sources = [], []
     for hit in found.hits:
         if hit.kind == "answer" and hit.ref in answers:
-            answer, revision, question, questionnaire = answers[hit.ref]
+            answer, revision, question, _questionnaire = answers[hit.ref]
             body = " — ".join(t for t in (display(question, revision.value), revision.remarks)
                               if t)
-            results.append(AnswerResult(answer, revision, question, questionnaire,
-                                        _snippet(body, words, revision.language)))
+            shown.append(answers[hit.ref])
+            sources.append((body, revision.language))
         elif hit.kind == "document" and hit.ref in documents:
             document = documents[hit.ref]
+            version = document.current_version
+            row = texts.get(version.id) if version else None
             body = document.summary
-            if document.classification != "confidential":
-                body = " ".join((body, file_text(db.session, document.current_version)))
-            results.append(DocumentResult(document, _snippet(body, words, document.language),
-                                          text_note(document)))
+            if document.classification != "confidential" and row is not None:
+                body = " ".join((body, file_text_of(row, version)))
+            shown.append((document, row))
+            sources.append((body, document.language))
+    results = []
+    for item, snippet in zip(shown, _snippets(sources, words), strict=True):
+        if isinstance(item[0], Answer):
+            results.append(AnswerResult(*item, snippet))
+        else:
+            document, row = item
+            results.append(DocumentResult(document, snippet, _note(document, row)))
     return results
 
 
 def text_note(document: Document) -> str:
     """Why this document's file text is not searched, in the reader's words ('' if it is)."""
+    version = document.current_version
+    return _note(document, db.session.get(DocumentText, version.id) if version else None)
+
+
+def _note(document: Document, row: DocumentText | None) -> str:
     if document.classification == "confidential":
         return gettext("Confidential: only its title, summary and topics are searched.")
-    version = document.current_version
-    row = db.session.get(DocumentText, version.id) if version else None
     if row is None or row.status == "done":
         return ""
     if row.status == "pending":

@@ -19,11 +19,13 @@ import fcntl
 import io
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
 from contextlib import contextmanager, suppress
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import delete, func, or_, select, update
@@ -72,24 +74,33 @@ KEEP_APPLIED = timedelta(hours=1)
 _WORDS = r"\w+"
 
 
+@lru_cache(maxsize=200_000)
+def _stem(lang: str, word: str) -> str:
+    return stemmer_for_language(lang)(word)
+
+
 class _StemBothWays(Filter):
     """Each word stemmed as written and then folded, and folded and then stemmed, at one
     position: a stemmer needs the accents ("incautación" -> "incaut"), a reader may type
-    without them ("incautacion"). The PostgreSQL backend indexes the same two forms."""
+    without them ("incautacion"). The PostgreSQL backend indexes the same two forms.
+    (Whoosh pickles the schema into the index: only the language is kept here.)"""
 
     def __init__(self, lang: str) -> None:
-        self.stem = stemmer_for_language(lang)
+        self.lang = lang
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, _StemBothWays) and other.stem == self.stem
+        return isinstance(other, _StemBothWays) and other.lang == self.lang
+
+    def __hash__(self) -> int:
+        return hash(self.lang)
 
     def __call__(self, tokens):
         for token in tokens:
             if token.stopped:
                 yield token
                 continue
-            written = self.stem(token.text).translate(accent_map)
-            folded = self.stem(token.text.translate(accent_map))
+            written = _stem(self.lang, token.text).translate(accent_map)
+            folded = _stem(self.lang, token.text.translate(accent_map))
             token.text = folded
             yield token
             if written != folded:
@@ -575,20 +586,32 @@ def vocabulary_near(app, word: str) -> list[str]:
                       key=lambda w: (abs(len(w) - len(folded[0])), w))[:20]
 
 
+_TOKEN = re.compile(_WORDS)
+
+
 def match_spans(text: str, words: list[str], language: str) -> list[tuple[int, int]]:
-    """Where the query's words (as the index analyses them) occur in `text`."""
-    field = language if language in LANGS else "all"
+    """Where the query's words, as the index analyses them, occur in `text`. Only tokens
+    that start like a wanted form are stemmed: a long file costs a regular expression."""
+    lang = language if language in LANGS else None
     wanted = set()
     for w in words:
-        wanted.update(_tokens(field, w))
         wanted.update(_tokens("all", w))
+        if lang:
+            wanted.update(_tokens(lang, w))
+    if not wanted:
+        return []
+    starts = tuple({w[:3] for w in wanted})
     spans = []
-    for token in ANALYZERS[field](text, chars=True, mode="index"):
-        if token.text in wanted:
-            spans.append((token.startchar, token.endchar))
-    for token in ANALYZERS["all"](text, chars=True, mode="index"):
-        if token.text in wanted:
-            spans.append((token.startchar, token.endchar))
+    for match in _TOKEN.finditer(text):
+        token = match.group().lower()
+        folded = token.translate(accent_map)
+        if not folded.startswith(starts):
+            continue
+        forms = {folded}
+        if lang:
+            forms |= {_stem(lang, token).translate(accent_map), _stem(lang, folded)}
+        if forms & wanted:
+            spans.append((match.start(), match.end()))
     return spans
 
 
