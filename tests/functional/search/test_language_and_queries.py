@@ -148,3 +148,24 @@ def test_signed_out_visitors_are_sent_to_sign_in(app, client):
     page = client.get("/search?q=freezing")
     assert page.status_code in (302, 303)
     assert "/auth/login" in page.headers["Location"]
+
+
+def test_snippets_are_escaped_text_with_only_marks_added(app, logged_in, search_backend):
+    client, user = logged_in("focal_point", "FRA")
+    with app.app_context():
+        owner = db.session.scalars(select(User).where(User.email == user.email)).one()
+        sink = UploadSink()
+        sink(filename="text.txt")
+        sink.write(b"Plain.")
+        create_document(owner, DocumentInput(
+            title="Markup test", topics=["mla_channels"],
+            summary='<script>alert("x")</script> <b>bold</b> escapeword & more'), sink)
+        db.session.remove()
+    page = client.get("/search", query_string={"q": "escapeword"}).get_data(as_text=True)
+    snippet = re.search(r'<p class="snippet">(.*?)</p>', page, re.S).group(1)
+    assert "<mark>escapeword</mark>" in snippet
+    assert "&amp; more" in snippet
+    assert re.sub(r"</?mark>", "", snippet).count("<") == 0
+    if search_backend == "whoosh":
+        assert "&lt;script&gt;" in snippet  # shown as text
+    # (PostgreSQL's parser reads tag-like words as tags, which ts_headline leaves out.)
