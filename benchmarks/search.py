@@ -40,8 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _support import bench_app  # noqa: E402
 from flask_login import login_user  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
+from config import normalise_database_url  # noqa: E402
 from coop_platform import ROOT  # noqa: E402
 from coop_platform.auth.models import User  # noqa: E402
 from coop_platform.core.clock import utcnow  # noqa: E402
@@ -295,6 +296,10 @@ def main() -> None:
     words = vocabulary()
     mix = queries(rng, words, args.queries)
     print(f"vocabulary {len(words):,} words from {SEEDS}; {len(mix)} queries, e.g. {mix[:4]}")
+    # The tables are made from the models: the trigram index needs its extension first.
+    with create_engine(normalise_database_url(args.database_url)).begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS unaccent"))
     with tempfile.TemporaryDirectory() as tmp, bench_app(Path(tmp), args.database_url) as (
             app, dialect):
         assert dialect.startswith("postgresql"), "both backends need PostgreSQL"

@@ -23,6 +23,7 @@ from coop_platform.documents.services.documents import (
 )
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.extensions import db
+from coop_platform.search.models import DocumentText
 from coop_platform.states.models import State
 from coop_platform.states.services import set_active
 from tests.support.questionnaires import (
@@ -189,3 +190,8 @@ def test_file_text_arrives_when_read_and_leaves_when_made_confidential(
             db.session.remove()
         assert found(owner_client, "freshtheta") == 0
         assert found(owner_client, "seizure") == 1
+        with app.app_context():  # and the text kept for search is gone, not just unused
+            row = db.session.scalars(select(DocumentText).where(
+                DocumentText.document_id == doc_id)).one()
+            assert (row.status, row.sealed_text, row.chars) == ("skipped", None, 0)
+            db.session.remove()
