@@ -95,9 +95,9 @@ def _clean_database(request):
         limiter.reset()
     shutil.rmtree(application.config["BLOB_DIR"], ignore_errors=True)
     # The embedded search index follows the tables it was built from.
-    from coop_platform.search import whoosh_backend
+    from coop_platform.search import whoosh_index
 
-    whoosh_backend.forget(application)
+    whoosh_index.forget(application)
 
 
 @pytest.fixture

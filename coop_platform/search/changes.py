@@ -6,7 +6,7 @@ the session, and when the transaction commits —
   the search query joins the pages' visibility rules live);
 - with the embedded Whoosh index, a `SearchChange` row per object is written in that same
   transaction (an outbox), and after the commit this process tries to drain the outbox into
-  the index (see whoosh_backend.drain).
+  the index (see whoosh_index.drain).
 
 Bulk UPDATEs of answers (acceptance, withdrawal of an acceptance) do not pass through the
 unit of work: the ids they will touch are read with the statement's own WHERE first.
@@ -161,9 +161,9 @@ def _prepare_texts(session: Session, subjects) -> None:
 
 def _after_commit(session: Session) -> None:
     if session.info.pop("spc_search_drain", False) and has_app_context():
-        from coop_platform.search import whoosh_backend
+        from coop_platform.search import whoosh_index
 
-        whoosh_backend.drain_quietly(current_app._get_current_object())
+        whoosh_index.drain_quietly(current_app._get_current_object())
 
 
 def _after_rollback(session: Session) -> None:

@@ -36,7 +36,7 @@ def work_command(loop: bool) -> None:
         db.session.commit()
         applied = 0
         if backends.configured_name(current_app) == "whoosh":
-            from coop_platform.search.whoosh_backend import drain
+            from coop_platform.search.whoosh_index import drain
 
             applied = max(0, drain(current_app, lock_timeout=2.0))
         if not loop:

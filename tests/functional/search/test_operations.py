@@ -15,7 +15,7 @@ from coop_platform.auth.models import User
 from coop_platform.documents.services.documents import DocumentInput, create_document
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.extensions import db
-from coop_platform.search import whoosh_backend
+from coop_platform.search import whoosh_index
 from coop_platform.search.models import SearchChange
 
 COUNT = re.compile(r'class="result-count"[^>]*>(\d+) results?')
@@ -76,14 +76,14 @@ def test_a_missing_or_corrupt_embedded_index_rebuilds_itself(app, logged_in):
         client, user = logged_in("focal_point", "FRA")
         _documents(app, user.email, 3)
         assert _found(client, "rebuildword") == 3
-        base = whoosh_backend.root(app)
+        base = whoosh_index.root(app)
         current = (base / "CURRENT").read_text().strip()
         for path in (base / current).iterdir():
             path.write_bytes(b"\x00garbage")
-        whoosh_backend._opened.clear()  # as a newly started worker would
+        whoosh_index._opened.clear()  # as a newly started worker would
         assert _found(client, "rebuildword") == 3
         shutil.rmtree(base)
-        whoosh_backend._opened.clear()
+        whoosh_index._opened.clear()
         assert _found(client, "rebuildword") == 3
     finally:
         app.config["SEARCH_BACKEND"] = ""
@@ -95,7 +95,7 @@ def test_the_embedded_index_is_for_its_owner_only(app, logged_in):
         client, user = logged_in("focal_point", "FRA")
         _documents(app, user.email, 1)
         assert _found(client, "rebuildword") == 1
-        base = whoosh_backend.root(app)
+        base = whoosh_index.root(app)
         assert stat.S_IMODE(os.stat(base).st_mode) == 0o700
         current = (base / "CURRENT").read_text().strip()
         assert stat.S_IMODE(os.stat(base / current).st_mode) == 0o700

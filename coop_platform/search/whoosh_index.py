@@ -1,0 +1,451 @@
+"""The embedded index (Whoosh), for `make run` and small installations: its files, and how
+changes reach it (reading it is whoosh_backend.py).
+
+Layout: `<SEARCH_INDEX_DIR>/CURRENT` names the generation directory in use; a rebuild writes
+a new generation beside it and swaps the name atomically, so searches go on meanwhile.
+Writers: one at a time (Whoosh's lock), taken with a timeout; changes come only from the
+outbox (`SearchChange`), drained by whichever process gets the lock, which re-reads the
+objects' current state — so the order in which changes are drained cannot matter. No
+AsyncWriter (it reorders and loses updates). No fsync either: a broken or missing index is
+rebuilt from the database on first use.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import logging
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager, suppress
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+from whoosh import index as whoosh_index
+from whoosh import scoring
+from whoosh.analysis import (
+    CharsetFilter,
+    Filter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StopFilter,
+)
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.filedb.structfile import StructFile
+from whoosh.index import LockError
+from whoosh.lang import stemmer_for_language
+from whoosh.support.charset import accent_map
+
+from coop_platform.core.clock import utcnow
+from coop_platform.documents.models import Document
+from coop_platform.extensions import db
+from coop_platform.questionnaires.models import Answer, Response
+from coop_platform.search.backends import SearchUnavailable
+from coop_platform.search.changes import INTERNAL
+from coop_platform.search.entries import (
+    Entry,
+    answer_entries,
+    document_entries,
+)
+from coop_platform.search.models import SearchChange
+
+log = logging.getLogger(__name__)
+LANGS = ("en", "fr", "es")
+TEXT_FIELDS = (*LANGS, "all")
+MAX_EXPANSION = 256
+KEEP_APPLIED = timedelta(hours=1)
+_WORDS = r"\w+"
+
+
+@lru_cache(maxsize=200_000)
+def _stem(lang: str, word: str) -> str:
+    return stemmer_for_language(lang)(word)
+
+
+class _StemBothWays(Filter):
+    """Each word stemmed as written and then folded, and folded and then stemmed, at one
+    position: a stemmer needs the accents ("incautación" -> "incaut"), a reader may type
+    without them ("incautacion"). The PostgreSQL backend indexes the same two forms.
+    (Whoosh pickles the schema into the index: only the language is kept here.)"""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _StemBothWays) and other.lang == self.lang
+
+    def __hash__(self) -> int:
+        return hash(self.lang)
+
+    def __call__(self, tokens):
+        for token in tokens:
+            if token.stopped:
+                yield token
+                continue
+            written = _stem(self.lang, token.text).translate(accent_map)
+            folded = _stem(self.lang, token.text.translate(accent_map))
+            token.text = folded
+            yield token
+            if written != folded:
+                twin = token.copy()
+                twin.text = written
+                yield twin
+
+
+def _analyzer(lang: str | None):
+    chain = RegexTokenizer(_WORDS) | LowercaseFilter()
+    if lang is None:
+        return chain | CharsetFilter(accent_map)
+    return chain | StopFilter(lang=lang) | _StemBothWays(lang)
+
+
+ANALYZERS = {"en": _analyzer("en"), "fr": _analyzer("fr"), "es": _analyzer("es"),
+             "all": _analyzer(None)}
+
+
+def schema() -> Schema:
+    return Schema(
+        key=ID(stored=True, unique=True),
+        obj=ID,  # "a<answer id>" / "d<document id>": every entry of one object
+        kind=ID(stored=True, sortable=True),
+        ref=NUMERIC(stored=True),
+        revision=NUMERIC(stored=True),
+        acl=KEYWORD(stored=True),
+        owner=ID,
+        state=ID(sortable=True), group=ID(sortable=True), section=ID(sortable=True),
+        question=ID(sortable=True), type=ID(sortable=True), lang=ID(sortable=True),
+        topic=KEYWORD(commas=True),
+        date=DATETIME(stored=True, sortable=True),
+        en=TEXT(analyzer=ANALYZERS["en"]), fr=TEXT(analyzer=ANALYZERS["fr"]),
+        es=TEXT(analyzer=ANALYZERS["es"]), all=TEXT(analyzer=ANALYZERS["all"]),
+    )
+
+
+# -- where the index lives ---------------------------------------------------------------------
+def root(app) -> Path:
+    configured = app.config.get("SEARCH_INDEX_DIR")
+    path = Path(configured) if configured else Path(app.instance_path) / "search"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)  # plaintext terms: as sensitive as the database
+    return path
+
+
+def _current_name(base: Path) -> str | None:
+    try:
+        name = (base / "CURRENT").read_text().strip()
+    except FileNotFoundError:
+        return None
+    return name if name and (base / name).is_dir() else None
+
+
+def _set_current(base: Path, name: str) -> None:
+    tmp = base / f"CURRENT.{uuid.uuid4().hex}"
+    with open(tmp, "w") as fh:
+        fh.write(name)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, base / "CURRENT")
+    fd = os.open(base, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_opened: dict[str, whoosh_index.Index] = {}
+
+
+class IndexUnreadable(Exception):
+    pass
+
+
+def _open(base: Path, name: str):
+    path = str(base / name)
+    ix = _opened.get(path)
+    if ix is None:
+        try:
+            ix = whoosh_index.open_dir(path)
+        except Exception as exc:
+            _close_files_left_open(exc.__traceback__)
+            raise IndexUnreadable(f"{name}: {type(exc).__name__}") from None
+        _opened[path] = ix
+    return ix
+
+
+def _close_files_left_open(trace) -> None:
+    """Whoosh does not close the file of a table of contents it fails to read."""
+    while trace is not None:
+        for value in list(trace.tb_frame.f_locals.values()):
+            if isinstance(value, io.IOBase | StructFile) and not getattr(value, "is_closed",
+                                                                           False):
+                with suppress(Exception):
+                    value.close()
+        trace = trace.tb_next
+
+
+@contextmanager
+def _internal_session():
+    session = Session(db.engine, info={INTERNAL: True}, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+# -- writing -----------------------------------------------------------------------------------
+def _document(entry: Entry) -> dict:
+    fields = {
+        "key": entry.key, "obj": entry.key.split(".")[0], "kind": entry.kind,
+        "ref": entry.ref, "revision": entry.revision, "acl": " ".join(sorted(entry.acl)),
+        "owner": str(entry.owner), "state": entry.state, "group": entry.group,
+        "lang": entry.lang, "date": entry.date.replace(tzinfo=None) if entry.date else None,
+        "all": entry.buckets.everything(),
+    }
+    for lang in LANGS:
+        fields[lang] = entry.buckets.joined(lang)
+    if entry.kind == "answer":
+        fields.update(section=entry.section, question=entry.question)
+    else:
+        fields.update(type=entry.doc_type, topic=",".join(entry.topics))
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _expand(session: Session, changes) -> tuple[set[int], set[int]]:
+    answers, documents = set(), set()
+    by_kind: dict[str, set[int]] = {}
+    for kind, target in changes:
+        by_kind.setdefault(kind, set()).add(target)
+    answers |= by_kind.get("answer", set())
+    documents |= by_kind.get("document", set())
+    if by_kind.get("response"):
+        answers |= set(session.scalars(select(Answer.id).where(
+            Answer.response_id.in_(by_kind["response"]))))
+    if by_kind.get("question"):
+        answers |= set(session.scalars(select(Answer.id).where(
+            Answer.question_id.in_(by_kind["question"]))))
+    if by_kind.get("questionnaire"):
+        answers |= set(session.scalars(select(Answer.id).join(Response).where(
+            Response.questionnaire_id.in_(by_kind["questionnaire"]))))
+    if by_kind.get("state"):
+        answers |= set(session.scalars(select(Answer.id).join(Response).where(
+            Response.state_id.in_(by_kind["state"]))))
+        documents |= set(session.scalars(select(Document.id).where(
+            Document.owner_state_id.in_(by_kind["state"]))))
+    return answers, documents
+
+
+def _write(writer, session: Session, answers: set[int], documents: set[int]) -> None:
+    for answer_id, entries in answer_entries(session, answers).items():
+        writer.delete_by_term("obj", f"a{answer_id}")
+        for entry in entries:
+            writer.add_document(**_document(entry))
+    for document_id, entries in document_entries(session, documents).items():
+        writer.delete_by_term("obj", f"d{document_id}")
+        for entry in entries:
+            writer.add_document(**_document(entry))
+
+
+def drain(app, lock_timeout: float = 0.5, limit: int = 2000) -> int:
+    """Apply pending changes; the number applied, or -1 when another process holds the
+    writer (it will apply what it read; what it did not read stays pending)."""
+    base = root(app)
+    name = _current_name(base)
+    try:
+        if name is None:
+            raise IndexUnreadable("no index yet")
+        ix = _open(base, name)
+    except IndexUnreadable as exc:
+        log.warning("search: %s; rebuilding the index", exc)
+        rebuild(app)  # it reads the database whole: nothing pending is left behind
+        return 0
+    try:
+        writer = ix.writer(timeout=lock_timeout)
+    except LockError:
+        return -1
+    try:
+        if _current_name(base) != name:  # swapped by a rebuild while we waited
+            writer.cancel()
+            return drain(app, lock_timeout, limit)
+        with _internal_session() as session:
+            rows = session.execute(
+                select(SearchChange.id, SearchChange.kind, SearchChange.target_id)
+                .where(SearchChange.applied_at.is_(None)).order_by(SearchChange.id)
+                .limit(limit)).all()
+            if not rows:
+                writer.cancel()
+                return 0
+            answers, documents = _expand(session, [(r.kind, r.target_id) for r in rows])
+            _write(writer, session, answers, documents)
+            session.rollback()
+            writer.commit()
+            now = utcnow()
+            session.execute(update(SearchChange).where(
+                SearchChange.id.in_([r.id for r in rows])).values(applied_at=now))
+            session.execute(delete(SearchChange).where(
+                SearchChange.applied_at < now - KEEP_APPLIED))
+            session.commit()
+            return len(rows)
+    except BaseException:
+        with suppress(Exception):  # already committed or cancelled
+            writer.cancel()
+        raise
+
+
+def drain_quietly(app) -> None:
+    """After a commit: a failure here must never fail the request that committed."""
+    try:
+        drain(app)
+    except Exception:
+        log.exception("search: the index could not be brought up to date; it will be retried")
+
+
+def pending(app) -> tuple[int, float | None]:
+    count, oldest = db.session.execute(select(func.count(), func.min(SearchChange.created_at))
+                                       .where(SearchChange.applied_at.is_(None))).one()
+    age = None
+    if oldest is not None:
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=utcnow().tzinfo)
+        age = max(0.0, (utcnow() - oldest).total_seconds())
+    return count, age
+
+
+@contextmanager
+def _rebuild_lock(base: Path, wait: bool):
+    with open(base / "rebuild.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise SearchUnavailable from None
+        yield
+
+
+def rebuild(app, wait: bool = False) -> int:
+    """Build a new generation from the database and swap it in; returns entries written."""
+    base = root(app)
+    with _rebuild_lock(base, wait):
+        name = f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        path = base / name
+        path.mkdir(mode=0o700)
+        ix = whoosh_index.create_in(str(path), schema())
+        with _internal_session() as session:
+            mark = session.scalar(select(func.coalesce(func.max(SearchChange.id), 0)))
+            answers = set(session.scalars(select(Answer.id)))
+            documents = set(session.scalars(select(Document.id)))
+            session.rollback()
+        writer = ix.writer(limitmb=128)
+        written = 0
+        try:
+            with _internal_session() as session:
+                ids = sorted(answers)
+                for i in range(0, len(ids), 2000):
+                    _write(writer, session, set(ids[i:i + 2000]), set())
+                    session.expunge_all()
+                _write(writer, session, set(), documents)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        written = ix.doc_count()
+        old = _current_name(base)
+        old_writer = None
+        if old is not None:
+            try:
+                old_writer = _open(base, old).writer(timeout=30)  # holds off drains
+            except Exception:  # noqa: BLE001 - a broken old index is why we rebuild
+                old_writer = None
+        try:
+            with _internal_session() as session:
+                # What the build may not have seen: changes after the mark, and any still
+                # waiting (an id below the mark can commit after it was read).
+                late = session.execute(
+                    select(SearchChange.id, SearchChange.kind, SearchChange.target_id)
+                    .where(or_(SearchChange.id > mark, SearchChange.applied_at.is_(None)))
+                ).all()
+                if late:
+                    writer = ix.writer(timeout=30)
+                    try:
+                        a, d = _expand(session, [(r.kind, r.target_id) for r in late])
+                        _write(writer, session, a, d)
+                        writer.commit()
+                    except BaseException:
+                        writer.cancel()
+                        raise
+                    session.execute(update(SearchChange).where(
+                        SearchChange.id.in_([r.id for r in late]),
+                        SearchChange.applied_at.is_(None)).values(applied_at=utcnow()))
+                session.commit()
+            _set_current(base, name)
+        finally:
+            if old_writer is not None:
+                old_writer.cancel()
+        for other in base.iterdir():
+            if other.is_dir() and other.name.startswith("gen-") and other.name != name:
+                _opened.pop(str(other), None)
+                shutil.rmtree(other, ignore_errors=True)
+        return written
+
+
+def forget(app) -> None:
+    """Drop the index files (tests: the tables it followed were emptied)."""
+    base = root(app)
+    _opened.clear()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _open_searcher(base: Path):
+    name = _current_name(base)
+    try:
+        if name is None:
+            return None
+        return _open(base, name).searcher(weighting=scoring.Frequency())
+    except Exception as exc:
+        log.warning("search: the index is unreadable (%s); rebuilding it", exc)
+        _opened.pop(str(base / name), None)
+        return None
+
+
+def _searcher(app):
+    """A searcher on the current index; a missing or unreadable one is rebuilt first."""
+    base = root(app)
+    searcher = _open_searcher(base)
+    if searcher is None:
+        # End this request's transaction: on SQLite it holds the write lock (BEGIN
+        # IMMEDIATE) that the rebuild's own connection needs; a search has nothing pending.
+        db.session.commit()
+        rebuild(app)
+        searcher = _open_searcher(base)
+    if searcher is None:
+        raise SearchUnavailable
+    return searcher
+
+
+def snapshot(app) -> set[tuple]:
+    """Every entry as (key, revision, principals): to compare the index with a rebuild."""
+    with _searcher(app) as searcher:
+        return {(f["key"], f["revision"], f["acl"]) for f in searcher.all_stored_fields()}
+
+
+def status(app) -> dict:
+    base = root(app)
+    name = _current_name(base)
+    count, age = pending(app)
+    report = {"backend": "whoosh", "pending_changes": count,
+              "oldest_pending_seconds": None if age is None else round(age, 1)}
+    if name is None:
+        report["index"] = "missing (rebuilt on first use)"
+        return report
+    try:
+        ix = _open(base, name)
+        report["index"] = "ok"
+        report["entries"] = ix.doc_count()
+    except Exception:
+        _opened.pop(str(base / name), None)
+        report["index"] = "unreadable (rebuilt on first use)"
+    return report
