@@ -247,31 +247,29 @@ def _rank(rank, tsv):
     return func.ts_rank(text("'{1,1,1,1}'::float4[]"), tsv, rank)
 
 
-def _answers(user, tree):
-    """(statement, its tsv column): visible answers whose seen revision matches."""
-    stmt = (visible_answers(user)
-            .join(Question, Answer.question_id == Question.id)
-            .join(Section, Question.section_id == Section.id))
-    hits = _hits("answer", tree)
+def _with_text(stmt, kind: str, ref, tree):
+    """`stmt` (a visibility query) narrowed to the rows whose text matches the tree; returns
+    it with the tsv column to rank on."""
+    hits = _hits(kind, tree)
     if hits is None:
-        stmt = stmt.join(SearchText, and_(SearchText.kind == "answer",
-                                          SearchText.ref_id == AnswerRevision.id))
+        stmt = stmt.join(SearchText, and_(SearchText.kind == kind, SearchText.ref_id == ref))
         tsv = SearchText.tsv
     else:
-        stmt, tsv = stmt.join(hits, hits.c.ref_id == AnswerRevision.id), hits.c.tsv
-    return stmt.where(compile_tree(tree, "answer", tsv)), tsv
+        stmt, tsv = stmt.join(hits, hits.c.ref_id == ref), hits.c.tsv
+    return stmt.where(compile_tree(tree, kind, tsv)), tsv
+
+
+def _answers(user, tree):
+    """Visible answers whose seen revision matches, and the tsv column."""
+    return _with_text(visible_answers(user)
+                      .join(Question, Answer.question_id == Question.id)
+                      .join(Section, Question.section_id == Section.id),
+                      "answer", AnswerRevision.id, tree)
 
 
 def _documents(user, tree):
-    stmt = visible_documents(user).join(State, Document.owner_state_id == State.id)
-    hits = _hits("document", tree)
-    if hits is None:
-        stmt = stmt.join(SearchText, and_(SearchText.kind == "document",
-                                          SearchText.ref_id == Document.id))
-        tsv = SearchText.tsv
-    else:
-        stmt, tsv = stmt.join(hits, hits.c.ref_id == Document.id), hits.c.tsv
-    return stmt.where(compile_tree(tree, "document", tsv)), tsv
+    return _with_text(visible_documents(user).join(State, Document.owner_state_id == State.id),
+                      "document", Document.id, tree)
 
 
 _ANSWER_FACETS = {"state": State.iso3, "group": State.regional_group, "section": Section.code,
