@@ -290,6 +290,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,20000,100000")
     parser.add_argument("--documents", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--backends", default="postgresql,whoosh")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = random.Random(20261124)
@@ -333,7 +334,9 @@ def main() -> None:
                 version += 1
                 add_version(seed_id, version, rng, words)
             total = db.session.scalar(select(func.count()).select_from(Answer))
-            for name, engine in (("postgresql", pg_backend), ("whoosh", whoosh_backend)):
+            engines = {"postgresql": pg_backend, "whoosh": whoosh_backend}
+            for name in args.backends.split(","):
+                engine = engines[name]
                 app.config["SEARCH_BACKEND"] = name
                 db.session.remove()
                 started = time.perf_counter()

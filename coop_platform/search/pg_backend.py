@@ -145,6 +145,8 @@ def rebuild(app, wait: bool = False) -> int:
     document_ids = list(session.scalars(select(Document.id)))
     index_documents(session, document_ids)
     session.commit()
+    session.execute(text("ANALYZE search_texts, search_words"))  # the planner's statistics
+    session.commit()
     return len(revision_ids) + len(document_ids)
 
 
