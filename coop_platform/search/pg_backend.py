@@ -13,13 +13,16 @@ the vocabulary and keeps only words that have a hit this reader may see.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 from sqlalchemy import (
     DateTime,
     Float,
     Integer,
     String,
+    Text,
     and_,
+    cast,
     exists,
     false,
     func,
@@ -33,6 +36,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import True_
@@ -163,14 +167,36 @@ def _tsquery(config: str, expression: str):
 
 
 # Words reach here as \w+ (query.py): they cannot carry tsquery operators or quotes.
-def _word_query(word: str):
+def _word_expression(word: str):
     return _any_of([_tsquery(cfg, f"{word}:{WEIGHTS[lang]}")
                     for lang, configs in CONFIGS.items() for cfg in configs])
 
 
-def _phrase_query(words: tuple[str, ...]):
+def _phrase_expression(words: tuple[str, ...]):
     return _any_of([_tsquery(cfg, " <-> ".join(f"{w}:{WEIGHTS[lang]}" for w in words))
                     for lang, configs in CONFIGS.items() for cfg in configs])
+
+
+@lru_cache(maxsize=4096)
+def _normalised(kind: str, terms: tuple[str, ...]) -> str:
+    """The tsquery of a word or phrase in every configuration, as text, each alternative
+    once: the stemmings of one word often coincide, and the planner counts every branch
+    when it estimates how many rows match (too many, and it reads the whole table)."""
+    expression = _word_expression(terms[0]) if kind == "word" else _phrase_expression(terms)
+    value = db.session.scalar(select(cast(expression, Text))) or ""
+    return " | ".join(dict.fromkeys(b.strip() for b in value.split(" | ") if b.strip()))
+
+
+def _constant(value: str):
+    return cast(literal(value), TSQUERY)
+
+
+def _word_query(word: str):
+    return _constant(_normalised("word", (word,)))
+
+
+def _phrase_query(words: tuple[str, ...]):
+    return _constant(_normalised("phrase", words))
 
 
 def _prefix_query(prefix: str):
