@@ -96,10 +96,6 @@ def _bulk(state) -> None:
         _note(session, "answer", answer_id)
 
 
-def pending_subjects(session: Session) -> set[tuple[str, int]]:
-    return session.info.get(_KEY, set())
-
-
 def _before_commit(session: Session) -> None:
     if session.info.get(INTERNAL) or not has_app_context():
         return

@@ -90,3 +90,37 @@ def answer_required(client, qid: str) -> None:
     for section, fields in REQUIRED.items():
         page = save(client, qid, section, fields)
         assert page.status_code == 303, page.get_data(as_text=True)[:3000]
+
+
+def answer_with_word(client, qid: str, word: str, secretariat_only: bool = False) -> None:
+    """A unique word in B.5 (a long text) and in section A's contact (the directory)."""
+    flag = {"B.5.secretariat_only": "y"} if secretariat_only else {}
+    page = save(client, qid, "B", {"B.5.value": f"Grounds: {word}.", **flag})
+    assert page.status_code == 303
+    flag = {"A.1.secretariat_only": "y"} if secretariat_only else {}
+    page = save(client, qid, "A", {"A.1.authority": f"Office {word}", **flag})
+    assert page.status_code == 303
+
+
+def place_answer_canaries(app, owners: dict, moderator, qid: str) -> None:
+    """One word per hidden category of answer, each State's response brought to the status
+    its category names (the owners have answered the required questions)."""
+    def accept(iso3):
+        assert act(owners[iso3], qid, "submit").status_code == 303
+        assert decide(moderator, response_id(app, iso3, qid), "accept").status_code == 303
+
+    answer_with_word(owners["DEU"], qid, "canarydraft")
+    answer_with_word(owners["ITA"], qid, "canarysubmitted")
+    act(owners["ITA"], qid, "submit")
+    answer_with_word(owners["ESP"], qid, "canaryreturned")
+    act(owners["ESP"], qid, "submit")
+    decide(moderator, response_id(app, "ESP", qid), "return", "Please complete.")
+    answer_with_word(owners["BEL"], qid, "canaryaccepted")
+    accept("BEL")
+    answer_with_word(owners["NLD"], qid, "canarybeforerevision")
+    accept("NLD")
+    answer_with_word(owners["NLD"], qid, "canaryrevision")
+    answer_with_word(owners["PRT"], qid, "canarysecretariatonly", secretariat_only=True)
+    accept("PRT")
+    answer_with_word(owners["AUT"], qid, "canaryinactive")
+    accept("AUT")

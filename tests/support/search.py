@@ -18,11 +18,8 @@ from coop_platform.extensions import db
 from coop_platform.search.extraction import run_extractions
 from coop_platform.states.models import State
 from tests.support.questionnaires import (
-    act,
     answer_required,
-    decide,
-    response_id,
-    save,
+    place_answer_canaries,
     seeded_questionnaire,
 )
 
@@ -148,33 +145,7 @@ def build_world(app, logged_in, runner) -> dict:
         owners[iso3] = clients.setdefault(iso3, logged_in("focal_point", iso3)[0])
         answer_required(owners[iso3], qid)
 
-    def answer(iso3, word, secretariat_only=False):
-        flag = {"B.5.secretariat_only": "y"} if secretariat_only else {}
-        assert save(owners[iso3], qid, "B", {"B.5.value": f"Grounds: {word}.", **flag}) \
-            .status_code == 303
-        flag = {"A.1.secretariat_only": "y"} if secretariat_only else {}
-        assert save(owners[iso3], qid, "A", {"A.1.authority": f"Office {word}", **flag}) \
-            .status_code == 303
-
-    def accept(iso3):
-        assert act(owners[iso3], qid, "submit").status_code == 303
-        assert decide(moderator, response_id(app, iso3, qid), "accept").status_code == 303
-
-    answer("DEU", "canarydraft")
-    answer("ITA", "canarysubmitted")
-    act(owners["ITA"], qid, "submit")
-    answer("ESP", "canaryreturned")
-    act(owners["ESP"], qid, "submit")
-    decide(moderator, response_id(app, "ESP", qid), "return", "Please complete.")
-    answer("BEL", "canaryaccepted")
-    accept("BEL")
-    answer("NLD", "canarybeforerevision")
-    accept("NLD")
-    answer("NLD", "canaryrevision")
-    answer("PRT", "canarysecretariatonly", secretariat_only=True)
-    accept("PRT")
-    answer("AUT", "canaryinactive")
-    accept("AUT")
+    place_answer_canaries(app, owners, moderator, qid)
     for owner, word, where, how, _audience in DOCUMENTS.values():
         _document(app, owner, word, where, how)
     with app.app_context():

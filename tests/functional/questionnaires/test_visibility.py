@@ -15,11 +15,8 @@ from coop_platform.extensions import db
 from coop_platform.questionnaires.services.visibility import visible_answers
 from coop_platform.states.models import State
 from tests.support.questionnaires import (
-    act,
     answer_required,
-    decide,
-    response_id,
-    save,
+    place_answer_canaries,
     seeded_questionnaire,
 )
 
@@ -69,34 +66,7 @@ def _world(app, logged_in, runner, closed: bool):
         owners[iso3], _ = logged_in("focal_point", iso3)
         answer_required(owners[iso3], qid)
 
-    def answer(iso3, word, secretariat_only=False):
-        flag = {"B.5.secretariat_only": "y"} if secretariat_only else {}
-        page = save(owners[iso3], qid, "B", {"B.5.value": f"Grounds: {word}.", **flag})
-        assert page.status_code == 303
-        # The same word in the State's directory listing (section A's contact).
-        flag = {"A.1.secretariat_only": "y"} if secretariat_only else {}
-        page = save(owners[iso3], qid, "A", {"A.1.authority": f"Office {word}", **flag})
-        assert page.status_code == 303
-
-    def accept(iso3):
-        assert act(owners[iso3], qid, "submit").status_code == 303
-        assert decide(moderator, response_id(app, iso3, qid), "accept").status_code == 303
-
-    answer("DEU", "canarydraft")
-    answer("ITA", "canarysubmitted")
-    act(owners["ITA"], qid, "submit")
-    answer("ESP", "canaryreturned")
-    act(owners["ESP"], qid, "submit")
-    decide(moderator, response_id(app, "ESP", qid), "return", "Please complete.")
-    answer("BEL", "canaryaccepted")
-    accept("BEL")
-    answer("NLD", "canarybeforerevision")
-    accept("NLD")
-    answer("NLD", "canaryrevision")
-    answer("PRT", "canarysecretariatonly", secretariat_only=True)
-    accept("PRT")
-    answer("AUT", "canaryinactive")
-    accept("AUT")
+    place_answer_canaries(app, owners, moderator, qid)
     readers = {"other": logged_in("focal_point", "SEN")[0], "secretariat": moderator,
                "court": logged_in("court", None)[0]}
     with app.app_context():

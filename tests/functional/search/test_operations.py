@@ -9,6 +9,7 @@ import shutil
 import stat
 import threading
 
+import pytest
 from sqlalchemy import insert, select
 
 from coop_platform.auth.models import User
@@ -70,51 +71,47 @@ def test_reindex_swaps_a_new_index_in_while_searches_go_on(app, logged_in, runne
     assert _found(client, "rebuildword") == 30
 
 
-def test_a_missing_or_corrupt_embedded_index_rebuilds_itself(app, logged_in):
+@pytest.fixture
+def embedded(app):
+    """These concern the Whoosh index's files, whatever the database."""
     app.config["SEARCH_BACKEND"] = "whoosh"
-    try:
-        client, user = logged_in("focal_point", "FRA")
-        _documents(app, user.email, 3)
-        assert _found(client, "rebuildword") == 3
-        base = whoosh_index.root(app)
-        current = (base / "CURRENT").read_text().strip()
-        for path in (base / current).iterdir():
-            path.write_bytes(b"\x00garbage")
-        whoosh_index._opened.clear()  # as a newly started worker would
-        assert _found(client, "rebuildword") == 3
-        shutil.rmtree(base)
-        whoosh_index._opened.clear()
-        assert _found(client, "rebuildword") == 3
-    finally:
-        app.config["SEARCH_BACKEND"] = ""
+    yield
+    app.config["SEARCH_BACKEND"] = ""
 
 
-def test_the_embedded_index_is_for_its_owner_only(app, logged_in):
-    app.config["SEARCH_BACKEND"] = "whoosh"
-    try:
-        client, user = logged_in("focal_point", "FRA")
-        _documents(app, user.email, 1)
-        assert _found(client, "rebuildword") == 1
-        base = whoosh_index.root(app)
-        assert stat.S_IMODE(os.stat(base).st_mode) == 0o700
-        current = (base / "CURRENT").read_text().strip()
-        assert stat.S_IMODE(os.stat(base / current).st_mode) == 0o700
-    finally:
-        app.config["SEARCH_BACKEND"] = ""
+def test_a_missing_or_corrupt_embedded_index_rebuilds_itself(app, logged_in, embedded):
+    client, user = logged_in("focal_point", "FRA")
+    _documents(app, user.email, 3)
+    assert _found(client, "rebuildword") == 3
+    base = whoosh_index.root(app)
+    current = (base / "CURRENT").read_text().strip()
+    for path in (base / current).iterdir():
+        path.write_bytes(b"\x00garbage")
+    whoosh_index._opened.clear()  # as a newly started worker would
+    assert _found(client, "rebuildword") == 3
+    shutil.rmtree(base)
+    whoosh_index._opened.clear()
+    assert _found(client, "rebuildword") == 3
 
 
-def test_healthz_reports_the_index_and_the_oldest_waiting_change(app, client):
-    app.config["SEARCH_BACKEND"] = "whoosh"
-    try:
-        report = client.get("/healthz").get_json()["search"]
-        assert (report["backend"], report["pending_changes"]) == ("whoosh", 0)
-        assert report["oldest_pending_seconds"] is None
-        with app.app_context():
-            db.session.execute(insert(SearchChange), [{"kind": "document", "target_id": 1}])
-            db.session.commit()
-            db.session.remove()
-        report = client.get("/healthz").get_json()["search"]
-        assert report["pending_changes"] == 1
-        assert report["oldest_pending_seconds"] >= 0
-    finally:
-        app.config["SEARCH_BACKEND"] = ""
+def test_the_embedded_index_is_for_its_owner_only(app, logged_in, embedded):
+    client, user = logged_in("focal_point", "FRA")
+    _documents(app, user.email, 1)
+    assert _found(client, "rebuildword") == 1
+    base = whoosh_index.root(app)
+    assert stat.S_IMODE(os.stat(base).st_mode) == 0o700
+    current = (base / "CURRENT").read_text().strip()
+    assert stat.S_IMODE(os.stat(base / current).st_mode) == 0o700
+
+
+def test_healthz_reports_the_index_and_the_oldest_waiting_change(app, client, embedded):
+    report = client.get("/healthz").get_json()["search"]
+    assert (report["backend"], report["pending_changes"]) == ("whoosh", 0)
+    assert report["oldest_pending_seconds"] is None
+    with app.app_context():
+        db.session.execute(insert(SearchChange), [{"kind": "document", "target_id": 1}])
+        db.session.commit()
+        db.session.remove()
+    report = client.get("/healthz").get_json()["search"]
+    assert report["pending_changes"] == 1
+    assert report["oldest_pending_seconds"] >= 0
