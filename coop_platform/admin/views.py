@@ -54,7 +54,7 @@ def users():
                                      state_iso3=args.get("state", "")[:3], query=args.get("q", "")[:100],
                                      page=_page())
     return render_template("admin/users.html", pagination=pagination, roles=ROLES,
-                           statuses=USER_STATUSES, args=args, states=states.list_states())
+                           statuses=USER_STATUSES, args=args, states=states.state_choices())
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from coop_platform.core import objects
 from coop_platform.core.authz import SECRETARIAT_ROLES, roles_required
 from coop_platform.core.clock import as_utc
 from coop_platform.core.params import bounded_int, iso_date, page_number
-from coop_platform.states.services import list_states
+from coop_platform.states.services import state_choices
 
 bp = Blueprint("audit", __name__)
 
@@ -43,7 +43,7 @@ def events():
     pagination = search_events(flt, page=page_number(request.args), actor=reader)
     names = objects.describe(reader, ((e.object_type, e.object_id) for e in pagination.items))
     return render_template("audit/events.html", pagination=pagination, args=request.args,
-                           actions=known_actions(), states=list_states(), names=names,
+                           actions=known_actions(), states=state_choices(), names=names,
                            action_label=labels.action_label, outcome_label=labels.outcome_label,
                            detail_fields=labels.detail_fields)
 

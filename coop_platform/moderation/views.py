@@ -16,7 +16,7 @@ from coop_platform.moderation import dashboard, decisions, notifications, queue
 from coop_platform.moderation.forms import ReviewForm
 from coop_platform.questionnaires.services import following, review
 from coop_platform.states.models import REGIONAL_GROUPS
-from coop_platform.states.services import list_states
+from coop_platform.states.services import state_choices
 
 notifications_bp = Blueprint("notifications", __name__)
 bp = Blueprint("moderation", __name__)
@@ -79,7 +79,7 @@ def queue_page():
                            responses=queue.pending_responses(_user(), flt),
                            sharing_requests=sharing.waiting_requests(_user()),
                            counts=queue.pending_counts(_user()), args=args,
-                           groups=REGIONAL_GROUPS, states=list_states(), m=document_models)
+                           groups=REGIONAL_GROUPS, states=state_choices(), m=document_models)
 
 
 @bp.get("/dashboard")

@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext
 from markupsafe import Markup, escape
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
@@ -196,13 +197,16 @@ def _load(user: User, found: Found, words: list[str]) -> list:
     if answer_ids:
         stmt = visible_answers(user).where(Answer.id.in_(answer_ids)).add_columns(Question,
                                                                                Questionnaire)
-        stmt = stmt.join(Question, Answer.question_id == Question.id)
+        stmt = stmt.join(Question, Answer.question_id == Question.id).options(
+            joinedload(Answer.response), selectinload(Question.section))
         for answer, revision, question, questionnaire in db.session.execute(stmt):
             answers[answer.id] = (answer, revision, question, questionnaire)
     documents, texts = {}, {}
     if document_ids:
         for document in db.session.scalars(visible_documents(user).where(
-                Document.id.in_(document_ids))):
+                Document.id.in_(document_ids)).options(
+                lazyload(Document.topic_rows), lazyload(Document.audience_rows),
+                lazyload(Document.sharing_request))):
             documents[document.id] = document
         version_ids = [d.current_version.id for d in documents.values() if d.current_version]
         texts = {row.version_id: row for row in db.session.scalars(
@@ -307,10 +311,12 @@ def search(user: User, request: Request) -> Outcome:
     if outcome.found.timed_out:
         outcome.notices.append(gettext("The search took too long and was stopped: the "
                                        "results may be incomplete. Try more precise words."))
+    # Recorded (and committed) before the shown rows are read: a commit expires every loaded
+    # object, and the page would then read each one again, a statement per attribute.
+    _audit(user, request, outcome)
     outcome.results = _load(user, outcome.found, parsed.words)
     if outcome.found.total == 0 and not outcome.found.timed_out:
         outcome.suggestion = _suggest(user, parsed, request)
-    _audit(user, request, outcome)
     return outcome
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from coop_platform.core.exceptions import ValidationFailed
 from coop_platform.core.params import page_number
 from coop_platform.documents.models import DOCUMENT_TYPES, LANGUAGES, TOPICS
-from coop_platform.extensions import db
 from coop_platform.search import query as q
 from coop_platform.search.services import MAX_PAGE, Request, search
-from coop_platform.states.models import REGIONAL_GROUPS, State
+from coop_platform.states.models import REGIONAL_GROUPS
+from coop_platform.states.services import state_choices
 
 bp = Blueprint("search", __name__)
 ORDERS = {"relevance": _l("Relevance"), "date": _l("Newest first")}
@@ -49,7 +48,7 @@ def _request(args) -> Request:
 
 
 def _labels() -> dict[str, dict[str, str]]:
-    states = {s.iso3: s.display_name for s in db.session.scalars(select(State))}
+    states = {s.iso3: s.display_name for s in state_choices()}
     return {"state": states,
             "group": {k: str(v[1]) for k, v in REGIONAL_GROUPS.items()},
             "topic": {k: str(v) for k, v in TOPICS.items()},

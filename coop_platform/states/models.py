@@ -47,9 +47,7 @@ class State(db.Model):
     @property
     def display_name(self) -> str:
         """The official short name in the interface's language (English when none is known)."""
-        locale = get_locale()
-        language = locale.language if locale is not None else "en"
-        return {"fr": self.name_fr, "es": self.name_es}.get(language) or self.name
+        return name_in(interface_language(), self.name, self.name_fr, self.name_es)
 
     @property
     def regional_group_label(self) -> str:
@@ -63,7 +61,21 @@ class State(db.Model):
         return f"<State {self.iso3}>"
 
 
+def interface_language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
+
+
+def name_in(language: str, name: str, name_fr: str, name_es: str) -> str:
+    return {"fr": name_fr, "es": name_es}.get(language) or name
+
+
+def sort_key(name: str) -> str:
+    """Alphabetical, accents aside (Égypte among the E)."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+
+
 def by_display_name(states) -> list[State]:
-    """Alphabetical in the interface's language, accents aside (Égypte among the E)."""
-    return sorted(states, key=lambda s: unicodedata.normalize("NFKD", s.display_name)
-                  .encode("ascii", "ignore").decode().casefold())
+    """Alphabetical in the interface's language."""
+    language = interface_language()
+    return sorted(states, key=lambda s: sort_key(name_in(language, s.name, s.name_fr, s.name_es)))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -16,7 +17,15 @@ from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound, ValidationFailed
 from coop_platform.core.signals import audit_requested
 from coop_platform.extensions import db
-from coop_platform.states.models import REGIONAL_GROUPS, STATE_STATUSES, State, by_display_name
+from coop_platform.states.models import (
+    REGIONAL_GROUPS,
+    STATE_STATUSES,
+    State,
+    by_display_name,
+    interface_language,
+    name_in,
+    sort_key,
+)
 
 GROUP_BY_NAME = {name: code for code, (name, _label) in REGIONAL_GROUPS.items()}
 
@@ -105,6 +114,26 @@ def list_states(group: str = "", query: str = "", active: str = "") -> list[Stat
     if active in ("yes", "no"):
         stmt = stmt.where(State.active.is_(active == "yes"))
     return by_display_name(db.session.scalars(stmt))
+
+
+class StateChoice(NamedTuple):
+    id: int
+    iso3: str
+    display_name: str
+    active: bool
+
+
+def state_choices() -> list[StateChoice]:
+    """Every State for a filter's drop-down, named and sorted in the interface's language.
+
+    Plain rows, not State objects: a list page shows this on every request, and hydrating 125
+    objects and asking each for the interface's language was most of the page's cost."""
+    language = interface_language()
+    rows = db.session.execute(select(State.id, State.iso3, State.name, State.name_fr,
+                                     State.name_es, State.active))
+    choices = [StateChoice(r.id, r.iso3, name_in(language, r.name, r.name_fr, r.name_es),
+                           r.active) for r in rows]
+    return sorted(choices, key=lambda c: sort_key(c.display_name))
 
 
 def get_state(iso3: str) -> State:

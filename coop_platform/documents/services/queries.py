@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.orm import lazyload
 
 from coop_platform.audit.models import AuditEvent
 from coop_platform.auth.models import User
@@ -100,6 +101,9 @@ def list_documents(user: User, flt: DocumentFilter, page: int, per_page: int = 2
     if flt.topic in TOPICS:
         stmt = stmt.where(Document.topic_rows.any(DocumentTopic.topic == flt.topic))
     stmt = stmt.order_by(*SORTS.get(flt.sort, SORTS["updated"]))
+    # The list shows none of a document's collections: four selectin queries saved per page.
+    stmt = stmt.options(lazyload(Document.topic_rows), lazyload(Document.audience_rows),
+                        lazyload(Document.versions), lazyload(Document.sharing_request))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 

@@ -28,7 +28,7 @@ from coop_platform.documents.views.common import (
     bp,
 )
 from coop_platform.states.models import REGIONAL_GROUPS
-from coop_platform.states.services import list_states
+from coop_platform.states.services import state_choices
 
 
 @bp.get("/")
@@ -41,13 +41,16 @@ def index():
         status=args.get("status", ""), sort=args.get("sort", "updated"))
     pagination = queries.list_documents(_user(), flt, page=page_number(args))
     return render_template("documents/list.html", pagination=pagination, args=args, m=models,
-                           groups=REGIONAL_GROUPS, states=list_states())
+                           groups=REGIONAL_GROUPS, states=state_choices())
 
 @bp.get("/<pid:public_id>")
 def detail(public_id: str):
     document = _document_or_404(public_id)
+    page = _detail_page(document)
+    # Recorded (and committed) once the page is rendered, before it leaves: a commit first
+    # would expire everything the page reads, and rendering would read it all again.
     docs.record_view(_user(), document)
-    return _detail_page(document)
+    return page
 
 @bp.route("/<pid:public_id>/edit", methods=["GET", "POST"])
 def edit(public_id: str):
