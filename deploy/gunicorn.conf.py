@@ -6,6 +6,8 @@ Values come from the environment where an operator may want another one.
 """
 
 import os
+import shutil
+from pathlib import Path
 
 bind = os.environ.get("SPC_BIND", "127.0.0.1:8000")
 # Threads rather than more processes: a worker waiting on PostgreSQL or on a slow client's
@@ -19,9 +21,10 @@ timeout = int(os.environ.get("SPC_WORKER_TIMEOUT", "120"))
 # On SIGTERM or SIGHUP (reload), requests in flight get this long to finish.
 graceful_timeout = 30
 keepalive = 5
-# Workers are replaced now and then (in a staggered way) so no slow leak can grow for ever.
-max_requests = 5000
-max_requests_jitter = 500
+# Workers are not recycled after a number of requests: each worker process leaves its
+# metrics file behind (below), so recycling would grow them, and a scrape's work, without
+# bound. systemd's MemoryMax= (spc-web.service) is the guard against a slow leak.
+max_requests = 0
 # Only nginx on this host may say which scheme and client address a request came with; the
 # app trusts as many X-Forwarded-For hops as SPC_PROXY_COUNT says (1: this nginx).
 forwarded_allow_ips = os.environ.get("SPC_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
@@ -33,3 +36,23 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("SPC_GUNICORN_LOGLEVEL", "info")
 proc_name = "spc"
+
+# Prometheus counters of every worker, added up at each scrape of /metrics: each worker writes
+# its own to a file here (prometheus-client's multiprocess mode). Set before the workers start
+# (they import prometheus_client after the fork), emptied when the master starts, so a new run
+# starts from zero as Prometheus expects of a restarted target.
+metrics_dir = Path(os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    str(Path(os.environ.get("SPC_INSTANCE_DIR", Path(__file__).resolve().parent.parent
+                            / "instance")) / "metrics")))
+
+
+def on_starting(server):
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(mode=0o700, parents=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import time
 from datetime import UTC, datetime
@@ -20,10 +21,11 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("spc_requests", "HTTP requests answered, by route and status.",
@@ -33,14 +35,6 @@ LATENCY = Histogram("spc_request_duration_seconds", "Time to answer a request, b
                     buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 AUDIT_EVENTS = Counter("spc_audit_events", "Audit records appended, by action and outcome.",
                        ["action", "outcome"], registry=REGISTRY)
-# Read from the database at each scrape, so every worker reports the same figures.
-OUTBOX_PENDING = Gauge("spc_mail_outbox_pending", "E-mails waiting to be sent.",
-                       registry=REGISTRY)
-OUTBOX_FAILED = Gauge("spc_mail_outbox_failed", "E-mails that ran out of attempts.",
-                      registry=REGISTRY)
-OUTBOX_OLDEST = Gauge("spc_mail_outbox_oldest_pending_seconds",
-                      "Age of the oldest e-mail waiting to be sent (0 when none).",
-                      registry=REGISTRY)
 log = logging.getLogger("coop_platform.requests")
 
 
@@ -48,12 +42,37 @@ def count_audit_event(action: str, outcome: str) -> None:
     AUDIT_EVENTS.labels(action=action, outcome=outcome).inc()
 
 
+class _OutboxFigures:
+    """The mail outbox as gauges, read from the database at each scrape, so whichever worker
+    answers reports the same figures."""
+
+    def __init__(self, outbox) -> None:
+        self.outbox = outbox
+
+    def collect(self):
+        yield GaugeMetricFamily("spc_mail_outbox_pending", "E-mails waiting to be sent.",
+                                value=self.outbox.pending)
+        yield GaugeMetricFamily("spc_mail_outbox_failed", "E-mails that ran out of attempts.",
+                                value=self.outbox.failed)
+        yield GaugeMetricFamily("spc_mail_outbox_oldest_pending_seconds",
+                                "Age of the oldest e-mail waiting to be sent (0 when none).",
+                                value=self.outbox.oldest_pending_seconds or 0)
+
+
 def metrics_payload(outbox=None) -> tuple[bytes, str]:
+    """The counters of every worker process added up when gunicorn runs several (they write
+    them to files in PROMETHEUS_MULTIPROC_DIR, set by deploy/gunicorn.conf.py), else this
+    process's own; then the outbox figures."""
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    payload = generate_latest(registry)
     if outbox is not None:
-        OUTBOX_PENDING.set(outbox.pending)
-        OUTBOX_FAILED.set(outbox.failed)
-        OUTBOX_OLDEST.set(outbox.oldest_pending_seconds or 0)
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        figures = CollectorRegistry()
+        figures.register(_OutboxFigures(outbox))
+        payload += generate_latest(figures)
+    return payload, CONTENT_TYPE_LATEST
 
 
 def route_label() -> str:

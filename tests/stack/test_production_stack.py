@@ -322,6 +322,25 @@ def test_the_audit_chain_written_by_four_workers_verifies(stack):
     assert count >= 30  # sign-ins, failures, the lockout, refusals, sign-outs
 
 
+def _readyz_count(session, stack) -> float:
+    text = session.get(stack.url + "/metrics", headers={"Connection": "close"}).text
+    found = re.search(r'^spc_requests_total\{method="GET",route="/readyz",status="200"\} (\S+)$',
+                      text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_one_scrape_counts_the_requests_of_every_worker(stack):
+    """Prometheus scrapes one worker at a time: each answer must add up all four workers'
+    counters (a worker's own would show a share, different at each scrape)."""
+    session = _client(stack)
+    before = _readyz_count(session, stack)
+    for _ in range(40):  # a new connection each, so the workers share them
+        assert session.get(stack.url + "/readyz", headers={"Connection": "close"}).ok
+    assert [_readyz_count(session, stack) for _ in range(8)] == [before + 40] * 8
+    counted_by = list((stack.directory / "instance" / "metrics").glob("counter_*.db"))
+    assert len(counted_by) > 1, "one worker answered everything: the sum was not tested"
+
+
 def test_the_rate_limit_is_one_counter_for_all_workers(stack):
     """40 sign-in posts a minute from one address (this stack's setting): with a counter per
     worker, 4 workers would let 160 through. The 429 says when the window reopens. Last: it
