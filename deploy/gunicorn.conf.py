@@ -20,6 +20,7 @@ threads = int(os.environ.get("SPC_THREADS", "4"))
 timeout = int(os.environ.get("SPC_WORKER_TIMEOUT", "120"))
 # On SIGTERM or SIGHUP (reload), requests in flight get this long to finish.
 graceful_timeout = 30
+# nginx keeps connections to the workers open (its upstream block) and closes them after 4 s.
 keepalive = 5
 # Workers are not recycled after a number of requests: each worker process leaves its
 # metrics file behind (below), so recycling would grow them, and a scrape's work, without
