@@ -189,6 +189,33 @@ def _instance_is_empty(store: LocalBlobStore) -> bool:
     return not any(store.names())
 
 
+def _restore_database(kind: str, source: Path) -> None:
+    """All or nothing: SQLite's file swapped in by one rename, PostgreSQL's dump restored in
+    one transaction."""
+    db.session.remove()
+    if kind == "sqlite":
+        db.engine.dispose()
+        target = Path(db.engine.url.database)
+        incoming = target.with_name(target.name + ".restoring")
+        try:
+            shutil.copyfile(source, incoming)
+            os.chmod(incoming, 0o600)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+            os.replace(incoming, target)
+        finally:
+            incoming.unlink(missing_ok=True)
+        return
+    with db.engine.begin() as conn:  # an empty schema for pg_restore to fill
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    db.engine.dispose()
+    subprocess.run(  # noqa: S603 (fixed program, arguments from our own config)
+        [_program("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+         "--single-transaction", f"--dbname={_libpq_url()}", str(source)],
+        check=True, capture_output=True, timeout=3600)
+
+
 def restore(directory: Path) -> Report:
     """Restore a verified backup into an empty instance (same keys, empty database)."""
     directory = Path(directory)
@@ -204,28 +231,23 @@ def restore(directory: Path) -> Report:
     if not _instance_is_empty(store):
         raise BackupError("this instance is not empty: restore only into a new, empty one")
     source = directory / manifest["database"]["file"]
-    db.session.remove()
-    if kind == "sqlite":
-        db.engine.dispose()
-        target = Path(db.engine.url.database)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{target}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(source, target)
-        os.chmod(target, 0o600)
-    else:
-        with db.engine.begin() as conn:  # an empty schema for pg_restore to fill
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-        db.engine.dispose()
-        subprocess.run(  # noqa: S603 (fixed program, arguments from our own config)
-            [_program("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
-             f"--dbname={_libpq_url()}", str(source)],
-            check=True, capture_output=True, timeout=3600)
-    for name in manifest["blobs"]:
-        target = store.path_for(name)
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        shutil.copyfile(directory / BLOBS / name, target)
-        os.chmod(target, 0o600)
+    # Files first, the database last and in one step: a restore that stops (a full disk, a
+    # refused statement) removes the files it wrote and writes nothing to the database, so
+    # the instance is still empty and the restore can simply be run again.
+    written: list[Path] = []
+    try:
+        for name in manifest["blobs"]:
+            target = store.path_for(name)
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            written.append(target)
+            shutil.copyfile(directory / BLOBS / name, target)
+            os.chmod(target, 0o600)
+        _restore_database(kind, source)
+    except (OSError, subprocess.SubprocessError) as error:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise BackupError(f"the restore stopped and was undone, nothing is left of it: "
+                          f"{error}") from error
     record("backup.restored", details={"blobs": len(manifest["blobs"]),
                                        "created_at": manifest["created_at"]})
     db.session.commit()

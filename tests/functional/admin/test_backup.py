@@ -151,3 +151,48 @@ def test_a_backup_missing_a_file_its_database_names_does_not_verify(app, make_us
     result = runner.invoke(args=["backup", "verify", str(target)])
     assert result.exit_code == 1
     assert f"the database names blob {name}, which the backup lacks" in result.output
+
+
+@pytest.mark.parametrize("stop", ["while copying the files", "while restoring the database"])
+def test_a_restore_that_stops_leaves_nothing_and_can_run_again(app, make_user, runner, tmp_path,
+                                                               empty_instance, monkeypatch,
+                                                               stop):
+    from coop_platform.admin import backup
+
+    owner = make_user(state="FRA")
+    client = app.test_client()
+    assert login(client, app, owner).status_code == 302
+    documents = {kind: uploaded_id(upload(client, file=(io.BytesIO(data), f"doc.{kind}")))
+                 for kind, data in CONTENTS.items()}
+    target = tmp_path / "backup"
+    assert runner.invoke(args=["backup", "create", str(target)]).exit_code == 0
+
+    if stop == "while copying the files":
+        copies, copy = [], backup.shutil.copyfile
+
+        def copy_then_fail(source, destination):
+            copies.append(source)
+            if len(copies) == 2:  # the second of the three files: the disk is full
+                raise OSError(28, "No space left on device")
+            return copy(source, destination)
+
+        monkeypatch.setattr(backup.shutil, "copyfile", copy_then_fail)
+    else:
+        def refused(kind, source):
+            raise backup.subprocess.CalledProcessError(1, "pg_restore")
+
+        monkeypatch.setattr(backup, "_restore_database", refused)
+    restorer = empty_instance.test_cli_runner()
+    stopped = restorer.invoke(args=["backup", "restore", str(target)])
+    assert stopped.exit_code != 0
+    assert "the restore stopped and was undone" in stopped.output
+    blobs = empty_instance.config["BLOB_DIR"]
+    left = [p for p in blobs.rglob("*") if p.is_file()] if blobs.exists() else []
+    assert left == []
+    monkeypatch.undo()
+
+    again = restorer.invoke(args=["backup", "restore", str(target)])
+    assert again.exit_code == 0, again.output
+    fresh = empty_instance.test_client()
+    assert login(fresh, empty_instance, owner).status_code == 302
+    assert download_all(fresh, documents) == CONTENTS
