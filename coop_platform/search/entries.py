@@ -21,7 +21,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.crypto.keyring import KeyError_
@@ -156,7 +156,8 @@ def file_text(session: Session, version: DocumentVersion | None) -> str:
     """The extracted text of a version ('' when there is none or it cannot be opened)."""
     if version is None:
         return ""
-    return file_text_of(session.get(DocumentText, version.id), version)
+    return file_text_of(session.get(DocumentText, version.id,
+                                    options=[undefer(DocumentText.sealed_text)]), version)
 
 
 def file_text_of(row: DocumentText | None, version: DocumentVersion) -> str:

@@ -59,8 +59,9 @@ class DocumentText(db.Model):
                                             primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     status: Mapped[str] = mapped_column(String(8), default="pending", index=True)
-    # AES-GCM under the "search" key, bound to the version's public id.
-    sealed_text: Mapped[str | None] = mapped_column(Text)
+    # AES-GCM under the "search" key, bound to the version's public id. Up to millions of
+    # characters: read only where the text is wanted (undefer), not with every status check.
+    sealed_text: Mapped[str | None] = mapped_column(Text, deferred=True)
     chars: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(String(200), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

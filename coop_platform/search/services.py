@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import gettext
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload, undefer
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
@@ -210,7 +210,8 @@ def _load(user: User, found: Found, words: list[str]) -> list:
             documents[document.id] = document
         version_ids = [d.current_version.id for d in documents.values() if d.current_version]
         texts = {row.version_id: row for row in db.session.scalars(
-            select(DocumentText).where(DocumentText.version_id.in_(version_ids)))}
+            select(DocumentText).where(DocumentText.version_id.in_(version_ids))
+            .options(undefer(DocumentText.sealed_text)))}
     shown, sources = [], []
     for hit in found.hits:
         if hit.kind == "answer" and hit.ref in answers:

@@ -53,6 +53,8 @@ def test_the_document_page_reads_the_document_once_and_still_records_the_view(ap
     assert reads_of(seen, "document_versions") == 1
     assert reads_of(seen, "users") == 1  # the session's user, not again after the record
     assert viewed(app, doc) == 1
+    # The page says whether the file's text is searched; it does not fetch that text.
+    assert not [s for s in seen if "document_texts.sealed_text" in s]
 
 
 def test_the_document_list_reads_no_collection_it_does_not_show(app, logged_in):

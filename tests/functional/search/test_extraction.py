@@ -13,6 +13,7 @@ import pytest
 from odf import text as odf_text
 from odf.opendocument import OpenDocumentText
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 
@@ -74,7 +75,7 @@ def _status(app, public_id: str) -> DocumentText:
 
     with app.app_context():
         row = db.session.scalars(select(DocumentText).join(Document).where(
-            Document.public_id == public_id)).one()
+            Document.public_id == public_id).options(undefer(DocumentText.sealed_text))).one()
         db.session.expunge_all()
         return row
 
