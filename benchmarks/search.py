@@ -334,6 +334,12 @@ def main() -> None:
                 version += 1
                 add_version(seed_id, version, rng, words)
             total = db.session.scalar(select(func.count()).select_from(Answer))
+            # Statistics as autovacuum keeps them on a live database: the corpus was just
+            # bulk-loaded, and a planner that believes 2,000 documents are 5 picks its joins
+            # for 5.
+            db.session.commit()
+            with db.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
             engines = {"postgresql": pg_backend, "whoosh": whoosh_backend}
             for name in args.backends.split(","):
                 engine = engines[name]
