@@ -50,13 +50,19 @@ def download_all(client, documents: dict[str, str]) -> dict[str, bytes]:
     return found
 
 
-def test_a_backup_restores_into_an_empty_instance(app, make_user, runner, tmp_path,
-                                                   empty_instance):
+def owner_with_documents(app, make_user):
+    """A focal point of France, signed in, who uploaded one document of each kind."""
     owner = make_user(state="FRA")
     client = app.test_client()
     assert login(client, app, owner).status_code == 302
     documents = {kind: uploaded_id(upload(client, file=(io.BytesIO(data), f"doc.{kind}")))
                  for kind, data in CONTENTS.items()}
+    return owner, client, documents
+
+
+def test_a_backup_restores_into_an_empty_instance(app, make_user, runner, tmp_path,
+                                                   empty_instance):
+    owner, client, documents = owner_with_documents(app, make_user)
     assert download_all(client, documents) == CONTENTS
 
     target = tmp_path / "backup"
@@ -159,11 +165,7 @@ def test_a_restore_that_stops_leaves_nothing_and_can_run_again(app, make_user, r
                                                                stop):
     from coop_platform.admin import backup
 
-    owner = make_user(state="FRA")
-    client = app.test_client()
-    assert login(client, app, owner).status_code == 302
-    documents = {kind: uploaded_id(upload(client, file=(io.BytesIO(data), f"doc.{kind}")))
-                 for kind, data in CONTENTS.items()}
+    owner, _client, documents = owner_with_documents(app, make_user)
     target = tmp_path / "backup"
     assert runner.invoke(args=["backup", "create", str(target)]).exit_code == 0
 
