@@ -47,6 +47,10 @@ class Stack:
     app_port: int = 8000
     workers: int = 4
     max_upload_mb: int = 100
+    # Requests nginx sends down one kept connection to gunicorn before opening a new one
+    # (nginx's default). The stack tests set 1: each request then reaches whichever worker
+    # the kernel hands its new connection to, so sequential requests spread over the workers.
+    upstream_requests_per_connection: int = 1000
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
     log: object = None  # the processes' shared log file, closed by stop()
@@ -124,6 +128,7 @@ def render_site(stack: Stack) -> str:
         "TLS_CERT": str(stack.cert), "TLS_KEY": str(stack.directory / "tls" / "key.pem"),
         "MAX_BODY_MB": str(stack.max_upload_mb + 1), "STATIC_DIR": str(ROOT / "static"),
         "UPSTREAM": f"127.0.0.1:{stack.app_port}",
+        "UPSTREAM_REQUESTS_PER_CONNECTION": str(stack.upstream_requests_per_connection),
         "ACCESS_LOG": str(stack.directory / "nginx" / "access.log"),
     }
     site = string.Template(template).safe_substitute(values)

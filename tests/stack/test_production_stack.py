@@ -63,6 +63,9 @@ def stack(tmp_path_factory):
         tmp_path_factory.mktemp("stack"), database_url,
         redis_url=f"redis://127.0.0.1:6379/{REDIS_DB}", http_port=_free_port(),
         https_port=_free_port(), app_port=_free_port(), workers=4, max_upload_mb=1,
+        # nginx keeps its connections to gunicorn: one request per connection here, so that
+        # the tests' sequential requests spread over the four workers as they claim.
+        upstream_requests_per_connection=1,
         # Argon2 at test cost (the login path is what is tested, not the hash's price); the
         # per-address delay capped at 1 s so that waiting it out stays short.
         extra_env={"SPC_ARGON2_TIME_COST": "1", "SPC_ARGON2_MEMORY_COST": "8192",
@@ -205,6 +208,8 @@ def test_a_session_holds_across_workers(stack, app_on_stack):
         page = session.get(f"{stack.url}/documents/", allow_redirects=False)
         assert page.status_code == 200
         assert "across.workers@example.org" in page.text
+    # Each worker that answered anything keeps its own metrics file: the spread was real.
+    assert len(list((stack.directory / "instance" / "metrics").glob("counter_*.db"))) > 1
 
 
 def test_lockout_and_the_address_delay_are_shared_by_the_workers(stack, app_on_stack):
