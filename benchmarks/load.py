@@ -42,6 +42,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -73,6 +74,22 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 def _token(session, url):
     return CSRF.search(session.get(url).text).group(1)
+
+
+@contextmanager
+def _demo(database_url: str, directory: Path):
+    """The demo content (accounts, documents, answers), made in this process on a stack's
+    database, keys and file store (seed-demo is refused by the production configuration):
+    France's focal point, inside an app context released afterwards."""
+    cfg = DevelopmentConfig()
+    cfg.SQLALCHEMY_DATABASE_URI = database_url
+    cfg.KEYS_DIR, cfg.INSTANCE_DIR = directory / "keys", directory / "instance"
+    with create_app(cfg).app_context():
+        from coop_platform.admin.demo import seed_demo
+
+        yield next(x for x in seed_demo(new_passwords=True) if x.email.startswith("focal.fra"))
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _client(stack) -> requests.Session:
@@ -254,17 +271,8 @@ def embedded(args) -> None:
                         ["questionnaires", "load"]):
             subprocess.run(flask + command, cwd=ROOT, env=env, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cfg = DevelopmentConfig()
-        cfg.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp}/instance/platform.db"
-        cfg.KEYS_DIR, cfg.INSTANCE_DIR = Path(tmp) / "keys", Path(tmp) / "instance"
-        app = create_app(cfg)
-        with app.app_context():
-            from coop_platform.admin.demo import seed_demo
-
-            fra = next(x for x in seed_demo(new_passwords=True)
-                       if x.email.startswith("focal.fra"))
-            db.session.remove()
-            db.engine.dispose()
+        with _demo(f"sqlite:///{tmp}/instance/platform.db", Path(tmp)) as fra:
+            pass  # seeded, and the database let go before the server opens it
         with open(Path(tmp) / "server.log", "wb") as log:
             server = subprocess.Popen(flask + ["run", "--host", "127.0.0.1", "--port",
                                                str(EMBEDDED_PORT)],
@@ -292,23 +300,13 @@ def embedded(args) -> None:
 
 
 def run(stack, args) -> None:
-    # The demo content (accounts, documents, answers), made in this process on the stack's
-    # database, keys and file store (seed-demo is refused by the production configuration).
-    cfg = DevelopmentConfig()
-    cfg.SQLALCHEMY_DATABASE_URI = stack.database_url
-    cfg.KEYS_DIR, cfg.INSTANCE_DIR = stack.directory / "keys", stack.directory / "instance"
-    app = create_app(cfg)
-    with app.app_context():
-        from coop_platform.admin.demo import seed_demo
+    with _demo(stack.database_url, stack.directory) as fra:
         from coop_platform.questionnaires.models import Questionnaire
 
-        fra = next(x for x in seed_demo(new_passwords=True) if x.email.startswith("focal.fra"))
         qid = db.session.scalar(select(Questionnaire.public_id))
         # One account per sign-in of the whole run: the stack's password hashing bounds it to
         # a few dozen a second, so a few thousand are plenty.
         pool = _account_pool(3000) if "sign-in" in args.pages.split(",") else None
-        db.session.remove()
-        db.engine.dispose()
     session = _sign_in(stack, fra.email, fra.password, fra.totp_secret)
     document, download = _upload(stack, session)
     cookie = f"spc_session={session.cookies['spc_session']}"
