@@ -2,10 +2,11 @@
 
 The index holds content only — a tsvector per answer revision and per document — written in
 the same transaction as the change (changes.py). Who may see what is not copied into it: the
-search joins the very queries the pages use (`visible_answers`, `visible_documents`), so a
-decision, a withdrawal, an audience change or a deactivated State changes search results in
-the same commit that changes the pages. Words are matched in every language configuration
-(English, French, Spanish stemmers, and a folded unstemmed one), each with `unaccent`;
+search joins the very rule the pages use (`visible_answers`, in its branches, and
+`visible_documents`), so a decision, a withdrawal, an audience change or a deactivated State
+changes search results in the same commit that changes the pages. Words are matched in every
+language configuration (English, French, Spanish stemmers, and a folded unstemmed one), each
+with `unaccent`;
 `ts_headline` runs on the shown page only; "did you mean" draws candidates from `pg_trgm` over
 the vocabulary and keeps only words that have a hit this reader may see.
 """
@@ -50,7 +51,7 @@ from coop_platform.questionnaires.models import (
     Question,
     Section,
 )
-from coop_platform.questionnaires.services.visibility import visible_answers
+from coop_platform.questionnaires.services.visibility import visible_answer_branches
 from coop_platform.search import query as q
 from coop_platform.search.backends import Ask, Found, Hit
 from coop_platform.search.entries import file_text
@@ -279,20 +280,23 @@ def _rank(rank, tsv):
     return func.ts_rank(text("'{1,1,1,1}'::float4[]"), tsv, rank)
 
 
-def _with_text(stmt, kind: str, ref, tree, rank):
-    """`stmt` (a visibility query) narrowed to the rows whose text matches the tree; returns
-    it with the column to order by relevance."""
+def _with_text(stmts: list, kind: str, ref, tree, rank):
+    """Each of `stmts` (the branches of a visibility query) narrowed to the rows whose text
+    matches the tree, all reading the same hits; returns them with the column to order by
+    relevance."""
     hits = _hits(kind, tree, rank)
     if hits is None:
-        stmt = stmt.join(SearchText, and_(SearchText.kind == kind, SearchText.ref_id == ref))
-        return stmt.where(compile_tree(tree, kind, SearchText.tsv)), _rank(rank, SearchText.tsv)
-    stmt = stmt.join(hits, hits.c.ref_id == ref)
+        condition = compile_tree(tree, kind, SearchText.tsv)
+        return ([s.join(SearchText, and_(SearchText.kind == kind, SearchText.ref_id == ref))
+                 .where(condition) for s in stmts], _rank(rank, SearchText.tsv))
+    stmts = [s.join(hits, hits.c.ref_id == ref) for s in stmts]
     if not _has_filter(tree):
         # Words only: the hits are exactly the matches. Testing them again cost nothing but
         # the planner's estimate (it counted the test's selectivity twice, expected 1,024
         # answers where 31,316 matched and chose a nested loop for each of them).
-        return stmt, hits.c.rank
-    return stmt.where(compile_tree(tree, kind, hits.c.tsv)), hits.c.rank
+        return stmts, hits.c.rank
+    condition = compile_tree(tree, kind, hits.c.tsv)
+    return [s.where(condition) for s in stmts], hits.c.rank
 
 
 def _has_filter(node) -> bool:
@@ -306,16 +310,22 @@ def _has_filter(node) -> bool:
 
 
 def _answers(user, tree, rank=None):
-    """Visible answers whose seen revision matches, and their relevance column."""
-    return _with_text(visible_answers(user)
-                      .join(Question, Answer.question_id == Question.id)
-                      .join(Section, Question.section_id == Section.id),
+    """Visible answers whose seen revision matches (one select per branch of the rule), and
+    their relevance column."""
+    return _with_text([branch.join(Question, Answer.question_id == Question.id)
+                       .join(Section, Question.section_id == Section.id)
+                       for branch in visible_answer_branches(user)],
                       "answer", AnswerRevision.id, tree, rank)
 
 
 def _documents(user, tree, rank=None):
-    return _with_text(visible_documents(user).join(State, Document.owner_state_id == State.id),
+    return _with_text([visible_documents(user).join(State, Document.owner_state_id == State.id)],
                       "document", Document.id, tree, rank)
+
+
+def _count(stmts: list, ref) -> int:
+    rows = union_all(*[s.with_only_columns(ref).order_by(None) for s in stmts]).subquery()
+    return db.session.scalar(select(func.count()).select_from(rows))
 
 
 _ANSWER_FACETS = {"state": State.iso3, "group": State.regional_group, "section": Section.code,
@@ -324,13 +334,14 @@ _DOCUMENT_FACETS = {"state": State.iso3, "group": State.regional_group,
                     "type": Document.document_type, "lang": Document.language}
 
 
-def _one_pass(stmt, columns: dict, kind: str, row_columns: list, order: str, size: int,
+def _one_pass(stmts: list, columns: dict, kind: str, row_columns: list, order: str, size: int,
               found: Found, topics: bool = False) -> int:
     """Facet counts and the first `size` rows of one kind, in one statement over the matched
-    rows computed once (materialised). Returns how many rows matched."""
-    matched = stmt.with_only_columns(
-        *[c.label(f"f_{n}") for n, c in columns.items()], *row_columns
-    ).order_by(None).cte("matched").prefix_with("MATERIALIZED")
+    rows (of every branch) computed once (materialised). Returns how many rows matched."""
+    branches = [s.with_only_columns(*[c.label(f"f_{n}") for n, c in columns.items()],
+                                    *row_columns).order_by(None) for s in stmts]
+    matched = (branches[0] if len(branches) == 1 else union_all(*branches)) \
+        .cte("matched").prefix_with("MATERIALIZED")
     facet_columns = [matched.c[f"f_{n}"] for n in columns]
     blank_facets = [null().cast(String) for _ in columns]
     blank_row = [null().cast(Integer), null().cast(Integer), null().cast(DateTime(timezone=True)),
@@ -374,14 +385,18 @@ def search(app, user, ask: Ask, notices: list[str], facets: bool = True) -> Foun
     seconds = float(app.config.get("SEARCH_QUERY_SECONDS", 3))
     session = db.session
     session.execute(text(f"SET LOCAL statement_timeout = {int(seconds * 1000)}"))
+    # The index and the tables it joins are read from memory: PostgreSQL's default (4, a
+    # spinning disk) priced a few thousand key lookups above hashing all 100k answer
+    # revisions, which every search then paid (~20 ms) however little it found.
+    session.execute(text("SET LOCAL random_page_cost = 1.1"))
     rank = _rank_query(list(ask.words))
     size = ask.offset + ask.limit
     try:
         answers, answer_rank = _answers(user, ask.tree, rank)
         documents, document_rank = _documents(user, ask.tree, rank)
         if not facets:  # a probe ("did you mean"): how many, nothing else
-            found.counts["answer"] = session.scalar(answers.with_only_columns(func.count()))
-            found.counts["document"] = session.scalar(documents.with_only_columns(func.count()))
+            found.counts["answer"] = _count(answers, Answer.id)
+            found.counts["document"] = _count(documents, Document.id)
             return found
         found.counts["answer"] = _one_pass(answers, _ANSWER_FACETS, "answer", [
             Answer.id.label("ref"),

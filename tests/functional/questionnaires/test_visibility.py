@@ -12,7 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from coop_platform.extensions import db
-from coop_platform.questionnaires.services.visibility import visible_answers
+from coop_platform.questionnaires.models import Answer, AnswerRevision
+from coop_platform.questionnaires.services.visibility import (
+    visible_answer_branches,
+    visible_answers,
+)
 from coop_platform.states.models import State
 from tests.support.questionnaires import (
     answer_required,
@@ -114,4 +118,31 @@ def test_no_role_and_no_user_read_no_answer(app, logged_in, runner):
                                              state_id=None),
                        SimpleNamespace(is_authenticated=True, role="auditor", state_id=1)):
             assert db.session.execute(visible_answers(nobody)).all() == []
+        db.session.remove()
+
+
+def test_the_rule_in_branches_is_the_rule(app, logged_in, runner):
+    """The search reads the rule as separate branches (one per kind of reader's answers);
+    for every reader of the world they must give exactly the rows of the rule, each once."""
+    _world(app, logged_in, runner, closed=False)
+    with app.app_context():
+        ids = dict(db.session.execute(select(State.iso3, State.id)).all())
+        readers = [SimpleNamespace(is_authenticated=True, role="focal_point", state_id=ids[iso3])
+                   for iso3 in sorted({state for state, _, _ in TABLE.values()} | {"SEN"})]
+        readers += [SimpleNamespace(is_authenticated=True, role=role, state_id=None)
+                    for role in ("moderator", "admin", "court", "auditor")]
+        readers += [None, SimpleNamespace(is_authenticated=False, role="focal_point",
+                                          state_id=ids["DEU"])]
+        seen_by_someone = set()
+        for reader in readers:
+            rule = db.session.execute(visible_answers(reader).with_only_columns(
+                Answer.id, AnswerRevision.id)).all()
+            branches = [row for branch in visible_answer_branches(reader)
+                        for row in db.session.execute(branch.with_only_columns(
+                            Answer.id, AnswerRevision.id)).all()]
+            assert sorted(branches) == sorted(rule), reader
+            assert len(set(rule)) == len(rule)
+            seen_by_someone |= set(rule)
+        # The world gives each reader something different to get right.
+        assert len(seen_by_someone) > len(TABLE)
         db.session.remove()
