@@ -14,6 +14,7 @@ the vocabulary and keeps only words that have a hit this reader may see.
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 
 from sqlalchemy import (
@@ -178,6 +179,9 @@ def _phrase_expression(words: tuple[str, ...]):
                     for lang, configs in CONFIGS.items() for cfg in configs])
 
 
+_WEIGHTED = re.compile(r"(?P<lexeme>'(?:[^']|'')+'):(?P<weights>[A-D]+)")
+
+
 @lru_cache(maxsize=4096)
 def _normalised(kind: str, terms: tuple[str, ...]) -> str:
     """The tsquery of a word or phrase in every configuration, as text, each alternative
@@ -185,7 +189,16 @@ def _normalised(kind: str, terms: tuple[str, ...]) -> str:
     when it estimates how many rows match (too many, and it reads the whole table)."""
     expression = _word_expression(terms[0]) if kind == "word" else _phrase_expression(terms)
     value = db.session.scalar(select(cast(expression, Text))) or ""
-    return " | ".join(dict.fromkeys(b.strip() for b in value.split(" | ") if b.strip()))
+    branches = list(dict.fromkeys(b.strip() for b in value.split(" | ") if b.strip()))
+    lexemes = [_WEIGHTED.fullmatch(b) for b in branches]
+    if kind != "word" or not all(lexemes):
+        return " | ".join(branches)
+    # One lexeme stemmed alike in several languages is one branch with their weights
+    # ('pursuant':ACD): the same rows, and an estimate that no longer counts them thrice.
+    weights: dict[str, str] = {}
+    for m in lexemes:
+        weights[m["lexeme"]] = weights.get(m["lexeme"], "") + m["weights"]
+    return " | ".join(f"{lexeme}:{''.join(sorted(set(w)))}" for lexeme, w in weights.items())
 
 
 def _constant(value: str):
