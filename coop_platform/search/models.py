@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
@@ -74,7 +75,11 @@ class SearchText(db.Model):
     __table_args__ = (
         UniqueConstraint("kind", "ref_id", name="kind_ref"),
         CheckConstraint("kind IN ('answer', 'document')", name="kind"),
-        Index("ix_search_texts_tsv", "tsv", postgresql_using="gin"),
+        # One index per kind: an answer search that read the documents' entries from a
+        # shared index opened each of their large vectors to find they were documents.
+        *[Index(f"ix_search_texts_{kind}_tsv", "tsv", postgresql_using="gin",
+                postgresql_where=text(f"kind = '{kind}'"), sqlite_where=text(f"kind = '{kind}'"))
+          for kind in ("answer", "document")],
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

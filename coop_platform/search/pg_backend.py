@@ -184,10 +184,14 @@ _WEIGHTED = re.compile(r"(?P<lexeme>'(?:[^']|'')+'):(?P<weights>[A-D]+)")
 
 @lru_cache(maxsize=4096)
 def _normalised(kind: str, terms: tuple[str, ...]) -> str:
-    """The tsquery of a word or phrase in every configuration, as text, each alternative
-    once: the stemmings of one word often coincide, and the planner counts every branch
-    when it estimates how many rows match (too many, and it reads the whole table)."""
-    expression = _word_expression(terms[0]) if kind == "word" else _phrase_expression(terms)
+    """The tsquery of a word, phrase or prefix in every configuration, as text, each
+    alternative once: the stemmings of one word often coincide, and the planner counts every
+    branch when it estimates how many rows match (too many, and it reads the whole table)."""
+    if kind == "prefix":
+        expression = _tsquery("spc_simple", f"{terms[0]}:*D")
+    else:
+        expression = _word_expression(terms[0]) if kind == "word" else \
+            _phrase_expression(terms)
     value = db.session.scalar(select(cast(expression, Text))) or ""
     branches = list(dict.fromkeys(b.strip() for b in value.split(" | ") if b.strip()))
     lexemes = [_WEIGHTED.fullmatch(b) for b in branches]
@@ -202,7 +206,10 @@ def _normalised(kind: str, terms: tuple[str, ...]) -> str:
 
 
 def _constant(value: str):
-    return cast(literal(value), TSQUERY)
+    """The tsquery written into the statement, not bound: the planner estimates how many
+    rows it matches from its value, and psycopg prepares a statement run five times, after
+    which PostgreSQL may plan it once for any value."""
+    return cast(literal(value, literal_execute=True), TSQUERY)
 
 
 def _word_query(word: str):
@@ -214,7 +221,7 @@ def _phrase_query(words: tuple[str, ...]):
 
 
 def _prefix_query(prefix: str):
-    return _tsquery("spc_simple", f"{prefix}:*D")
+    return _constant(_normalised("prefix", (prefix,)))
 
 
 def _matches(tsv, tsquery):
@@ -273,7 +280,9 @@ def _hits(kind: str, tree, rank):
     columns = [SearchText.ref_id, _rank(rank, SearchText.tsv).label("rank")]
     if _has_filter(tree):
         columns.append(SearchText.tsv)
-    return (select(*columns).where(SearchText.kind == kind, superset)
+    # The kind written out too: it chooses the kind's own partial index.
+    return (select(*columns).where(SearchText.kind == literal(kind, literal_execute=True),
+                                   superset)
             .cte(f"{kind}_hits").prefix_with("MATERIALIZED"))
 
 
