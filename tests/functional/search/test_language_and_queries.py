@@ -98,6 +98,18 @@ def test_query_language(app, logged_in, search_backend):
     assert _count(client, "topic:freezing") == 0
 
 
+def test_a_word_whose_letters_fold_to_a_quote_is_searched_not_injected(app, logged_in,
+                                                                     search_backend):
+    """U+02BC is a letter, so it stays inside a word, and folding turns it into an
+    apostrophe: the query's tsquery then holds a quote, written into the statement."""
+    client, user = logged_in("focal_point", "FRA")
+    _document(app, user.email, "Procédure de Côte d\u02bcIvoire", "fr")
+    _document(app, user.email, "Procédure du Sénégal", "fr")
+    assert _count(client, "d\u02bcivoire") == 1
+    assert _count(client, "d\u02bcivo*") == 1
+    assert _count(client, "procedure") == 2
+
+
 MALFORMED = [
     ('"unbalanced quote', "quotation mark"),
     ("*", "wildcard"),
