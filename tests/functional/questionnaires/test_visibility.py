@@ -122,8 +122,9 @@ def test_no_role_and_no_user_read_no_answer(app, logged_in, runner):
 
 
 def test_the_rule_in_branches_is_the_rule(app, logged_in, runner):
-    """The search reads the rule as separate branches (one per kind of reader's answers);
-    for every reader of the world they must give exactly the rows of the rule, each once."""
+    """The search reads the rule as separate branches (a focal point's: its own State's
+    answers, and its peers'); for every reader of the world they must give exactly the rows of
+    the rule, each once."""
     _world(app, logged_in, runner, closed=False)
     with app.app_context():
         ids = dict(db.session.execute(select(State.iso3, State.id)).all())
@@ -143,6 +144,6 @@ def test_the_rule_in_branches_is_the_rule(app, logged_in, runner):
             assert sorted(branches) == sorted(rule), reader
             assert len(set(rule)) == len(rule)
             seen_by_someone |= set(rule)
-        # The world gives each reader something different to get right.
+        # Rows were compared, not empty lists: the world holds every category's answers.
         assert len(seen_by_someone) > len(TABLE)
         db.session.remove()
