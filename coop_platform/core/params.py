@@ -15,7 +15,11 @@ MAX_PAGE = 100_000
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
-def _whole_number(raw: str, low: int, high: int) -> int | None:
+def whole_number(raw: str | None, low: int, high: int) -> int | None:
+    """The whole number `raw` spells in ASCII digits, within [low, high]; None otherwise.
+
+    Every number a form or a query accepts is read here: str.isdigit() alone also takes
+    "²", "١" or "１", which int() then refuses or reads (a 500, or a number nobody typed)."""
     # Length first: int() of thousands of digits is slow, and refused by Python past 4300.
     if not raw or len(raw) > len(str(high)) or not raw.isascii() or not raw.isdigit():
         return None
@@ -27,7 +31,7 @@ def page_number(args: MultiDict) -> int:
     raw = args.get("page", "")
     if raw == "":
         return 1
-    value = _whole_number(raw, 1, MAX_PAGE)
+    value = whole_number(raw, 1, MAX_PAGE)
     if value is None:
         raise ValidationFailed(_l("The page number must be a whole number from 1 to "
                                   "%(max)d.", max=MAX_PAGE))
@@ -39,7 +43,7 @@ def bounded_int(args: MultiDict, name: str, low: int, high: int) -> int | None:
     raw = args.get(name, "")
     if raw == "":
         return None
-    value = _whole_number(raw, low, high)
+    value = whole_number(raw, low, high)
     if value is None:
         raise ValidationFailed(_l("Check the filters: %(name)s must be a whole number from "
                                   "%(low)d to %(high)d.", name=name, low=low, high=high))

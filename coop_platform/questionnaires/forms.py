@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from coop_platform.core.forms import PlatformForm
+from coop_platform.core.params import whole_number
 from coop_platform.questionnaires.models import Question
 from coop_platform.questionnaires.services.answering import Change
 from coop_platform.questionnaires.values import AnswerInvalid, parse_entry
@@ -35,7 +36,8 @@ def read_changes(questions: list[Question], form) -> tuple[list[Change], dict[st
         if repeated:
             errors[repeated[0]] = _l("This field was sent more than once.")
             continue
-        if not base_raw.isdigit() or len(base_raw) > 9:
+        base = whole_number(base_raw, 0, 999_999_999)
+        if base is None:
             errors[f"{prefix}.value"] = _l("The page was out of date: reload it and try again.")
             continue
         try:
@@ -43,7 +45,7 @@ def read_changes(questions: list[Question], form) -> tuple[list[Change], dict[st
         except AnswerInvalid as error:
             errors[error.details["field"]] = error.message
             continue
-        changes.append(Change(question, entry, int(base_raw)))
+        changes.append(Change(question, entry, base))
     return changes, errors
 
 

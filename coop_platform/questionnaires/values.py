@@ -26,6 +26,8 @@ MAX_SHORT, MAX_LONG, MAX_REMARKS = 300, 20000, 5000
 DEFAULT_MAX_NUMBER = Decimal(10) ** 12
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 PHONE = re.compile(r"^\+?[0-9 ()./-]{4,40}$")
+# ASCII digits only: Decimal() also reads "١" or "１" as 1, a number nobody typed as such.
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 LEGAL_PARTS = ("instrument", "article", "url", "since")
 CONTACT_PARTS = ("authority", "position", "email", "phone", "languages")
 
@@ -86,8 +88,11 @@ def _url(raw: str, field: str) -> str:
 def decimal_of(raw: str) -> Decimal | None:
     """A finite number as typed (spaces as thousands separators, comma or point as the
     decimal mark); None if it is not one. Empty input is the caller's to handle first."""
+    plain = raw.replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    if not DECIMAL.fullmatch(plain):
+        return None
     try:
-        number = Decimal(raw.replace(" ", "").replace("\u00a0", "").replace(",", "."))
+        number = Decimal(plain)
     except InvalidOperation:
         return None
     return number if number.is_finite() else None

@@ -25,6 +25,7 @@ from coop_platform.audit.services import record
 from coop_platform.core.authz import require_role
 from coop_platform.core.exceptions import Conflict, NotFound, ValidationFailed
 from coop_platform.core.locks import lock
+from coop_platform.core.params import whole_number
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import (
     CLOSED_TYPES,
@@ -262,11 +263,12 @@ def add_question(actor, questionnaire: Questionnaire, section_code: str, number:
     section = next((s for s in questionnaire.sections if s.code == section_code), None)
     if section is None:
         raise ValidationFailed(_l("Choose a section from the list."), field="section")
-    if not (number or "").isdigit() or not 1 <= int(number) <= 99:
+    position = whole_number((number or "").strip(), 1, 99)
+    if position is None:
         raise ValidationFailed(_l("Number the question from 1 to 99."), field="number")
     if qtype not in QUESTION_TYPES:
         raise ValidationFailed(_l("Choose a type from the list."), field="qtype")
-    key = f"{section.code}.{int(number)}"
+    key = f"{section.code}.{position}"
     if any(q.key == key for q in questionnaire.questions):
         raise ValidationFailed(_l("%(key)s exists already in this version.", key=key),
                                field="number")

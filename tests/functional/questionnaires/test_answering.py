@@ -56,6 +56,11 @@ REFUSALS = [
     ("D.4", {"D.4.value": "-3"}, "between 0 and 3650"),
     ("D.4", {"D.4.value": "twelve"}, "Write a number"),
     ("D.4", {"D.4.value": "NaN"}, "Write a number"),
+    # Digits of other scripts: Python's Decimal reads "١" and "１" as 1; only ASCII is a number.
+    ("D.4", {"D.4.value": "\u0661"}, "Write a number"),
+    ("D.4", {"D.4.value": "\uff11"}, "Write a number"),
+    ("D.4", {"D.4.value": "\U0001d7cf"}, "Write a number"),
+    ("D.4", {"D.4.value": "1e3"}, "Write a number"),
     ("B.2", {"B.2.instrument": "Act 12", "B.2.url": "javascript:alert(1)"}, "https://"),
     ("B.2", {"B.2.instrument": "Act 12", "B.2.since": "2024-13-01"}, "YYYY-MM-DD"),
     ("B.2", {"B.2.article": "Art. 3"}, "Name the instrument"),
@@ -83,6 +88,30 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_saved(app, logged_in
     assert page.status_code == 400
     assert message in page.get_data(as_text=True)
     assert _revisions(app) == before
+
+
+# A base revision is a number the page wrote; anything but ASCII digits is a stale page.
+# "²".isdigit() is True and int("²") raises: that was a 500.
+NOT_ASCII_DIGITS = ["\u00b2", "\u0661", "\uff11", "\U0001d7cf", "-1", "1" * 12, ""]
+
+
+@pytest.mark.parametrize("base", NOT_ASCII_DIGITS)
+def test_a_base_revision_that_is_not_ascii_digits_is_a_400(app, logged_in, qid, base):
+    from tests.conftest import csrf_token
+
+    client, _ = logged_in("focal_point", "FRA")
+    path = f"/questionnaires/{qid}/response/B"
+    fields = {"B.5.value": "Ongoing proceedings", "B.5.base": base, "B.5.language": "en"}
+    page = save(client, qid, "B", {"B.5.value": "Ongoing proceedings"}, base={"B.5": base})
+    assert page.status_code == 400
+    assert "The page was out of date" in page.get_data(as_text=True)
+    autosave = client.post(path, headers={"X-Autosave": "1"},
+                           data={"csrf_token": csrf_token(client, path), **fields})
+    assert autosave.status_code == 400
+    assert autosave.is_json
+    assert autosave.json["status"] == "invalid"
+    assert "reload it" in autosave.json["errors"]["B.5.value"]
+    assert _revisions(app) == 0
 
 
 def test_nul_in_an_answer_is_a_400(app, logged_in, qid):

@@ -224,6 +224,12 @@ def test_questions_are_added_and_removed_in_a_draft_only(app, world, logged_in):
                        "text_fr": "y"})
     assert again.status_code == 400
     assert "C.5 exists already" in again.get_data(as_text=True)
+    for number in ("\u00b2", "\u0661", "\uff15", "0", "100", "5.0"):  # ASCII 1-99 only
+        odd = post_form(admin, f"{version_page}/questions",
+                        {"section": "C", "number": number, "qtype": "yes_no", "text_en": "x",
+                         "text_fr": "y"})
+        assert odd.status_code == 400, number
+        assert "Number the question from 1 to 99." in odd.get_data(as_text=True)
     bad_section = post_form(admin, f"{version_page}/questions",
                             {"section": "Z", "number": "1", "qtype": "yes_no", "text_en": "x",
                              "text_fr": "y"})
