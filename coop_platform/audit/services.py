@@ -25,7 +25,7 @@ from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.exceptions import Forbidden
 from coop_platform.core.observability import count_audit_event
 from coop_platform.core.signals import audit_requested, request_refused
-from coop_platform.core.spreadsheets import neutralise
+from coop_platform.core.spreadsheets import neutralise_csv
 from coop_platform.crypto.keyring import KeysMissing
 from coop_platform.extensions import db, keyring
 
@@ -240,7 +240,7 @@ def _rows(flt: AuditFilter) -> Iterator[list[str]]:
         for event in events:
             row = [getattr(event, c) for c in CSV_COLUMNS]
             row[1] = as_utc(event.occurred_at).isoformat()
-            yield [neutralise(v) for v in row]
+            yield [neutralise_csv(v) for v in row]
     db.session.rollback()  # end the read transaction before the stream closes
 
 

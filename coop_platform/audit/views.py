@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime, time, timedelta
 
@@ -15,6 +14,7 @@ from coop_platform.core import objects
 from coop_platform.core.authz import SECRETARIAT_ROLES, roles_required
 from coop_platform.core.clock import as_utc
 from coop_platform.core.params import bounded_int, iso_date, page_number
+from coop_platform.core.spreadsheets import csv_writer
 from coop_platform.states.services import state_choices
 
 bp = Blueprint("audit", __name__)
@@ -56,7 +56,7 @@ def export_csv():
 
     def generate():
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv_writer(buffer)
         for row in rows:
             writer.writerow(row)
             yield buffer.getvalue()

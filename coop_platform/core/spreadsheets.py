@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -16,11 +17,28 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # XLSX limits (Excel's): longer text is cut by Excel itself, so it is cut here visibly.
 MAX_CELL = 32767
 MAX_SHEET_NAME = 31
+# A spreadsheet may split a CSV line on any of these (`;` is the French and most European
+# default), so a formula may also start right after one inside a field.
+CSV_SEPARATORS = ",;\t"
+_AFTER_SEPARATOR = re.compile(
+    f"([{re.escape(CSV_SEPARATORS)}])(?=[{re.escape(''.join(FORMULA_STARTS))}])")
 
 
 def neutralise(value) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+def neutralise_csv(value) -> str:
+    """A CSV field no spreadsheet reads as a formula, whichever separator it splits on: the
+    start neutralised, and a quote put after each separator that a formula character
+    follows ("annex;=cmd" becomes "annex;'=cmd")."""
+    return _AFTER_SEPARATOR.sub(r"\1'", neutralise(value))
+
+
+def csv_writer(buffer):
+    """Every field quoted: a quoted field is one cell whatever separator the reader uses."""
+    return csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
 
 
 @dataclass
@@ -33,10 +51,10 @@ class Sheet:
 def csv_bytes(sheet: Sheet) -> bytes:
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in sheet.header])
+    writer = csv_writer(buffer)
+    writer.writerow([neutralise_csv(h) for h in sheet.header])
     for row in sheet.rows:
-        writer.writerow([neutralise(v) for v in row])
+        writer.writerow([neutralise_csv(v) for v in row])
     return buffer.getvalue().encode("utf-8")
 
 

@@ -31,7 +31,8 @@ from coop_platform.questionnaires.services.reading import Cell
 from coop_platform.questionnaires.values import codes_of, display
 from coop_platform.states.models import State
 
-FORMATS = {"csv": "text/csv; charset=utf-8",
+# Werkzeug adds "; charset=utf-8" to a text type itself (naming it here sent it twice).
+FORMATS = {"csv": "text/csv",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 LAYOUTS = ("long", "wide")
 # CSV holds one table per file: the answers, or the codebook, or the metadata.

@@ -273,3 +273,5 @@ def test_the_audit_page_reads_like_sentences_and_the_export_keeps_codes(app, log
     csv = moderator.get("/audit/export.csv?action=document.submit").get_data(as_text=True)
     assert "document.submit" in csv
     assert "Document submitted for moderation" not in csv
+    # Every field quoted, as in the answers' exports: one cell whatever the separator.
+    assert all(line.startswith('"') and line.endswith('"') for line in csv.splitlines())

@@ -36,6 +36,11 @@ HOSTILE = {
     "@SUM(1+1)": "'@SUM(1+1)",
 }
 
+# Formulas behind the separators a spreadsheet may split a CSV line on (`;` in French and
+# most European locales, `,`, tab): the probe's "see annex;=cmd|' /C calc'!A0".
+SEPARATED = "see annex;=cmd|' /C calc'!A0, also,+1+1 and\t@SUM(1)"
+FORMULA_STARTS = ("=", "+", "-", "@")
+
 
 @pytest.fixture
 def world(app, logged_in):
@@ -48,7 +53,8 @@ def world(app, logged_in):
     answer_required(fra, qid)
     assert save(fra, qid, "B", {"B.5.value": "=HYPERLINK(\"http://evil.example\",\"x\")",
                                 "B.5.remarks": "@SUM(1+1)"}).status_code == 303
-    assert save(fra, qid, "D", {"D.3.value": "yes", "D.4.value": "30"}).status_code == 303
+    assert save(fra, qid, "D", {"D.3.value": "yes", "D.4.value": "30",
+                                "D.4.remarks": SEPARATED}).status_code == 303
     assert act(fra, qid, "submit").status_code == 303
     assert decide(moderator, response_id(app, "FRA", qid), "accept").status_code == 303
     answer_required(sen, qid)
@@ -124,6 +130,24 @@ def test_cells_starting_like_a_formula_are_neutralised(world):
     for text in rows[1:]:
         for value in text:
             assert value[:1] not in ("=", "+", "-", "@")
+
+
+def test_no_csv_cell_starts_a_formula_whatever_separator_the_spreadsheet_splits_on(world):
+    qid, reader, _ = world
+    page = reader.get(f"/questionnaires/{qid}/states/FRA/export.csv?layout=long")
+    assert page.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
+    raw = page.get_data().decode("utf-8-sig")
+    d4 = next(r for r in _csv(page) if r[3] == "D.4")
+    assert d4[7] == "see annex;'=cmd|' /C calc'!A0, also,'+1+1 and\t'@SUM(1)"
+    for line in raw.split("\r\n")[:-1]:
+        # Every field quoted: a spreadsheet keeps a quoted field whole, whatever it splits on.
+        assert line.startswith('"'), line
+        assert line.endswith('"'), line
+        for separator in (",", ";", "\t"):
+            # A reader that honours the quotes, and one that splits on every separator.
+            cells = next(csv.reader([line], delimiter=separator))
+            for cell in cells + line.split(separator):
+                assert not cell.lstrip('"').startswith(FORMULA_STARTS), (separator, cell)
 
 
 def test_numbers_stay_numbers_and_the_wide_layout_has_one_row_per_state(world):
