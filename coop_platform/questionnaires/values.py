@@ -28,6 +28,10 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 PHONE = re.compile(r"^\+?[0-9 ()./-]{4,40}$")
 # ASCII digits only: Decimal() also reads "١" or "１" as 1, a number nobody typed as such.
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# A web address as RFC 3986 writes it: ASCII, these characters only, a percent sign always
+# followed by two hex digits (a quote or a space in an address is not one, even escaped).
+URL_CHARS = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
+HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 LEGAL_PARTS = ("instrument", "article", "url", "since")
 CONTACT_PARTS = ("authority", "position", "email", "phone", "languages")
 
@@ -79,10 +83,25 @@ def _url(raw: str, field: str) -> str:
     url = _text(raw, 500, field)
     if not url:
         return ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.netloc or " " in url:
+    if not _well_formed(url):
         raise AnswerInvalid(_l("Give a full web address starting with https://."), field=field)
     return url
+
+
+def _well_formed(url: str) -> bool:
+    """An http(s) address with a host name and nothing a browser would have to repair: no
+    user name before the host (https://gov.example@elsewhere), labels of a DNS name."""
+    if not URL_CHARS.fullmatch(url):
+        return False
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - reading it checks it (ValueError when not a number)
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    return (parts.scheme.lower() in ("https", "http") and "@" not in parts.netloc
+            and 0 < len(host) <= 253
+            and all(HOST_LABEL.fullmatch(label) for label in host.split(".")))
 
 
 def decimal_of(raw: str) -> Decimal | None:

@@ -36,6 +36,11 @@ def _revisions(app) -> int:
 
 def test_a_saved_answer_is_kept_with_its_revision_and_shown(app, logged_in, qid):
     client, _ = logged_in("focal_point", "FRA")
+    official = "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000006575529?a=1&b=%C3%A9"
+    assert save(client, qid, "B", {"B.1.value": "yes", "B.2.instrument": "Code de procédure pénale",
+                                   "B.2.url": official}).status_code == 303
+    assert official.replace("&", "&amp;") in client.get(
+        f"/questionnaires/{qid}/states/FRA").get_data(as_text=True)
     page = save(client, qid, "B", {"B.5.value": "Ongoing <b>domestic</b> proceedings.",
                                    "B.5.remarks": "Art. 12 of the MLA act."})
     assert page.status_code == 303
@@ -62,6 +67,13 @@ REFUSALS = [
     ("D.4", {"D.4.value": "\U0001d7cf"}, "Write a number"),
     ("D.4", {"D.4.value": "1e3"}, "Write a number"),
     ("B.2", {"B.2.instrument": "Act 12", "B.2.url": "javascript:alert(1)"}, "https://"),
+    # Only well-formed http(s) addresses (RFC 3986), never one a browser must repair.
+    ("B.2", {"B.2.instrument": "Act 12", "B.2.url": 'https://x"onmouseover=alert(1)'},
+     "https://"),
+    ("B.2", {"B.2.instrument": "Act 12", "B.2.url": "https://gov.example@evil.example/"},
+     "https://"),
+    ("B.2", {"B.2.instrument": "Act 12", "B.2.url": "https://x.example/<b>"}, "https://"),
+    ("B.2", {"B.2.instrument": "Act 12", "B.2.url": "https://x.example:99999/"}, "https://"),
     ("B.2", {"B.2.instrument": "Act 12", "B.2.since": "2024-13-01"}, "YYYY-MM-DD"),
     ("B.2", {"B.2.article": "Art. 3"}, "Name the instrument"),
     ("A.1", {"A.1.authority": "MoJ", "A.1.email": "not-an-address"}, "valid e-mail"),
