@@ -11,22 +11,33 @@ from coop_platform.core.observability import metrics_payload
 bp = Blueprint("core", __name__)
 
 
+def _operator() -> bool:
+    """A client address of SPC_METRICS_ALLOWED: the operators' monitoring."""
+    return request.remote_addr in current_app.config["METRICS_ALLOWED"]
+
+
+def _answer(report: dict):
+    """The whole report to the operators; to anyone else ok or not ok, nothing more (the
+    search entries and the mail queue moved with every save: a stranger could watch
+    people work)."""
+    status = 200 if report["status"] == "ok" else 503
+    return jsonify(report if _operator() else {"status": report["status"]}), status
+
+
 @bp.get("/healthz")
 def healthz():
-    report = check_health()
-    return jsonify(report), 200 if report["status"] == "ok" else 503
+    return _answer(check_health())
 
 
 @bp.get("/readyz")
 def readyz():
-    report = check_readiness()
-    return jsonify(report), 200 if report["status"] == "ok" else 503
+    return _answer(check_readiness())
 
 
 @bp.get("/metrics")
 def metrics():
     """Prometheus metrics, for the configured addresses only; anyone else finds nothing."""
-    if request.remote_addr not in current_app.config["METRICS_ALLOWED"]:
+    if not _operator():
         abort(404)
     payload, content_type = metrics_payload(outbox_state())
     return Response(payload, content_type=content_type)

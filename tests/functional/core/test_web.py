@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+import pytest
 from sqlalchemy import select
 
 from coop_platform.auth.models import User
@@ -94,6 +95,20 @@ def test_healthz(client):
     report = response.get_json()
     assert report.pop("search")["pending_changes"] == 0
     assert report == {"status": "ok", "database": "ok", "keys": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_a_stranger_is_told_ok_and_nothing_else(app, logged_in, path):
+    """Outside SPC_METRICS_ALLOWED (127.0.0.1 and ::1 by default) a health answer is its
+    status only: the entry count and the mail queue moved with each save anyone made."""
+    stranger = {"REMOTE_ADDR": "203.0.113.7"}  # TEST-NET-3 (RFC 5737), not allowed
+    operator = app.test_client().get(path).get_json()
+    assert {"database", "keys"} <= set(operator)
+    owner, _ = logged_in("focal_point", "FRA")  # signed in, from afar: still a stranger
+    for client in (app.test_client(), owner):
+        page = client.get(path, environ_base=stranger)
+        assert page.status_code == 200
+        assert page.get_json() == {"status": "ok"}
 
 
 def test_error_pages_never_show_a_trace(app, logged_in):
