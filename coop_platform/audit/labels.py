@@ -15,6 +15,7 @@ ACTIONS = {
     "backup.created": _l("Backup made"),
     "backup.restored": _l("Backup restored"),
     "demo.account_created": _l("Demo account created"),
+    "directory.listing_claimed": _l("Directory listing confirmed by its person"),
     "directory.listing_hidden": _l("Directory listing taken out"),
     "directory.listing_shown": _l("Directory listing shown again"),
     "demo.password_reset": _l("Demo password reset"),

@@ -242,8 +242,9 @@ class Answer(db.Model):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     submitted_revision: Mapped[int | None] = mapped_column(Integer)
     accepted_revision: Mapped[int | None] = mapped_column(Integer)
-    # The State's current wish; narrowing applies to the accepted text at once, widening only
-    # once a revision saved without the flag is accepted.
+    # Whether peers are kept from the accepted text: set at once when a revision is saved
+    # with "Secretariat only" (narrowing), cleared only when the Secretariat accepts a
+    # revision saved without it (widening is its decision).
     secretariat_only: Mapped[bool] = mapped_column(Boolean, default=False)
     # The Secretariat's comment when it returned the response, for this question.
     review_comment: Mapped[str] = mapped_column(Text, default="")
@@ -300,3 +301,19 @@ class Follow(db.Model):
     # A State's ISO 3166 alpha-3 code, or a question key ("D.3").
     target: Mapped[str] = mapped_column(String(12), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ListingClaim(db.Model):
+    """A person's word that a contact answer of a State lists them (by State and question key,
+    so it holds in every version). Only a listing its person confirmed is theirs: a State
+    that names someone's address gives that person no say over it, and learns nothing of
+    their choices."""
+
+    __tablename__ = "listing_claims"
+    __table_args__ = (UniqueConstraint("user_id", "state_id", "question_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    state_id: Mapped[int] = mapped_column(ForeignKey("states.id"))
+    question_key: Mapped[str] = mapped_column(String(12))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -34,6 +34,11 @@ URL_CHARS = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2}
 HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 LEGAL_PARTS = ("instrument", "article", "url", "since")
 CONTACT_PARTS = ("authority", "position", "email", "phone", "languages")
+# The parts of a contact answer that reach the person rather than the office, and the mark
+# of a value read without them (services/contacts.py decides who reads them).
+PERSONAL_PARTS = ("email", "phone")
+WITHHELD = "withheld"
+WITHHELD_TEXT = _l("e-mail and phone listed with the Secretariat only")
 
 
 @dataclass
@@ -243,5 +248,8 @@ def display(question: Question, value) -> str:
                                    date=format_date(date.fromisoformat(value["since"]), "medium")))
         return text
     if question.qtype == "contact":
-        return " · ".join(value.get(p, "") for p in CONTACT_PARTS if value.get(p))
+        parts = [value.get(p, "") for p in CONTACT_PARTS if value.get(p)]
+        if value.get(WITHHELD):
+            parts.append(str(WITHHELD_TEXT))
+        return " · ".join(parts)
     return str(value)

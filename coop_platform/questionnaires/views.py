@@ -440,14 +440,25 @@ def directory_page():
 
 @directory_bp.post("/my-listing")
 def my_listing():
-    """The listed person takes their listings out of the directory or puts them back."""
-    hide = request.form.get("action") == "hide"
-    if request.form.get("action") not in ("hide", "show"):
+    """The listed person confirms a listing is them, takes their confirmed listings out of
+    the directory or puts them back."""
+    action = request.form.get("action")
+    if action not in ("claim", "hide", "show"):
         return render_error(400, _l("Choose whether to take your listing out or to put it "
                                     "back."))
     if not ConfirmForm().validate_on_submit():
         flash(_l("The form had expired: try again."), "error")
-    elif directory.set_hidden(_user(), hide):
-        flash(_l("Your listing is no longer shown to other States and the Court.") if hide
-              else _l("Your listing is shown in the directory again."), "success")
+    elif action == "claim":
+        questionnaire = directory.current_questionnaire()
+        if questionnaire is None:
+            abort(404)
+        directory.claim(_user(), questionnaire, request.form.get("state", "")[:3],
+                        request.form.get("key", "")[:12])
+        flash(_l("Confirmed: this listing is yours. You may now take it out of the "
+                 "directory."), "success")
+    elif directory.set_hidden(_user(), action == "hide"):
+        flash(_l("Your confirmed listings are no longer shown to other States and the "
+                 "Court, nor their e-mail and phone anywhere on the platform.")
+              if action == "hide" else _l("Your listing is shown in the directory again."),
+              "success")
     return redirect(url_for("directory.index"), 303)

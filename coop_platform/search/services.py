@@ -25,6 +25,7 @@ from coop_platform.documents.models import Document
 from coop_platform.documents.services.visibility import visible_documents
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import Answer, AnswerRevision, Question, Questionnaire
+from coop_platform.questionnaires.services import contacts
 from coop_platform.questionnaires.services.visibility import visible_answers
 from coop_platform.questionnaires.values import display
 from coop_platform.search import backends
@@ -199,7 +200,12 @@ def _load(user: User, found: Found, words: list[str]) -> list:
                                                                                Questionnaire)
         stmt = stmt.join(Question, Answer.question_id == Question.id).options(
             joinedload(Answer.response), selectinload(Question.section))
-        for answer, revision, question, questionnaire in db.session.execute(stmt):
+        rows = db.session.execute(stmt).all()
+        # As every page reads them: a hidden listing's contact details withheld.
+        shown = contacts.as_read(user, [(answer, revision, answer.response.state_id)
+                                        for answer, revision, _q, _qn in rows])
+        for (answer, _revision, question, questionnaire), revision in zip(rows, shown,
+                                                                          strict=True):
             answers[answer.id] = (answer, revision, question, questionnaire)
     documents, texts = {}, {}
     if document_ids:

@@ -10,13 +10,14 @@ Both backends index the same buckets, so they find the same things.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale
 
 from coop_platform.documents.models import DOCUMENT_TYPES, TOPICS
 from coop_platform.questionnaires.models import FIXED_OPTIONS, AnswerRevision, Question
-from coop_platform.questionnaires.values import CONTACT_PARTS
+from coop_platform.questionnaires.values import CONTACT_PARTS, PERSONAL_PARTS
 
 STEMMED = ("en", "fr", "es")
 INTERFACE = ("en", "fr")
@@ -51,14 +52,28 @@ def _option_labels(question: Question, codes: list[str], language: str) -> list[
 
 
 def typed_text(question: Question, value) -> list[str]:
-    """What the focal point typed (not option labels), as plain strings."""
+    """What the focal point typed (not option labels), as plain strings. A contact's e-mail
+    and phone are never indexed: a person who took their listing out of the directory must
+    not be found by their address, and no reader needs search to find an address (the
+    directory lists them)."""
     if value is None or question.is_closed:
         return []
     if isinstance(value, dict):
-        parts = CONTACT_PARTS if question.qtype == "contact" else ("instrument", "article",
-                                                                     "url", "since")
+        parts = ([p for p in CONTACT_PARTS if p not in PERSONAL_PARTS]
+                 if question.qtype == "contact" else ["instrument", "article", "url", "since"])
         return [str(value.get(p, "")) for p in parts if value.get(p)]
     return [str(value)]
+
+
+def _without_personal(question: Question, value, remarks: str) -> str:
+    """Remarks of a contact answer without the e-mail and phone it gives."""
+    if question.qtype != "contact" or not isinstance(value, dict):
+        return remarks
+    for part in PERSONAL_PARTS:
+        found = (value.get(part) or "").strip()
+        if found:
+            remarks = re.sub(re.escape(found), " ", remarks, flags=re.IGNORECASE)
+    return remarks
 
 
 def answer_buckets(question: Question, revision: AnswerRevision,
@@ -74,7 +89,8 @@ def answer_buckets(question: Question, revision: AnswerRevision,
             buckets.add(language, *_option_labels(question, codes, language))
         elif question.qtype == "number" and value is not None:
             buckets.add(language, settings.get(f"unit_{language}", ""))
-    buckets.add(revision.language, *typed_text(question, value), revision.remarks)
+    buckets.add(revision.language, *typed_text(question, value),
+                _without_personal(question, value, revision.remarks))
     return buckets
 
 

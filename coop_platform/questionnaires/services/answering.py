@@ -151,9 +151,12 @@ def save(user: User, response: Response, changes: list[Change]) -> SaveOutcome:
     for change, answer in to_write:
         # The conditional UPDATE is the guard: a save that started from an older revision
         # matches no row (the lock above already serialises saves of one response).
+        # Ticking "Secretariat only" keeps the answer from peers at once; unticking leaves
+        # it kept until the Secretariat accepts a revision without it (review.decide).
+        narrowed = {"secretariat_only": True} if change.entry.secretariat_only else {}
         moved = db.session.execute(
             update(Answer).where(Answer.id == answer.id, Answer.revision == change.base)
-            .values(revision=change.base + 1, secretariat_only=change.entry.secretariat_only)
+            .values(revision=change.base + 1, **narrowed)
             .execution_options(synchronize_session=False)).rowcount
         if moved != 1:
             db.session.rollback()

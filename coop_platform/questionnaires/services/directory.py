@@ -2,32 +2,42 @@
 version, as each reader may see them (the one visibility rule), with their last-confirmed
 date.
 
-A listed person is in control of their listing: whoever signs in with the e-mail address a
-listing gives is told it is theirs, may take it out of the directory, put it back, and — as
-a focal point of that State — confirm or correct it. A listing taken out stays visible to
+A listed person is in control of their listing once they have confirmed it is theirs:
+whoever signs in with the e-mail address a listing gives is asked whether it is them; once
+they confirm, they may take their listings out of the directory, put them back, and — as a
+focal point of that State — confirm or correct them. A listing taken out stays visible to
 its own State and to the Secretariat, who keep the questionnaire's answer; other States and
-the Court no longer see it in the directory.
+the Court no longer see it in the directory, nor its e-mail and phone anywhere else
+(contacts.as_read). A listing its person has not confirmed is the State's alone: naming
+someone's address gives them no say, and tells the State nothing of their choices.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
+from coop_platform.core.clock import utcnow
+from coop_platform.core.exceptions import NotFound
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import (
     Answer,
     AnswerRevision,
+    ListingClaim,
     Question,
     Questionnaire,
     Response,
     Section,
 )
+from coop_platform.questionnaires.services import contacts
 from coop_platform.questionnaires.services.reading import is_stale
-from coop_platform.questionnaires.services.visibility import sees_everything, visible_answers
+from coop_platform.questionnaires.services.visibility import visible_answers
 from coop_platform.states.models import State, by_display_name
 
 SECTION = "A"
@@ -38,8 +48,9 @@ class Listing:
     state: State
     question: Question
     revision: AnswerRevision
-    hidden: bool  # the listed person took it out of the directory
-    mine: bool  # the reader is the listed person
+    hidden: bool  # its confirmed person took it out of the directory
+    mine: bool  # the listing gives the reader's own address
+    claimed: bool  # ... and the reader confirmed it is them
 
     @property
     def contact(self) -> dict:
@@ -58,12 +69,12 @@ def current_questionnaire() -> Questionnaire | None:
         .limit(1)).one_or_none()
 
 
-def _same_person(user: User, email: str) -> bool:
-    return bool(email) and user.email.casefold() == email.casefold()
+def _claims_of(user: User) -> set[tuple[int, str]]:
+    return set(db.session.execute(select(ListingClaim.state_id, ListingClaim.question_key)
+                                  .where(ListingClaim.user_id == user.id)).all())
 
 
-def listings(user: User, questionnaire: Questionnaire, group: str = "") -> list[Listing]:
-    """Every contact listing this user may read, by State name then question order."""
+def _contact_rows(user: User, questionnaire: Questionnaire, group: str = ""):
     stmt = (visible_answers(user).add_columns(State, Question)
             .join(Question, Answer.question_id == Question.id)
             .join(Section, Question.section_id == Section.id)
@@ -71,26 +82,53 @@ def listings(user: User, questionnaire: Questionnaire, group: str = "") -> list[
                    Question.qtype == "contact"))
     if group:
         stmt = stmt.where(State.regional_group == group)
-    rows = [(state, question, revision) for _a, revision, state, question
+    return [(state, question, revision) for _a, revision, state, question
             in db.session.execute(stmt) if revision.value is not None]
-    emails = {(r.value.get("email") or "").casefold() for _s, _q, r in rows} - {""}
-    hidden = set(db.session.scalars(select(func.lower(User.email)).where(
-        User.directory_hidden.is_(True), func.lower(User.email).in_(emails)))) if emails else set()
+
+
+def listings(user: User, questionnaire: Questionnaire, group: str = "") -> list[Listing]:
+    """Every contact listing this user may read, by State name then question order."""
+    rows = _contact_rows(user, questionnaire, group)
+    hidden = contacts.hidden_listings(
+        (state.id, question.key, contacts.listed_email(revision))
+        for state, question, revision in rows)
+    claims = _claims_of(user)
     found = []
     for state, question, revision in rows:
-        email = (revision.value.get("email") or "").casefold()
-        mine = _same_person(user, email)
-        taken_out = email in hidden
-        if taken_out and not (mine or sees_everything(user) or user.state_id == state.id):
+        email = contacts.listed_email(revision)
+        taken_out = (state.id, question.key) in hidden
+        if taken_out and not contacts.reads_in_full(user, state.id, email):
             continue
-        found.append(Listing(state, question, revision, taken_out, mine))
+        mine = contacts.is_the_person(user, email)
+        found.append(Listing(state, question, revision, taken_out, mine,
+                             mine and (state.id, question.key) in claims))
     order = {s.id: i for i, s in enumerate(by_display_name({lst.state for lst in found}))}
     return sorted(found, key=lambda lst: (order[lst.state.id], lst.question.position))
 
 
+def claim(user: User, questionnaire: Questionnaire, iso3: str, key: str) -> bool:
+    """The user confirms that a listing they can read, which gives their own address, is
+    them. Returns whether it was new (confirming twice, even at once, is one claim)."""
+    listing = next((lst for lst in listings(user, questionnaire)
+                    if lst.state.iso3 == iso3 and lst.question.key == key and lst.mine),
+                   None)
+    if listing is None:
+        raise NotFound(_l("No listing of yours there."))
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    added = db.session.execute(insert(ListingClaim).values(
+        user_id=user.id, state_id=listing.state.id, question_key=key, claimed_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["user_id", "state_id", "question_key"])
+    ).rowcount
+    if added:
+        record("directory.listing_claimed", actor=user, object_type="state",
+               object_id=iso3, state_id=listing.state.id, details={"question": key})
+    db.session.commit()
+    return bool(added)
+
+
 def set_hidden(user: User, hidden: bool) -> bool:
-    """Take the user's listings out of the directory, or put them back. Returns whether
-    anything changed (a repeated click changes nothing and records nothing)."""
+    """Take the user's confirmed listings out of the directory, or put them back. Returns
+    whether anything changed (a repeated click changes nothing and records nothing)."""
     changed = db.session.execute(
         update(User).where(User.id == user.id, User.directory_hidden.is_not(hidden))
         .values(directory_hidden=hidden)).rowcount

@@ -24,6 +24,7 @@ from coop_platform.questionnaires.models import (
     Questionnaire,
     Response,
 )
+from coop_platform.questionnaires.services import contacts
 from coop_platform.questionnaires.services.visibility import (
     readable_states,
     sees_everything,
@@ -68,15 +69,18 @@ def question_by_key(questionnaire: Questionnaire, key: str) -> Question:
 
 def _visible_revisions(user: User, questionnaire: Questionnaire, question_ids: list[int],
                        state_id: int | None = None) -> dict[tuple[int, int], AnswerRevision]:
-    """{(state id, question id): revision} through the visibility rule."""
+    """{(state id, question id): revision} through the visibility rule, each as this user
+    may read it (a hidden listing's contact details withheld: contacts.as_read)."""
     stmt = (visible_answers(user)
             .add_columns(Response.state_id)
             .where(Response.questionnaire_id == questionnaire.id))
     stmt = stmt.where(Answer.question_id.in_(question_ids))
     if state_id is not None:
         stmt = stmt.where(Response.state_id == state_id)
-    return {(state, answer.question_id): revision
-            for answer, revision, state in db.session.execute(stmt)}
+    rows = db.session.execute(stmt).all()
+    shown = contacts.as_read(user, [(answer, revision, state) for answer, revision, state in rows])
+    return {(state, answer.question_id): seen
+            for (answer, _revision, state), seen in zip(rows, shown, strict=True)}
 
 
 def state_response(user: User, questionnaire: Questionnaire, state: State

@@ -133,7 +133,12 @@ def decide(user: User, response: Response, action: str, reason: str = "",
         db.session.execute(
             update(Answer).where(Answer.response_id == response.id,
                                  Answer.submitted_revision.is_not(None))
-            .values(accepted_revision=Answer.submitted_revision, review_comment="")
+            .values(accepted_revision=Answer.submitted_revision, review_comment="",
+                    # Widening is the Secretariat's decision: the flag of what it accepts.
+                    secretariat_only=select(AnswerRevision.secretariat_only).where(
+                        AnswerRevision.answer_id == Answer.id,
+                        AnswerRevision.number == Answer.submitted_revision)
+                    .scalar_subquery())
             .execution_options(synchronize_session=False))
     else:
         for key, answer in answers.items():

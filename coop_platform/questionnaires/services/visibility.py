@@ -8,8 +8,9 @@ pairs: the revision is the one this reader sees, chosen inside the query.
 - Secretariat (moderator, admin): the revision last submitted to it, for every State,
   active or not, "Secretariat only" included. Drafts never submitted stay with their State.
 - Focal point of another State, and Court liaison: the accepted revision only, while the
-  State is active, unless the answer is "Secretariat only" now or was when accepted (so
-  narrowing applies at once and widening waits for the Secretariat's acceptance).
+  State is active, unless the answer was marked "Secretariat only" when accepted or in any
+  revision saved since (so narrowing applies at once and widening waits for the
+  Secretariat's acceptance).
 - Anyone else: nothing. A questionnaire still in draft shows no answers to anyone.
 """
 

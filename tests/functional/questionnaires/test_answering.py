@@ -280,6 +280,14 @@ def test_secretariat_only_narrows_at_once_and_widens_only_on_acceptance(app, log
     save(owner, qid, "G", {"G.4.value": "Lessons shared"})
     accept()
     assert peer_sees()
+    # Ticked then unticked before any review: still hidden, the widening is the
+    # Secretariat's to accept (the probe saw the accepted text come back at once).
+    save(owner, qid, "G", {"G.4.value": "Lessons shared", "G.4.secretariat_only": "y"})
+    assert not peer_sees()
+    save(owner, qid, "G", {"G.4.value": "Lessons shared, again"})
+    assert not peer_sees()
+    accept()
+    assert peer_sees()
     # Narrowing: ticking the flag hides the accepted answer at once, before any review.
     save(owner, qid, "G", {"G.4.value": "Lessons shared", "G.4.secretariat_only": "y"})
     assert not peer_sees()

@@ -1,6 +1,7 @@
 """The directory of focal points: built from section A's contact answers through the
 visibility rule, with each listing's last-confirmed date, and under the listed person's
-control (take it out, put it back, confirm it)."""
+control once they confirmed it is them (take it out, put it back, confirm it is accurate).
+What a hidden listing shows elsewhere, and who may confirm one: test_hidden_contacts.py."""
 
 from __future__ import annotations
 
@@ -86,6 +87,13 @@ def test_the_listed_person_takes_the_listing_out_and_puts_it_back(app, world, lo
     mine = fra.get("/directory/").get_data(as_text=True)
     assert "Your listing" in mine
     assert "Your listing" not in peer.get("/directory/").get_data(as_text=True)
+    # Nothing to take out before the person confirms the listing is them.
+    assert "Take my listing out of the directory" not in mine
+    assert post_form(fra, "/directory/my-listing",
+                     {"action": "claim", "state": "FRA", "key": "A.1"},
+                     token_path="/directory/").status_code == 303
+    assert "Take my listing out of the directory" in fra.get("/directory/").get_data(
+        as_text=True)
     assert _hide(fra, "hide").status_code == 303
     assert _hide(fra, "hide").status_code == 303  # again: nothing changes, nothing recorded
     peers_view = peer.get("/directory/").get_data(as_text=True)
@@ -103,7 +111,8 @@ def test_the_listed_person_takes_the_listing_out_and_puts_it_back(app, world, lo
         actions = list(db.session.scalars(select(AuditEvent.action).where(
             AuditEvent.action.like("directory.%")).order_by(AuditEvent.seq)))
         db.session.remove()
-    assert actions == ["directory.listing_hidden", "directory.listing_shown"]
+    assert actions == ["directory.listing_claimed", "directory.listing_hidden",
+                       "directory.listing_shown"]
 
 
 def test_nobody_else_can_take_a_listing_out(world, logged_in):
