@@ -115,10 +115,11 @@ def claim(user: User, questionnaire: Questionnaire, iso3: str, key: str) -> bool
     if listing is None:
         raise NotFound(_l("No listing of yours there."))
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # RETURNING says whether a row was inserted (psycopg reports rowcount -1 for this).
     added = db.session.execute(insert(ListingClaim).values(
         user_id=user.id, state_id=listing.state.id, question_key=key, claimed_at=utcnow())
         .on_conflict_do_nothing(index_elements=["user_id", "state_id", "question_key"])
-    ).rowcount
+        .returning(ListingClaim.id)).first() is not None
     if added:
         record("directory.listing_claimed", actor=user, object_type="state",
                object_id=iso3, state_id=listing.state.id, details={"question": key})

@@ -53,9 +53,11 @@ def follow(user: User, kind: str, target: str) -> bool:
     """Returns whether a follow was added (following twice is one follow, even at once)."""
     target = _target(user, kind, target)
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # RETURNING says whether a row was inserted (psycopg reports rowcount -1 for this).
     added = db.session.execute(insert(Follow).values(
         user_id=user.id, kind=kind, target=target, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["user_id", "kind", "target"])).rowcount
+        .on_conflict_do_nothing(index_elements=["user_id", "kind", "target"])
+        .returning(Follow.id)).first() is not None
     db.session.commit()
     return bool(added)
 
