@@ -109,6 +109,23 @@ class Config:
     SEARCH_INDEX_DIR = _env("SEARCH_INDEX_DIR")  # Whoosh; default instance/search
     SEARCH_QUERY_SECONDS = float(_env("SEARCH_QUERY_SECONDS", "3") or 3)
     SEARCH_EXTRACT_SECONDS = _env_int("SEARCH_EXTRACT_SECONDS", 30)
+    # A file being read is leased for this long and the lease renewed while the reader works:
+    # a killed worker's file is taken up again within a minute.
+    SEARCH_TEXT_LEASE_SECONDS = _env_int("SEARCH_TEXT_LEASE_SECONDS", 60)
+    # /healthz says the search worker is "degraded" when a file waits longer than this.
+    SEARCH_TEXT_MAX_WAIT_MINUTES = _env_int("SEARCH_TEXT_MAX_WAIT_MINUTES", 15)
+    # Uploads are refused (507) rather than leave less than this free in the blob store, and
+    # /readyz reports it: the database often shares the disk.
+    BLOB_MIN_FREE_MB = _env_int("BLOB_MIN_FREE_MB", 256)
+    # What the search worker's cleanup leaves alone: a temporary file is touched by every
+    # block an upload receives, and an upload stalled this long was cut by the proxy long ago.
+    BLOB_CLEANUP_AGE_MINUTES = _env_int("BLOB_CLEANUP_AGE_MINUTES", 60)
+    BLOB_CLEANUP_EVERY_MINUTES = _env_int("BLOB_CLEANUP_EVERY_MINUTES", 10)
+    # How long a SQLite statement waits for another process's write lock (a long backup, a
+    # stuck command) before the page says the platform is briefly unavailable (503).
+    SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 30_000)
+    # The web server refuses to start on a database without the schema at the code's head.
+    CHECK_SCHEMA_AT_START = True
 
     def validate(self) -> None:
         """Fail fast on a configuration that must not run."""
@@ -134,6 +151,9 @@ class TestConfig(Config):
     LOGIN_RATE_LIMIT = "1000 per minute"
     CODE_ADDRESS_RATE_LIMIT = "1000 per minute"  # every test client shares 127.0.0.1
     PUBLIC_BASE_URL = "http://localhost"
+    # The suite builds its app first and migrates it afterwards (tests/conftest.py); the
+    # refusal itself is tested in processes started as in production (tests/faults/).
+    CHECK_SCHEMA_AT_START = False
 
 
 class ProductionConfig(Config):
@@ -153,6 +173,8 @@ class ProductionConfig(Config):
             )
         if not self.PUBLIC_BASE_URL or not self.PUBLIC_BASE_URL.startswith("https://"):
             raise ConfigError("SPC_PUBLIC_BASE_URL must be an https:// URL in production.")
+        if os.environ.get("SPC_FAULT"):
+            raise ConfigError("SPC_FAULT is for the fault-injection tests: unset it.")
 
 
 CONFIGS = {

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigError, load_config
@@ -39,9 +40,12 @@ def create_app(config: Config | str | None = None) -> Flask:
     ring = KeyRing(app.config["KEYS_DIR"])
     ring.check_permissions()  # refuse to start with keys readable by others
     app.extensions["spc_keyring"] = ring
-    if ring.is_initialised():
+    serving = _serving()
+    if serving and ring.problems():
+        raise ConfigError(" ".join(ring.problems()))
+    if ring.is_initialised() and not ring.problems():
         app.secret_key = ring.session_secret()
-    elif cfg.ENV_NAME == "production" and click.get_current_context(silent=True) is None:
+    elif cfg.ENV_NAME == "production" and serving:
         # Serving (not a `flask ...` command such as `keys init`) without keys: refuse.
         raise ConfigError(f"No keys in {ring.directory}: run `flask --app wsgi keys init` first.")
     logging.getLogger("werkzeug").addFilter(_REDACT)
@@ -78,7 +82,31 @@ def create_app(config: Config | str | None = None) -> Flask:
     from coop_platform import search
 
     search.init_app(app)
+    if serving and cfg.CHECK_SCHEMA_AT_START:
+        _refuse_without_schema(app)
     return app
+
+
+def _serving() -> bool:
+    """Whether this process is the web server: gunicorn importing wsgi.py (no command line
+    of ours) or `flask run`; as opposed to a `flask ...` command, which checks for itself
+    (admin/cli_gate.py) so that `keys init` or `db upgrade` can set things up."""
+    context = click.get_current_context(silent=True)
+    return context is None or context.info_name == "run"
+
+
+def _refuse_without_schema(app: Flask) -> None:
+    from coop_platform.core import schema
+
+    with app.app_context():
+        try:
+            problem = schema.problem(db.engine)
+        except SQLAlchemyError as exc:
+            problem = f"the database cannot be reached ({type(exc.orig or exc).__name__})"
+        finally:
+            db.engine.dispose()  # a forking server must not share this connection
+    if problem is not None:
+        raise ConfigError(f"Not starting: {problem}.")
 
 
 def _init_extensions(app: Flask) -> None:
@@ -87,7 +115,7 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        enable_sqlite_pragmas(db.engine)
+        enable_sqlite_pragmas(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -168,3 +196,6 @@ def _register_cli(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(demo_code_command)
+    from coop_platform.admin.cli_gate import gate_commands
+
+    gate_commands(app)

@@ -26,6 +26,7 @@ from coop_platform.audit.models import GENESIS_HASH
 from coop_platform.auth import passwords, totp
 from coop_platform.auth.models import User
 from coop_platform.auth.services.common import encrypt_totp_secret, replace_recovery_codes
+from coop_platform.core.sqlite import creating_allowed
 from coop_platform.crypto.keyring import KeyRing
 from coop_platform.extensions import db, limiter
 from coop_platform.states.models import State
@@ -55,10 +56,11 @@ def app(request, tmp_path_factory):
     base = tmp_path_factory.mktemp(request.param)
     KeyRing(base / "keys").init()
     application = create_app(make_test_config(base, request.param))
-    with application.app_context():
+    with application.app_context(), creating_allowed():
         _drop_everything()
         # The suite runs on the schema the migrations build, as production does (the
-        # migration tests check separately that it equals the models).
+        # migration tests check separately that it equals the models). Only migrations
+        # create a database file, as `flask db upgrade` does.
         upgrade(directory=MIGRATIONS)
     yield application
     with application.app_context():

@@ -23,7 +23,9 @@ from flask import current_app
 from sqlalchemy import inspect, text
 
 from coop_platform.audit.services import record
+from coop_platform.core import schema
 from coop_platform.core.clock import utcnow
+from coop_platform.core.files import fsync_directory, write_whole
 from coop_platform.documents.storage import LocalBlobStore
 from coop_platform.extensions import db
 
@@ -125,11 +127,9 @@ def create(directory: Path, actor=None) -> Report:
                      "sha256": _sha256(directory / database_file)},
         "blobs": blobs,
     }
-    path = directory / MANIFEST
-    with path.open("w", encoding="utf-8") as fh:
-        json.dump(manifest, fh, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
+    # Whole or absent: a backup without its manifest does not verify (a crash midway).
+    write_whole(directory / MANIFEST,
+                json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8"))
     size = sum(b["size"] for b in blobs.values()) + (directory / database_file).stat().st_size
     record("backup.created", actor=actor,
            details={"blobs": len(blobs), "bytes": size, "revision": revision})
@@ -180,6 +180,9 @@ def verify(directory: Path) -> list[str]:
 
 
 def _instance_is_empty(store: LocalBlobStore) -> bool:
+    database_file = schema.sqlite_file(db.engine)
+    if database_file is not None and not database_file.exists():
+        return not any(store.names())  # never opened: it would not be created (core/sqlite)
     tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
     if tables:
         with db.engine.connect() as conn:
@@ -200,9 +203,12 @@ def _restore_database(kind: str, source: Path) -> None:
         try:
             shutil.copyfile(source, incoming)
             os.chmod(incoming, 0o600)
+            with incoming.open("rb+") as fh:
+                os.fsync(fh.fileno())
             for suffix in ("-wal", "-shm"):
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
             os.replace(incoming, target)
+            fsync_directory(target.parent)
         finally:
             incoming.unlink(missing_ok=True)
         return

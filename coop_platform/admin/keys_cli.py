@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from coop_platform.core import faults
 from coop_platform.crypto.keyring import PURPOSES
 
 keys_cli = AppGroup("keys", help="Create, rotate and inspect the key files in keys/.")
@@ -27,6 +28,13 @@ def keys_init() -> None:
     else:
         click.echo("all keys present; nothing created")
     _audit_key_event("keys.init", {"created": [i.key_id for i in created]}, quiet=True)
+    _refuse_malformed(ring)
+
+
+def _refuse_malformed(ring) -> None:
+    problems = ring.problems()
+    if problems:
+        raise click.ClickException("\n".join(problems))
 
 
 @keys_cli.command("rotate")
@@ -36,6 +44,7 @@ def keys_rotate(purpose: str) -> None:
     info = _ring().rotate(purpose)
     click.echo(f"new active key {info.key_id}")
     _audit_key_event("keys.rotated", {"purpose": purpose, "key_id": info.key_id})
+    faults.point("keys.rotate.rotated")
     if purpose == "document":
         _rewrap()
 
@@ -56,11 +65,15 @@ def _rewrap() -> None:
 @keys_cli.command("status")
 def keys_status() -> None:
     """List key ids per purpose and which one is active (never the key material)."""
-    infos = _ring().status()
+    ring = _ring()
+    infos = ring.status()
     if not infos:
         raise click.ClickException("No keys found; run `flask --app wsgi keys init`.")
+    malformed = ring.malformed()
     for info in infos:
-        click.echo(f"{info.key_id}\t{'active' if info.active else 'retired'}")
+        state = "active" if info.active else "retired"
+        click.echo(f"{info.key_id}\t{state}" + ("\tMALFORMED" if info.key_id in malformed
+                                               else ""))
     missing = sorted(set(PURPOSES) - {i.purpose for i in infos})
     if missing:
         click.echo("missing: " + ", ".join(missing))
@@ -71,12 +84,13 @@ def keys_status() -> None:
     try:
         counts = data_keys_per_kek()
     except SQLAlchemyError:
-        return  # database not migrated yet: nothing wrapped
-    for info in infos:
+        counts = None  # database not migrated yet: nothing wrapped
+    for info in infos if counts is not None else []:
         if info.purpose == "document":
             n = counts.get(info.key_id, 0)
             note = "" if n or info.active else " (no data key uses it: it may be removed)"
             click.echo(f"{info.key_id} wraps {n} document data keys{note}")
+    _refuse_malformed(ring)
 
 
 def _audit_key_event(action: str, details: dict, quiet: bool = False) -> None:

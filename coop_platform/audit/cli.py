@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from coop_platform.audit.checkpoints import CheckpointInvalid, check_against, export_head
 from coop_platform.audit.services import verify
+from coop_platform.core.files import write_whole
 
 audit_cli = AppGroup("audit", help="The hash-chained audit trail.")
 
@@ -22,7 +23,8 @@ def audit_head(output: Path | None) -> None:
     """Export the signed chain head, to keep somewhere outside this server."""
     text = json.dumps(export_head(), indent=2)
     if output:
-        output.write_text(text + "\n")
+        # Whole or absent: a checkpoint cut by a crash would not verify later.
+        write_whole(output, (text + "\n").encode("utf-8"), mode=0o644)
         click.echo(f"checkpoint written to {output}")
     else:
         click.echo(text)

@@ -5,11 +5,21 @@ from __future__ import annotations
 import logging
 import math
 import time
+from contextlib import suppress
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from coop_platform.core.exceptions import DomainError
@@ -73,6 +83,44 @@ def _rate_limited():
     return response
 
 
+# SQLite's words for a database that cannot be read or written right now (a locked, read-only,
+# missing or full file, a schema gone); its other OperationalErrors are bugs, left as 500s.
+# PostgreSQL's OperationalError and InterfaceError are the connection's, all of them.
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "readonly database",
+                       "disk i/o error", "database or disk is full", "no such table",
+                       "database disk image is malformed", "database table is locked")
+RETRY_AFTER_SECONDS = 60
+UNAVAILABLE = _l("The platform is briefly unavailable; nothing you sent was lost — try again "
+                 "in a minute.")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    if isinstance(error, DisconnectionError | PoolTimeout):
+        return True
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if db.engine.dialect.name != "sqlite":
+        return True
+    return any(words in str(error.orig).lower() for words in _SQLITE_UNAVAILABLE)
+
+
+def _unavailable():
+    """503 with Retry-After, in the reader's language, rendered without the database."""
+    if request.headers.get("X-Autosave") == "1" or \
+            request.accept_mimetypes.best == "application/json":
+        response = jsonify(status="unavailable", message=str(UNAVAILABLE))
+    else:
+        response = make_response(current_app.jinja_env.get_template(
+            "errors/unavailable.html").render(
+            message=UNAVAILABLE, locale=str(get_locale() or "en"),
+            secretariat_email=current_app.config["SECRETARIAT_EMAIL"]))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
@@ -96,6 +144,16 @@ def init_app(app: Flask) -> None:
         if status == 429:
             return _rate_limited()
         return render_error(status)
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database(error: SQLAlchemyError):
+        if not database_unavailable(error):
+            return _unexpected(error)
+        with suppress(Exception):  # the connection may be gone with the database
+            db.session.rollback()
+        log.warning("database unavailable on %s %s: %s", request.method, recordable_path(),
+                    type(getattr(error, "orig", None) or error).__name__)
+        return _unavailable()
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -1,17 +1,68 @@
-"""What /healthz (liveness) and /readyz (readiness) report."""
+"""What /healthz (liveness) and /readyz (readiness) report.
+
+Each says what it found, checked each time (nothing cached): a database that stops answering
+or accepting writes turns them not-ready, and ready again when it recovers, without a restart.
+"""
 
 from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import text
 
+from coop_platform.core import schema
 from coop_platform.core.mail import outbox_state
 from coop_platform.extensions import db, keyring, limiter
+
+MB = 1024 * 1024
+
+
+def _database() -> str:
+    """ok, or why the platform cannot use its database now."""
+    engine = db.engine
+    try:
+        problem = schema.problem(engine)
+        if problem is not None:
+            return problem
+        db.session.execute(text("SELECT 1"))
+    except Exception:
+        current_app.logger.exception("health check: database unreachable")
+        db.session.rollback()
+        return "unreachable"
+    path = schema.sqlite_file(engine)
+    if path is not None:
+        # A file (or its folder, where SQLite keeps its journal) that cannot be written takes
+        # every save down, while reads go on: say so before the first save fails.
+        for place in (path, path.parent):
+            if not os.access(place, os.W_OK):
+                return f"read-only: {place} cannot be written"
+    return "ok"
+
+
+def _keys() -> str:
+    ring = keyring()
+    malformed = ring.malformed()
+    if malformed:
+        return "malformed: " + ", ".join(sorted(malformed))
+    return "ok" if ring.is_initialised() else "missing"
+
+
+def _blob_store() -> str:
+    """Free space where the encrypted files go, against SPC_BLOB_MIN_FREE_MB."""
+    folder = Path(current_app.config["BLOB_DIR"])
+    while not folder.exists():
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free // MB
+    minimum = current_app.config["BLOB_MIN_FREE_MB"]
+    return "ok" if free >= minimum else f"low: {free} MB free, under {minimum} MB"
 
 
 def check_readiness() -> dict:
     """Whether this process can serve: database, rate-limit store (Redis in production,
-    shared by workers), keys, and how e-mail leaves."""
+    shared by workers), keys, the blob store's free space, and how e-mail leaves."""
     report = check_health()
     try:
         store = "ok" if limiter.storage.check() else "unreachable"
@@ -19,6 +70,7 @@ def check_readiness() -> dict:
         current_app.logger.exception("readiness check: rate-limit store unreachable")
         store = "unreachable"
     report["rate_limit_store"] = store
+    report["blob_store"] = _blob_store()
     report["mail"] = "smtp" if current_app.config.get("SMTP_HOST") else "log only"
     try:
         outbox = outbox_state()
@@ -28,28 +80,21 @@ def check_readiness() -> dict:
         current_app.logger.exception("readiness check: mail outbox unreadable")
         db.session.rollback()
         report["mail_outbox"] = "unreadable"
-    # A stuck outbox is for the operators (metrics, alerts), not a reason to stop serving.
+    # A stuck outbox is for the operators (metrics, alerts), not a reason to stop serving;
+    # nor is a full blob store (uploads are refused with a message, everything else works).
     if store != "ok":
         report["status"] = "degraded"
     return report
 
 
 def check_health() -> dict:
-    report = {"status": "ok", "database": "ok", "keys": "ok"}
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:
-        current_app.logger.exception("health check: database unreachable")
-        db.session.rollback()
-        report["database"] = "unreachable"
-    if not keyring().is_initialised():
-        report["keys"] = "missing"
+    report = {"status": "ok", "database": _database(), "keys": _keys()}
     if any(v != "ok" for k, v in report.items() if k != "status"):
         report["status"] = "degraded"
     # Reported, not judged: the index rebuilds itself, and search waiting is no reason to
     # stop serving. Registered by the search package (core cannot import it).
     reporter = current_app.extensions.get("spc_search_status")
-    if reporter is not None:
+    if reporter is not None and report["database"] == "ok":
         try:
             report["search"] = reporter()
         except Exception:
@@ -57,4 +102,3 @@ def check_health() -> dict:
             db.session.rollback()
             report["search"] = "unreadable"
     return report
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, has_request_context, request
 from flask_babel import format_date, format_time
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from coop_platform.core.clock import as_utc
 
@@ -16,8 +17,12 @@ def select_locale() -> str | None:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # command line: messages in the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    try:
+        user = current_user if current_user and current_user.is_authenticated else None
+    except SQLAlchemyError:  # the database is unavailable: the cookie or the browser's choice
+        user = None
+    if user is not None and user.locale in languages:
+        return user.locale
     cookie = request.cookies.get(LANGUAGE_COOKIE)
     if cookie in languages:
         return cookie

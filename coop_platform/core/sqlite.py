@@ -13,15 +13,51 @@ Transactions must therefore stay short: requests end theirs before streaming a b
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+from urllib.parse import quote
+
+import click
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 BUSY_TIMEOUT_MS = 30_000
+_creating = threading.local()
 
 
-def enable_sqlite_pragmas(engine: Engine) -> None:
+@contextmanager
+def creating_allowed():
+    """Let connections made meanwhile create a missing database file (migrations only)."""
+    _creating.allowed = True
+    try:
+        yield
+    finally:
+        _creating.allowed = False
+
+
+def _may_create() -> bool:
+    """Only `flask db upgrade` (and code inside `creating_allowed`) makes a database file:
+    any other process that finds none must stop, not start on an empty one."""
+    if getattr(_creating, "allowed", False):
+        return True
+    context = click.get_current_context(silent=True)
+    return (context is not None and context.info_name == "upgrade"
+            and context.parent is not None and context.parent.info_name == "db")
+
+
+def enable_sqlite_pragmas(engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    """`busy_timeout_ms`: how long a statement waits for another connection's write lock
+    before the database counts as unavailable (a 503)."""
     if engine.dialect.name != "sqlite":
         return
+
+    @event.listens_for(engine, "do_connect")
+    def _open_existing_only(_dialect, _record, cargs, cparams) -> None:
+        name = cargs[0] if cargs else ""
+        if name and name != ":memory:" and not name.startswith("file:") and not _may_create():
+            # SQLite's URI form with mode=rw opens the file or fails; it never creates it.
+            cargs[0] = f"file:{quote(name)}?mode=rw"
+            cparams["uri"] = True
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -31,7 +67,7 @@ def enable_sqlite_pragmas(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA secure_delete=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -10,6 +10,7 @@ replace the files later without touching callers.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -20,6 +21,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from coop_platform.core import faults
+from coop_platform.core.files import remove_temporaries, write_whole
 
 # purpose -> length of the raw key in bytes
 PURPOSES: dict[str, int] = {
@@ -45,6 +49,10 @@ class KeysMissing(KeyError_):
 
 class KeyPermissionError(KeyError_):
     pass
+
+
+class KeyFileMalformed(KeyError_):
+    """A key file that does not hold a key of its purpose's length (an empty file, say)."""
 
 
 class DecryptionError(KeyError_):
@@ -105,6 +113,25 @@ class KeyRing:
                 + ". Run: chmod 700 on the folder and chmod 600 on the files."
             )
 
+    def malformed(self) -> dict[str, str]:
+        """{key id: what is wrong and what to do} for every key file that holds no key."""
+        found = {}
+        for info in self._scan():
+            try:
+                _decode(info.path.read_bytes(), info.purpose)
+            except KeyFileMalformed as exc:
+                found[info.key_id] = _advice(info, str(exc))
+        return found
+
+    def problems(self) -> list[str]:
+        return list(self.malformed().values())
+
+    def check_files(self) -> None:
+        """Refuse to work with a malformed key file (KeyFileMalformed, naming each)."""
+        found = self.problems()
+        if found:
+            raise KeyFileMalformed(" ".join(found))
+
     def _write_new(self, purpose: str, version: int) -> KeyInfo:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)
@@ -113,16 +140,15 @@ class KeyRing:
         else:
             raw = os.urandom(PURPOSES[purpose])
         path = self.directory / f"{purpose}-{version:04d}.key"
-        # O_EXCL: two concurrent `keys init` never overwrite each other's key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(base64.b64encode(raw) + b"\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        # Whole or absent under its name (a kill once left an empty active key), and never
+        # over an existing key: two concurrent `keys init` cannot overwrite each other's.
+        write_whole(path, base64.b64encode(raw) + b"\n", replace=False)
+        faults.point("keys.write.done")
         return KeyInfo(purpose, version, path, True)
 
     def init(self) -> list[KeyInfo]:
         """Create the first key of every purpose that has none. Idempotent."""
+        remove_temporaries(self.directory)
         present = {k.purpose for k in self._scan()}
         created = [self._write_new(p, 1) for p in PURPOSES if p not in present]
         self.check_permissions()
@@ -152,7 +178,11 @@ class KeyRing:
             path = self.directory / f"{key_id}.key"
             if not match or not path.is_file():
                 raise KeysMissing(f"Key {key_id!r} is not in the key folder.")
-            self._cache[key_id] = base64.b64decode(path.read_bytes().strip())
+            try:
+                self._cache[key_id] = _decode(path.read_bytes(), match["purpose"])
+            except KeyFileMalformed as exc:
+                info = KeyInfo(match["purpose"], int(match["version"]), path, False)
+                raise KeyFileMalformed(_advice(info, str(exc))) from None
         return self._cache[key_id]
 
     def session_secret(self) -> bytes:
@@ -191,6 +221,26 @@ class KeyRing:
     def signing_key(self) -> tuple[str, Ed25519PrivateKey]:
         key_id = self.active_id("checkpoint")
         return key_id, Ed25519PrivateKey.from_private_bytes(self.raw(key_id))
+
+
+def _decode(data: bytes, purpose: str) -> bytes:
+    """The raw key a file holds, checked: base64 of exactly the purpose's length."""
+    if not data.strip():
+        raise KeyFileMalformed("is empty")
+    try:
+        raw = base64.b64decode(data.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyFileMalformed("is not base64") from None
+    if len(raw) != PURPOSES[purpose]:
+        raise KeyFileMalformed(f"holds {len(raw)} bytes, not {PURPOSES[purpose]}")
+    return raw
+
+
+def _advice(info: KeyInfo, what: str) -> str:
+    return (f"The key file {info.path} {what}: restore it from the key backup. If it is the "
+            f"newest {info.purpose} key and an interrupted `keys rotate` left it, nothing was "
+            f"encrypted with it: remove the file and run `flask --app wsgi keys rotate "
+            f"{info.purpose}` again.")
 
 
 def _aad(purpose: str, key_id: str, context: bytes) -> bytes:

@@ -30,6 +30,7 @@ MIGRATIONS = str(ROOT / "migrations")
 def migration_app(request, tmp_path):
     KeyRing(tmp_path / "keys").init()
     cfg = make_test_config(tmp_path, request.param)
+    (tmp_path / "test.db").touch(mode=0o600)  # what `flask db upgrade` would create
     with ExitStack() as stack:
         if request.param == "postgresql":
             cfg.SQLALCHEMY_DATABASE_URI = stack.enter_context(throwaway_postgresql(PG_URL, "mig"))

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import func, select
 
 from coop_platform.audit.services import record
+from coop_platform.core import faults
 from coop_platform.documents.models import DocumentVersion
 from coop_platform.extensions import db, keyring
 
@@ -30,6 +31,7 @@ def rewrap_all(batch_size: int = 500) -> int:
             version.wrapped_dek = ring.encrypt("document", dek, context)
             version.kek_id = active
         db.session.commit()
+        faults.point("keys.rewrap.batch")
         total += len(batch)
     record("keys.rewrapped", details={"kek_id": active, "count": total})
     db.session.commit()

@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import select
 
 from config import ConfigError, ProductionConfig
 from coop_platform import create_app
 from coop_platform.auth.models import User
+from coop_platform.core.sqlite import creating_allowed
 from coop_platform.crypto.keyring import KeyPermissionError, KeyRing
 from coop_platform.extensions import db
-from tests.conftest import PASSWORD, make_test_config, post_form
+from tests.conftest import MIGRATIONS, PASSWORD, make_test_config, post_form
 
 
 def production_config(tmp_path, **overrides):
@@ -22,6 +24,9 @@ def production_config(tmp_path, **overrides):
     cfg.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'prod.db'}"
     cfg.RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/15"
     cfg.PUBLIC_BASE_URL = "https://cooperation.example.org"
+    # These check the configuration, on a database never migrated; the refusal to serve
+    # such a database is tests/faults/test_database_faults.py's.
+    cfg.CHECK_SCHEMA_AT_START = False
     for key, value in overrides.items():
         setattr(cfg, key, value)
     return cfg
@@ -111,6 +116,9 @@ def test_demo_code_refuses_real_accounts(runner, make_user):
 def test_demo_commands_refused_in_production(tmp_path):
     KeyRing(tmp_path / "keys").init()
     app = create_app(production_config(tmp_path))
+    with app.app_context(), creating_allowed():
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()
     runner = app.test_cli_runner()
     for args in (["seed-demo"], ["demo-code", "admin@demo.spc.invalid"]):
         result = runner.invoke(args=args)
@@ -193,6 +201,7 @@ def test_a_development_run_shows_e_mails_without_their_body(tmp_path, caplog):
     cfg.INSTANCE_DIR = tmp_path / "instance"
     cfg.KEYS_DIR = tmp_path / "keys"
     cfg.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'dev.db'}"
+    cfg.CHECK_SCHEMA_AT_START = False  # no database is read
     cfg.SMTP_HOST = None
     app = create_app(cfg)
     with app.app_context():

@@ -29,7 +29,7 @@ def test_readiness_reports_every_dependency(client, monkeypatch):
     search = report.pop("search")
     assert search["pending_changes"] == 0
     assert search["oldest_pending_seconds"] is None
-    assert report == {"status": "ok", "database": "ok", "keys": "ok",
+    assert report == {"status": "ok", "database": "ok", "keys": "ok", "blob_store": "ok",
                                 "rate_limit_store": "ok", "mail": "log only",
                                 "mail_outbox": {"pending": 0, "failed": 0,
                                                 "oldest_pending_seconds": None}}
