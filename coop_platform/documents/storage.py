@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from coop_platform.core import faults
 
 _NAME_RE = re.compile(r"^[0-9a-f]{32}$")
 TMP_SUFFIX = ".part"
@@ -28,6 +32,7 @@ class BlobStore(Protocol):
     def delete(self, name: str) -> None: ...
     def names(self) -> Iterator[str]: ...
     def remove_stale_temporaries(self, older_than_seconds: float) -> int: ...
+    def free_bytes(self) -> int: ...
 
 
 class PendingBlob:
@@ -44,6 +49,7 @@ class PendingBlob:
         return self._fh
 
     def write(self, data: bytes) -> int:
+        faults.point("blobs.write")
         return self._open_handle().write(data)
 
     def reader(self) -> BinaryIO:
@@ -64,7 +70,9 @@ class PendingBlob:
 
     def discard(self) -> None:
         if self._fh is not None:
-            self._fh.close()
+            # On a full disk, closing flushes what is buffered and fails: the file goes anyway.
+            with suppress(OSError):
+                self._fh.close()
             self._fh = None
         self.path.unlink(missing_ok=True)
 
@@ -112,6 +120,13 @@ class LocalBlobStore:
                 for path in second.iterdir():
                     if _NAME_RE.match(path.name):
                         yield path.name
+
+    def free_bytes(self) -> int:
+        """Free space on the filesystem that holds the blobs (or would)."""
+        folder = self.root
+        while not folder.exists():
+            folder = folder.parent
+        return shutil.disk_usage(folder).free
 
     def remove_stale_temporaries(self, older_than_seconds: float) -> int:
         if not self.tmp.is_dir():

@@ -20,7 +20,9 @@ class CleanupReport:
     stale_temporaries: int
 
 
-def cleanup(older_than_seconds: float = 3600) -> CleanupReport:
+def cleanup(older_than_seconds: float = 3600, audit_nothing: bool = True) -> CleanupReport:
+    """Remove what is older than `older_than_seconds`. Audited; a run that removed nothing
+    only when `audit_nothing` (the search worker runs this every few minutes)."""
     store = blob_store()
     known = set(db.session.scalars(select(DocumentVersion.blob_name)))
     limit = time.time() - older_than_seconds
@@ -30,6 +32,8 @@ def cleanup(older_than_seconds: float = 3600) -> CleanupReport:
             store.delete(name)
             orphans += 1
     stale = store.remove_stale_temporaries(older_than_seconds)
-    record("documents.cleanup", details={"orphan_blobs": orphans, "stale_temporaries": stale})
+    if orphans or stale or audit_nothing:
+        record("documents.cleanup", details={"orphan_blobs": orphans,
+                                             "stale_temporaries": stale})
     db.session.commit()
     return CleanupReport(orphans, stale)

@@ -10,14 +10,17 @@ crash left behind).
 from __future__ import annotations
 
 import base64
+import errno
 import io
 import json
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from coop_platform.core import faults
 from coop_platform.core.exceptions import DomainError, ValidationFailed
 from coop_platform.documents import packages
 from coop_platform.documents.crypto import (
@@ -35,6 +38,44 @@ MAX_FILENAME = 200
 
 class UploadTooLarge(DomainError):
     status_code = 413
+
+
+class StorageFull(DomainError):
+    """The blob store has no room: the upload is refused whole (507 Insufficient Storage)."""
+
+    status_code = 507
+
+
+_FULL = {errno.ENOSPC, errno.EDQUOT}
+MB = 1024 * 1024
+
+
+def _storage_full() -> StorageFull:
+    return StorageFull(_l("The platform has no room left to store this file, so nothing was "
+                          "kept. Please try again later, or write to the Secretariat."),
+                       field="file")
+
+
+def ensure_room(expected_bytes: int | None, store: BlobStore | None = None) -> None:
+    """Refuse, before a byte is streamed, an upload of a known size that would leave the blob
+    store under SPC_BLOB_MIN_FREE_MB (the database often shares the disk)."""
+    if not expected_bytes:
+        return
+    store = store or blob_store()
+    reserve = current_app.config["BLOB_MIN_FREE_MB"] * MB
+    if store.free_bytes() - expected_bytes < reserve:
+        raise _storage_full()
+
+
+@contextmanager
+def _full_disk_refused(sink: UploadSink):
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in _FULL:
+            raise
+        sink.discard()
+        raise _storage_full() from error
 
 
 def blob_store() -> BlobStore:
@@ -89,8 +130,10 @@ class UploadSink:
         # A browser sends an empty part with no name when no file was chosen.
         self.nothing_chosen = not (filename or "").strip()
         self.filename = clean_filename(filename)
-        self._pending = self.store.create()
-        self._encryptor = SegmentEncryptor(self._pending, self._dek, self.version_id, self.kek_id)
+        with _full_disk_refused(self):
+            self._pending = self.store.create()
+            self._encryptor = SegmentEncryptor(self._pending, self._dek, self.version_id,
+                                               self.kek_id)  # writes the header
         return self
 
     def write(self, data: bytes) -> int:
@@ -101,7 +144,8 @@ class UploadSink:
             raise UploadTooLarge(_l("The file is larger than %(mb)d MiB.",
                                     mb=self.max_bytes // (1024 * 1024)), field="file")
         self._sniffer.feed(data)
-        self._encryptor.write(data)
+        with _full_disk_refused(self):
+            self._encryptor.write(data)
         return len(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:
@@ -122,13 +166,16 @@ class UploadSink:
                 self.nothing_chosen and self.size == 0):
             raise ValidationFailed(_l("Choose a file to upload."), field="file")
         verdict = self._sniffer.verdict()
-        self._encryptor.finish()
+        with _full_disk_refused(self):
+            self._encryptor.finish()
         if verdict.kind == "zip":
             kind = self._inspect_package()
             verdict = Verdict(kind, CONTENT_TYPES[kind])
         name = self.store.new_name()
-        self._pending.commit(name)
+        with _full_disk_refused(self):
+            self._pending.commit(name)
         self.blob_name = name
+        faults.point("blobs.committed")  # renamed, its version row not yet committed
         meta = json.dumps({"filename": self.filename, "content_type": verdict.content_type,
                            "size": self.size}).encode()
         return StoredUpload(

@@ -3,11 +3,13 @@ refusal is shown on, and receiving a streamed upload."""
 
 from __future__ import annotations
 
+import logging
 from itertools import chain
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     render_template,
     request,
@@ -31,11 +33,13 @@ from coop_platform.documents.services import documents as docs
 from coop_platform.documents.services import queries
 from coop_platform.documents.services import sharing as sharing_service
 from coop_platform.documents.services.downloads import version_details
-from coop_platform.documents.services.uploads import UploadSink
+from coop_platform.documents.services.uploads import StorageFull, UploadSink, ensure_room
 from coop_platform.documents.services.visibility import is_insider, is_owner
 from coop_platform.documents.sniff import extension_for
 from coop_platform.extensions import csrf, db
 from coop_platform.states.models import REGIONAL_GROUPS
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("documents", __name__)
 
@@ -111,16 +115,25 @@ def _receive_upload(sink: UploadSink) -> DomainError | None:
     # meanwhile. Objects loaded so far reload on their next use.
     db.session.rollback()
     try:
+        ensure_room(request.content_length)
         csrf.protect()  # reads the form: this is when the body streams in
         _check_upload_fields()
     except DomainError as error:
         sink.discard()
+        audit_storage_full(error)
         return error
     except BaseException:
         sink.discard()
         raise
     sessions.touch()  # the upload itself was activity, however long it took
     return None
+
+
+def audit_storage_full(error: DomainError) -> None:
+    """A full blob store is the operators' to fix: logged for them, audited as a refusal."""
+    if isinstance(error, StorageFull):
+        log.error("upload refused: the blob store is full (%s)", current_app.config["BLOB_DIR"])
+        audit_refusal(507, "blob store full")
 
 
 def _check_upload_fields() -> None:

@@ -43,6 +43,7 @@ from coop_platform.documents.views.common import (
     _state_choices,
     _user,
     _version_or_404,
+    audit_storage_full,
     bp,
 )
 from coop_platform.extensions import csrf, db, limiter
@@ -80,6 +81,7 @@ def upload():
             document = docs.create_document(_user(), data, sink)
         except DomainError as error:
             sink.discard()
+            audit_storage_full(error)
             status = attach_error(form, error)
             return render_template("documents/upload.html", form=form,
                                    upload_error=_file_note(error, sink)), status
@@ -117,6 +119,7 @@ def new_version(public_id: str):
             version = docs.add_version(_user(), document, sink, form.note.data or "")
         except DomainError as exc:
             sink.discard()
+            audit_storage_full(exc)
             status = attach_error(form, exc)
             return render_template("documents/new_version.html", document=document, form=form,
                                    upload_error=_file_note(exc, sink)), status
