@@ -9,13 +9,11 @@ export SPC_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 .PHONY: run test setup install translations extract-messages lint serve-prod demo-code browser-tools
 
 # The mail sender (it logs e-mails when no SMTP server is configured) and the search worker
-# (it reads uploaded files' text for the index) run beside the server and stop with it.
+# (it reads uploaded files' text for the index and removes crash leftovers) run beside the
+# server, are started again if they stop, and stop with it (deploy/run_local.py).
 run: setup
 	$(FLASK) seed-demo
-	$(FLASK) mail send --loop --quiet & sender=$$!; \
-	$(FLASK) search work --loop & searcher=$$!; \
-	trap 'kill $$sender $$searcher 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/python deploy/run_local.py --port $(PORT)
 
 test: install translations browser-tools
 	$(BIN)/ruff check .

@@ -3,16 +3,18 @@ mail send [--loop]|status|retry"""
 
 from __future__ import annotations
 
-import time
+import logging
 
 import click
 from flask.cli import AppGroup, with_appcontext
 
 from coop_platform.admin import backup
 from coop_platform.admin.demo import demo_code, seed_demo
-from coop_platform.core import mail
+from coop_platform.core import faults, mail
 from coop_platform.core.exceptions import DomainError
+from coop_platform.core.workers import run_forever
 
+log = logging.getLogger(__name__)
 BANNER = "DEMO ONLY - these accounts are for local trials and must never hold real content."
 
 
@@ -98,17 +100,18 @@ mail_cli = AppGroup("mail", help="The e-mail outbox.")
 @click.option("--quiet", is_flag=True, help="Print nothing when nothing was sent.")
 def mail_send_command(loop: bool, interval: float, quiet: bool) -> None:
     """Deliver the messages that are due (several senders may run at once)."""
-    while True:
+
+    def round_() -> bool:
+        faults.point("mail.send.round")
         sent, failed = mail.send_due()
         if sent or failed or not quiet:
             click.echo(f"sent {sent}, failed attempts {failed}")
-        if not loop:
-            return
-        if not sent and not failed:
-            try:
-                time.sleep(interval)
-            except KeyboardInterrupt:
-                return
+        return bool(sent or failed)
+
+    if not loop:
+        round_()
+        return
+    run_forever(round_, name="mail send", idle_seconds=interval, log=log)
 
 
 @mail_cli.command("status")

@@ -16,6 +16,16 @@ def init_app(app: Flask) -> None:
 
 
 def _status(app: Flask) -> dict:
+    """The backend's report, with the files waiting for their text to be read: "degraded"
+    when the oldest has waited longer than SPC_SEARCH_TEXT_MAX_WAIT_MINUTES (the search
+    worker is down or stuck, and new files are not found by their text)."""
     from coop_platform.search import backends
+    from coop_platform.search.extraction import waiting
 
-    return backends.backend(app).status(app)
+    report = backends.backend(app).status(app)
+    count, oldest = waiting()
+    report["files_waiting"] = count
+    report["oldest_file_waiting_seconds"] = None if oldest is None else round(oldest, 1)
+    late = oldest is not None and oldest > app.config["SEARCH_TEXT_MAX_WAIT_MINUTES"] * 60
+    report["status"] = "degraded" if late else "ok"
+    return report

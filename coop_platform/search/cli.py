@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from coop_platform.core import faults
+from coop_platform.core.workers import run_forever
 from coop_platform.extensions import db
 from coop_platform.search import backends
+from coop_platform.search.backends import SearchUnavailable
 from coop_platform.search.extraction import run_extractions
+from coop_platform.search.upkeep import remove_leftovers
+
+log = logging.getLogger(__name__)
 
 search_cli = AppGroup("search", help="The search index.")
 
@@ -28,8 +35,18 @@ def reindex_command() -> None:
 @search_cli.command("work")
 @click.option("--loop", is_flag=True, help="Keep going (every half second) until stopped.")
 def work_command(loop: bool) -> None:
-    """Read pending files' text and apply pending index changes."""
-    while True:
+    """Read pending files' text, apply pending index changes, and remove leftovers of crashes
+    (every few minutes). With --loop, a failed round is logged and tried again: the worker
+    never stops of a transient error."""
+    every = current_app.config["BLOB_CLEANUP_EVERY_MINUTES"] * 60
+    next_upkeep = 0.0
+
+    def round_() -> bool:
+        nonlocal next_upkeep
+        faults.point("search.work.cycle")
+        if time.monotonic() >= next_upkeep:
+            next_upkeep = time.monotonic() + every
+            remove_leftovers()
         read = run_extractions()
         # End this session's transaction: on SQLite it holds the write lock (BEGIN
         # IMMEDIATE) that the drain's own connection needs.
@@ -41,9 +58,16 @@ def work_command(loop: bool) -> None:
             applied = max(0, drain(current_app, lock_timeout=2.0))
         if not loop:
             click.echo(f"files read {read}, index changes applied {applied}")
-            return
-        if not read and not applied:
-            time.sleep(0.5)
+        return bool(read or applied)
+
+    if loop:
+        run_forever(round_, name="search work", idle_seconds=0.5, log=log)
+        return
+    try:
+        round_()
+    except SearchUnavailable:
+        raise click.ClickException("another process is rebuilding the index: run this again "
+                                   "in a moment (nothing was lost)") from None
 
 
 @search_cli.command("status")

@@ -14,20 +14,23 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import resource
 import subprocess
 import sys
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
-from coop_platform.core.clock import utcnow
+from coop_platform.core import faults
+from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.crypto.keyring import KeyError_
 from coop_platform.documents.crypto import IntegrityError, decrypt_segments, open_metadata
 from coop_platform.documents.models import Document, DocumentVersion
@@ -35,10 +38,10 @@ from coop_platform.documents.services.uploads import blob_store
 from coop_platform.extensions import db, keyring
 from coop_platform.search.models import DocumentText
 
+log = logging.getLogger(__name__)
 WORKER = Path(__file__).with_name("extract_worker.py")
 MAX_TEXT_CHARS = 2_000_000
 MEMORY_LIMIT = 768 * 1024 * 1024
-LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 3
 
 
@@ -168,6 +171,10 @@ def _read_version(version: DocumentVersion, seconds: int) -> Outcome:
     return Outcome("done", text=text[:MAX_TEXT_CHARS])
 
 
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config["SEARCH_TEXT_LEASE_SECONDS"])
+
+
 def _claim() -> DocumentText | None:
     now = utcnow()
     candidate = db.session.scalars(
@@ -181,13 +188,54 @@ def _claim() -> DocumentText | None:
         update(DocumentText).where(
             DocumentText.version_id == candidate.version_id, DocumentText.status == "pending",
             or_(DocumentText.claimed_until.is_(None), DocumentText.claimed_until < now))
-        .values(claimed_until=now + LEASE, attempts=DocumentText.attempts + 1)
+        .values(claimed_until=now + _lease(), attempts=DocumentText.attempts + 1)
         .execution_options(synchronize_session=False))
     db.session.commit()
     if claimed.rowcount != 1:
         return None
     db.session.refresh(candidate)
     return candidate
+
+
+@contextmanager
+def _heartbeat(version_id: int):
+    """Keep the lease of the file being read while the reader works, renewed from a thread
+    with its own connection: a worker killed mid-file lets another take it up within one
+    lease (a minute), not after the five minutes a fixed lease had to allow for slow files."""
+    app = current_app._get_current_object()
+    lease = _lease()
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(lease.total_seconds() / 3):
+            try:
+                with app.app_context(), db.engine.begin() as connection:
+                    connection.execute(update(DocumentText).where(
+                        DocumentText.version_id == version_id,
+                        DocumentText.status == "pending").values(
+                        claimed_until=utcnow() + lease))
+            except Exception:  # noqa: BLE001 - the next beat tries again
+                log.warning("search: the lease of a file being read could not be renewed")
+
+    thread = threading.Thread(target=beat, name="search-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def _finish(version_id: int, outcome: Outcome, version_public_id: str) -> None:
+    # Through the unit of work: the index follows a row that changed (search/changes.py).
+    row = db.session.get(DocumentText, version_id)
+    row.status = outcome.status
+    row.reason = outcome.reason[:200]
+    row.sealed_text = seal_text(outcome.text, version_public_id) if outcome.text else None
+    row.chars = len(outcome.text)
+    row.claimed_until = None
+    row.updated_at = utcnow()
+    db.session.commit()
 
 
 def run_extractions(limit: int = 20) -> int:
@@ -198,22 +246,35 @@ def run_extractions(limit: int = 20) -> int:
         row = _claim()
         if row is None:
             break
+        version_id, attempts = row.version_id, row.attempts
         version = db.session.get(DocumentVersion, row.version_id)
         document = db.session.get(Document, row.document_id)
-        if document.classification == "confidential":
+        confidential = document.classification == "confidential"
+        # Reading may take seconds: no transaction (on SQLite, no write lock) is held
+        # meanwhile; the version's columns stay loaded on the detached object.
+        db.session.expunge(version)
+        db.session.rollback()
+        if confidential:
             outcome = Outcome("skipped", "confidential: its content is never indexed")
         else:
-            outcome = _read_version(version, seconds)
-        if outcome.retry and row.attempts < MAX_ATTEMPTS:
-            row.claimed_until = utcnow() + timedelta(minutes=row.attempts)
+            with _heartbeat(version_id):
+                faults.point("search.extract.read")
+                outcome = _read_version(version, seconds)
+        if outcome.retry and attempts < MAX_ATTEMPTS:
+            db.session.execute(update(DocumentText).where(
+                DocumentText.version_id == version_id).values(
+                claimed_until=utcnow() + timedelta(minutes=attempts)))
             db.session.commit()
             continue
-        row.status = outcome.status
-        row.reason = outcome.reason[:200]
-        row.sealed_text = seal_text(outcome.text, version.public_id) if outcome.text else None
-        row.chars = len(outcome.text)
-        row.claimed_until = None
-        row.updated_at = utcnow()
-        db.session.commit()
+        _finish(version_id, outcome, version.public_id)
         finished += 1
     return finished
+
+
+def waiting() -> tuple[int, float | None]:
+    """Files whose text is waiting to be read, and the age in seconds of the oldest."""
+    count, oldest = db.session.execute(
+        select(func.count(), func.min(DocumentText.updated_at))
+        .where(DocumentText.status == "pending")).one()
+    return count, None if oldest is None else max(
+        0.0, (utcnow() - as_utc(oldest)).total_seconds())

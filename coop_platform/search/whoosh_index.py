@@ -41,6 +41,7 @@ from whoosh.index import LockError
 from whoosh.lang import stemmer_for_language
 from whoosh.support.charset import accent_map
 
+from coop_platform.core import faults
 from coop_platform.core.clock import utcnow
 from coop_platform.documents.models import Document
 from coop_platform.extensions import db
@@ -263,6 +264,10 @@ def drain(app, lock_timeout: float = 0.5, limit: int = 2000) -> int:
         log.warning("search: %s; rebuilding the index", exc)
         rebuild(app)  # it reads the database whole: nothing pending is left behind
         return 0
+    if not _anything_pending():
+        # Opening a writer to find nothing left three files per try (the idle worker looks
+        # twice a second) until the next commit.
+        return 0
     try:
         writer = ix.writer(timeout=lock_timeout)
     except LockError:
@@ -294,6 +299,12 @@ def drain(app, lock_timeout: float = 0.5, limit: int = 2000) -> int:
         with suppress(Exception):  # already committed or cancelled
             writer.cancel()
         raise
+
+
+def _anything_pending() -> bool:
+    with _internal_session() as session:
+        return session.scalar(select(SearchChange.id).where(
+            SearchChange.applied_at.is_(None)).limit(1)) is not None
 
 
 def drain_quietly(app) -> None:
@@ -348,6 +359,7 @@ def rebuild(app, wait: bool = False) -> int:
                     session.expunge_all()
                 _write(writer, session, set(), documents)
             writer.commit()
+            faults.point("search.rebuild.written")
         except BaseException:
             writer.cancel()
             shutil.rmtree(path, ignore_errors=True)
@@ -390,6 +402,26 @@ def rebuild(app, wait: bool = False) -> int:
                 _opened.pop(str(other), None)
                 shutil.rmtree(other, ignore_errors=True)
         return written
+
+
+def remove_stale_generations(app) -> int:
+    """Remove the generations that are not the current one and that no rebuild is writing
+    (what a killed rebuild left); returns how many. A running rebuild holds the rebuild lock
+    for its whole length: while it does, nothing is removed."""
+    base = root(app)
+    try:
+        with _rebuild_lock(base, wait=False):
+            current = _current_name(base)
+            stale = [d for d in base.iterdir() if d.is_dir() and d.name.startswith("gen-")
+                     and d.name != current]
+            for folder in stale:
+                _opened.pop(str(folder), None)
+                shutil.rmtree(folder, ignore_errors=True)
+            for pointer in base.glob("CURRENT.*"):  # a swap killed before its rename
+                pointer.unlink(missing_ok=True)
+            return len(stale)
+    except SearchUnavailable:
+        return 0
 
 
 def forget(app) -> None:
