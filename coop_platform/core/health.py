@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import suppress
 from pathlib import Path
 
 from flask import current_app
@@ -28,9 +29,12 @@ def _database() -> str:
         if problem is not None:
             return problem
         db.session.execute(text("SELECT 1"))
-    except Exception:
-        current_app.logger.exception("health check: database unreachable")
-        db.session.rollback()
+    except Exception as exc:
+        # One line, not a traceback: a load balancer probes every few seconds while it lasts.
+        current_app.logger.warning("health check: database unreachable (%s: %s)",
+                                   type(exc).__name__, getattr(exc, "orig", None) or exc)
+        with suppress(Exception):
+            db.session.rollback()
         return "unreachable"
     path = schema.sqlite_file(engine)
     if path is not None:
