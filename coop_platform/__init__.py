@@ -41,9 +41,10 @@ def create_app(config: Config | str | None = None) -> Flask:
     ring.check_permissions()  # refuse to start with keys readable by others
     app.extensions["spc_keyring"] = ring
     serving = _serving()
-    if serving and ring.problems():
-        raise ConfigError(" ".join(ring.problems()))
-    if ring.is_initialised() and not ring.problems():
+    malformed = ring.problems()
+    if serving and malformed:
+        raise ConfigError(" ".join(malformed))
+    if ring.is_initialised() and not malformed:
         app.secret_key = ring.session_secret()
     elif cfg.ENV_NAME == "production" and serving:
         # Serving (not a `flask ...` command such as `keys init`) without keys: refuse.

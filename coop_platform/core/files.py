@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -23,6 +24,14 @@ def fsync_directory(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def free_bytes(path: Path | str) -> int:
+    """Free space on the filesystem that holds `path`, or would once it is made."""
+    folder = Path(path)
+    while not folder.exists():
+        folder = folder.parent
+    return shutil.disk_usage(folder).free
 
 
 def write_whole(path: Path | str, data: bytes, *, mode: int = 0o600,

@@ -7,14 +7,13 @@ or accepting writes turns them not-ready, and ready again when it recovers, with
 from __future__ import annotations
 
 import os
-import shutil
 from contextlib import suppress
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import text
 
 from coop_platform.core import schema
+from coop_platform.core.files import free_bytes
 from coop_platform.core.mail import outbox_state
 from coop_platform.extensions import db, keyring, limiter
 
@@ -56,10 +55,7 @@ def _keys() -> str:
 
 def _blob_store() -> str:
     """Free space where the encrypted files go, against SPC_BLOB_MIN_FREE_MB."""
-    folder = Path(current_app.config["BLOB_DIR"])
-    while not folder.exists():
-        folder = folder.parent
-    free = shutil.disk_usage(folder).free // MB
+    free = free_bytes(current_app.config["BLOB_DIR"]) // MB
     minimum = current_app.config["BLOB_MIN_FREE_MB"]
     return "ok" if free >= minimum else f"low: {free} MB free, under {minimum} MB"
 

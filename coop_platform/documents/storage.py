@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import suppress
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from coop_platform.core import faults
+from coop_platform.core.files import free_bytes
 
 _NAME_RE = re.compile(r"^[0-9a-f]{32}$")
 TMP_SUFFIX = ".part"
@@ -123,10 +123,7 @@ class LocalBlobStore:
 
     def free_bytes(self) -> int:
         """Free space on the filesystem that holds the blobs (or would)."""
-        folder = self.root
-        while not folder.exists():
-            folder = folder.parent
-        return shutil.disk_usage(folder).free
+        return free_bytes(self.root)
 
     def remove_stale_temporaries(self, older_than_seconds: float) -> int:
         if not self.tmp.is_dir():

@@ -213,6 +213,17 @@ def parse_entry(question: Question, form, prefix: str) -> Entry:
     )
 
 
+def remarks_without_personal(value, remarks: str, replacement: str) -> str:
+    """Remarks of a contact answer with the e-mail and phone the answer gives replaced."""
+    if not isinstance(value, dict):
+        return remarks
+    for part in PERSONAL_PARTS:
+        found = (value.get(part) or "").strip()
+        if found:
+            remarks = re.sub(re.escape(found), replacement, remarks, flags=re.IGNORECASE)
+    return remarks
+
+
 def is_shown(question: Question, values: dict[str, object]) -> bool:
     """Whether the display condition holds for these answers (by question key)."""
     if not question.condition_key:

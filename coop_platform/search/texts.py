@@ -10,14 +10,17 @@ Both backends index the same buckets, so they find the same things.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale
 
 from coop_platform.documents.models import DOCUMENT_TYPES, TOPICS
 from coop_platform.questionnaires.models import FIXED_OPTIONS, AnswerRevision, Question
-from coop_platform.questionnaires.values import CONTACT_PARTS, PERSONAL_PARTS
+from coop_platform.questionnaires.values import (
+    CONTACT_PARTS,
+    PERSONAL_PARTS,
+    remarks_without_personal,
+)
 
 STEMMED = ("en", "fr", "es")
 INTERFACE = ("en", "fr")
@@ -65,17 +68,6 @@ def typed_text(question: Question, value) -> list[str]:
     return [str(value)]
 
 
-def _without_personal(question: Question, value, remarks: str) -> str:
-    """Remarks of a contact answer without the e-mail and phone it gives."""
-    if question.qtype != "contact" or not isinstance(value, dict):
-        return remarks
-    for part in PERSONAL_PARTS:
-        found = (value.get(part) or "").strip()
-        if found:
-            remarks = re.sub(re.escape(found), " ", remarks, flags=re.IGNORECASE)
-    return remarks
-
-
 def answer_buckets(question: Question, revision: AnswerRevision,
                    section_titles: tuple[str, str]) -> Buckets:
     buckets = Buckets()
@@ -90,7 +82,8 @@ def answer_buckets(question: Question, revision: AnswerRevision,
         elif question.qtype == "number" and value is not None:
             buckets.add(language, settings.get(f"unit_{language}", ""))
     buckets.add(revision.language, *typed_text(question, value),
-                _without_personal(question, value, revision.remarks))
+                remarks_without_personal(value, revision.remarks, " ")
+                if question.qtype == "contact" else revision.remarks)
     return buckets
 
 

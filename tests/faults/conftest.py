@@ -25,6 +25,7 @@ import requests
 from tests.support.rfc6238 import key_from_base32, totp
 
 ROOT = Path(__file__).resolve().parents[2]
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 # What `seed-demo` prints the first time, per account.
 DEMO_LOGIN = re.compile(r"(\S+@demo\.spc\.invalid)\n\s+password: (\S+)\n\s+TOTP key: (\S+)")
 
@@ -68,13 +69,13 @@ class Instance:
     def flask(self, *args: str, timeout: float = 120, **extra: str
               ) -> subprocess.CompletedProcess:
         return subprocess.run(  # noqa: S603 - our own command, fixed arguments
-            [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-            env=self.env(**extra), capture_output=True, text=True, timeout=timeout)
+            [*FLASK, *args], cwd=ROOT, env=self.env(**extra), capture_output=True, text=True,
+            timeout=timeout)
 
     def start(self, *args: str, **extra: str) -> subprocess.Popen:
         return subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-            [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-            env=self.env(**extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [*FLASK, *args], cwd=ROOT, env=self.env(**extra), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
 
 
 def free_port() -> int:

@@ -13,7 +13,6 @@ nobody finds a listing by its address.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -22,7 +21,12 @@ from coop_platform.auth.models import User
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import Answer, AnswerRevision, ListingClaim
 from coop_platform.questionnaires.services.visibility import sees_everything
-from coop_platform.questionnaires.values import PERSONAL_PARTS, WITHHELD, WITHHELD_TEXT
+from coop_platform.questionnaires.values import (
+    PERSONAL_PARTS,
+    WITHHELD,
+    WITHHELD_TEXT,
+    remarks_without_personal,
+)
 
 
 def listed_email(revision: AnswerRevision | None) -> str:
@@ -72,13 +76,8 @@ class WithheldContact:
 
     @property
     def remarks(self) -> str:
-        remarks = self._revision.remarks
-        for part in PERSONAL_PARTS:
-            found = (self._revision.value.get(part) or "").strip()
-            if found:
-                remarks = re.sub(re.escape(found), f"({WITHHELD_TEXT})", remarks,
-                                 flags=re.IGNORECASE)
-        return remarks
+        return remarks_without_personal(self._revision.value, self._revision.remarks,
+                                        f"({WITHHELD_TEXT})")
 
     def __getattr__(self, name: str):
         return getattr(self._revision, name)
