@@ -6,7 +6,7 @@ the session, and when the transaction commits —
   the search query joins the pages' visibility rules live);
 - with the embedded Whoosh index, a `SearchChange` row per object is written in that same
   transaction (an outbox), and after the commit this process tries to drain the outbox into
-  the index (see whoosh_index.drain).
+  the index (see whoosh/index.py, drain).
 
 Bulk UPDATEs of answers (acceptance, withdrawal of an acceptance) do not pass through the
 unit of work: the ids they will touch are read with the statement's own WHERE first.
@@ -16,7 +16,7 @@ The domains know nothing of this module (they never import search).
 from __future__ import annotations
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from coop_platform.documents.models import (
@@ -26,11 +26,12 @@ from coop_platform.documents.models import (
     DocumentVersion,
 )
 from coop_platform.questionnaires.models import Answer, AnswerRevision, Question, Questionnaire
-from coop_platform.search.models import DocumentText, SearchChange
+from coop_platform.search import backends
+from coop_platform.search.contract import DRAIN_AFTER_COMMIT, INTERNAL
+from coop_platform.search.models import DocumentText, TextStatus
 from coop_platform.states.models import State
 
 _KEY = "spc_search_subjects"
-INTERNAL = "spc_search_internal"
 _QUESTION_TEXT = ("text_en", "text_fr", "options_json", "settings_json", "section_id")
 
 
@@ -103,28 +104,19 @@ def _before_commit(session: Session) -> None:
     subjects = session.info.pop(_KEY, set())
     if not subjects:
         return
-    from coop_platform.search import backends
-
     _prepare_texts(session, subjects)
-    if session.get_bind().dialect.name == "postgresql":
-        from coop_platform.search import pg_backend
+    engine = backends.backend(current_app, session)
+    engine.record_changes(session, subjects)
+    if engine.NAME != "postgresql" and session.get_bind().dialect.name == "postgresql":
+        # On a PostgreSQL database its own index follows every commit, whichever backend
+        # answers: switching to it needs no rebuild.
+        from coop_platform.search.postgres import indexing
 
-        pg_backend.apply(session, subjects)
-    if backends.configured_name(current_app, session) == "whoosh":
-        rows = sorted({_outbox_row(kind, target) for kind, target in subjects} - {None})
-        if rows:
-            session.execute(insert(SearchChange), [{"kind": k, "target_id": t} for k, t in rows])
-            session.info["spc_search_drain"] = True
+        indexing.apply(session, subjects)
     session.info.pop(_KEY, None)
 
 
-def _outbox_row(kind: str, target: int):
-    if kind in ("revision", "version", "classification"):
-        return None  # their answer's or document's own subject is noted as well
-    return (kind, target)
-
-
-def _prepare_texts(session: Session, subjects) -> None:
+def _prepare_texts(session: Session, subjects: set[tuple[str, int]]) -> None:
     """A new version waits for its text; a document made confidential loses its texts."""
     confidential = {t for k, t in subjects if k in ("classification", "document")}
     if confidential:
@@ -132,21 +124,21 @@ def _prepare_texts(session: Session, subjects) -> None:
             if document.classification == "confidential":
                 for row in session.scalars(select(DocumentText).where(
                         DocumentText.document_id == document.id,
-                        DocumentText.status != "skipped")):
+                        DocumentText.status != TextStatus.SKIPPED)):
                     row.status, row.sealed_text, row.chars = "skipped", None, 0
                     row.reason = "confidential: its content is never indexed"
             elif ("classification", document.id) in subjects and document.current_version:
-                row = session.get(DocumentText, document.current_version.id)
-                if row is not None and row.status == "skipped" and row.reason.startswith(
-                        "confidential"):
-                    row.status, row.reason, row.attempts = "pending", "", 0
+                text_row = session.get(DocumentText, document.current_version.id)
+                if text_row is not None and text_row.status == TextStatus.SKIPPED and \
+                        text_row.reason.startswith("confidential"):
+                    text_row.status, text_row.reason, text_row.attempts = "pending", "", 0
     for kind, version_id in subjects:
         if kind != "version":
             continue
         version = session.get(DocumentVersion, version_id)
         if version is None or session.get(DocumentText, version_id) is not None:
             continue
-        document = session.get(Document, version.document_id)
+        document = session.get_one(Document, version.document_id)
         secret = document.classification == "confidential"
         session.add(DocumentText(
             version_id=version_id, document_id=version.document_id,
@@ -156,15 +148,15 @@ def _prepare_texts(session: Session, subjects) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    if session.info.pop("spc_search_drain", False) and has_app_context():
-        from coop_platform.search import whoosh_index
+    if session.info.pop(DRAIN_AFTER_COMMIT, False) and has_app_context():
+        from coop_platform.search.whoosh import index
 
-        whoosh_index.drain_quietly(current_app._get_current_object())
+        index.drain_quietly(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_KEY, None)
-    session.info.pop("spc_search_drain", None)
+    session.info.pop(DRAIN_AFTER_COMMIT, None)
 
 
 _installed = False

@@ -13,7 +13,7 @@ from coop_platform.core import faults
 from coop_platform.core.workers import run_forever
 from coop_platform.extensions import db
 from coop_platform.search import backends
-from coop_platform.search.backends import SearchUnavailable
+from coop_platform.search.contract import SearchUnavailable
 from coop_platform.search.extraction import run_extractions
 from coop_platform.search.upkeep import remove_leftovers
 
@@ -51,11 +51,7 @@ def work_command(loop: bool) -> None:
         # End this session's transaction: on SQLite it holds the write lock (BEGIN
         # IMMEDIATE) that the drain's own connection needs.
         db.session.commit()
-        applied = 0
-        if backends.configured_name(current_app) == "whoosh":
-            from coop_platform.search.whoosh_index import drain
-
-            applied = max(0, drain(current_app, lock_timeout=2.0))
+        applied = max(0, backends.backend(current_app).apply_pending(current_app, lock_timeout=2.0))
         if not loop:
             click.echo(f"files read {read}, index changes applied {applied}")
         return bool(read or applied)

@@ -23,7 +23,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from coop_platform.core.authz import SECRETARIAT_ROLES
+from coop_platform.auth.models import User
+from coop_platform.core.authz import SECRETARIAT_ROLES, Role
 from coop_platform.crypto.keyring import KeyError_
 from coop_platform.documents.models import Document, DocumentVersion
 from coop_platform.documents.services.visibility import visible_documents
@@ -36,7 +37,7 @@ from coop_platform.questionnaires.models import (
 )
 from coop_platform.questionnaires.services.visibility import visible_answers
 from coop_platform.search.extraction import open_text
-from coop_platform.search.models import DocumentText
+from coop_platform.search.models import DocumentText, TextStatus
 from coop_platform.search.texts import Buckets, answer_buckets, document_buckets
 from coop_platform.states.models import State
 
@@ -69,14 +70,14 @@ class Principals:
         return not self.tokens
 
 
-def principals_of(user) -> Principals:
+def principals_of(user: User) -> Principals:
     if user is None or not getattr(user, "is_authenticated", False):
         return Principals(frozenset())
     if user.role in SECRETARIAT_ROLES:
         return Principals(frozenset({SECRETARIAT}))
-    if user.role == "court":
+    if user.role == Role.COURT:
         return Principals(frozenset({COURT}))
-    if user.role == "focal_point" and user.state_id is not None:
+    if user.role == Role.FOCAL_POINT and user.state_id is not None:
         return Principals(frozenset({state_principal(user.state_id), PEER}), user.state_id)
     return Principals(frozenset())
 
@@ -161,7 +162,7 @@ def file_text(session: Session, version: DocumentVersion | None) -> str:
 
 
 def file_text_of(row: DocumentText | None, version: DocumentVersion) -> str:
-    if row is None or row.status != "done" or not row.sealed_text:
+    if row is None or row.status != TextStatus.DONE or not row.sealed_text:
         return ""
     try:
         return open_text(row.sealed_text, version.public_id)

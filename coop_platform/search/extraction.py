@@ -31,12 +31,13 @@ from sqlalchemy import func, or_, select, update
 
 from coop_platform.core import faults
 from coop_platform.core.clock import as_utc, utcnow
+from coop_platform.core.rows import changed_rows
+from coop_platform.crypto.documents import IntegrityError, decrypt_segments, open_metadata
 from coop_platform.crypto.keyring import KeyError_
-from coop_platform.documents.crypto import IntegrityError, decrypt_segments, open_metadata
 from coop_platform.documents.models import Document, DocumentVersion
 from coop_platform.documents.services.uploads import blob_store
 from coop_platform.extensions import db, keyring
-from coop_platform.search.models import DocumentText
+from coop_platform.search.models import DocumentText, TextStatus
 
 log = logging.getLogger(__name__)
 WORKER = Path(__file__).with_name("extract_worker.py")
@@ -179,19 +180,19 @@ def _claim() -> DocumentText | None:
     now = utcnow()
     candidate = db.session.scalars(
         select(DocumentText).where(
-            DocumentText.status == "pending",
+            DocumentText.status == TextStatus.PENDING,
             or_(DocumentText.claimed_until.is_(None), DocumentText.claimed_until < now))
         .order_by(DocumentText.updated_at).limit(1)).first()
     if candidate is None:
         return None
-    claimed = db.session.execute(
+    claimed = changed_rows(
         update(DocumentText).where(
-            DocumentText.version_id == candidate.version_id, DocumentText.status == "pending",
+            DocumentText.version_id == candidate.version_id, DocumentText.status == TextStatus.PENDING,
             or_(DocumentText.claimed_until.is_(None), DocumentText.claimed_until < now))
         .values(claimed_until=now + _lease(), attempts=DocumentText.attempts + 1)
         .execution_options(synchronize_session=False))
     db.session.commit()
-    if claimed.rowcount != 1:
+    if claimed != 1:
         return None
     db.session.refresh(candidate)
     return candidate
@@ -202,7 +203,7 @@ def _heartbeat(version_id: int):
     """Keep the lease of the file being read while the reader works, renewed from a thread
     with its own connection: a worker killed mid-file lets another take it up within one
     lease (a minute), not after the five minutes a fixed lease had to allow for slow files."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     lease = _lease()
     stop = threading.Event()
 
@@ -212,7 +213,7 @@ def _heartbeat(version_id: int):
                 with app.app_context(), db.engine.begin() as connection:
                     connection.execute(update(DocumentText).where(
                         DocumentText.version_id == version_id,
-                        DocumentText.status == "pending").values(
+                        DocumentText.status == TextStatus.PENDING).values(
                         claimed_until=utcnow() + lease))
             except Exception:  # noqa: BLE001 - the next beat tries again
                 log.warning("search: the lease of a file being read could not be renewed")
@@ -229,6 +230,9 @@ def _heartbeat(version_id: int):
 def _finish(version_id: int, outcome: Outcome, version_public_id: str) -> None:
     # Through the unit of work: the index follows a row that changed (search/changes.py).
     row = db.session.get(DocumentText, version_id)
+    if row is None:  # its document was deleted while the file was read
+        db.session.rollback()
+        return
     row.status = outcome.status
     row.reason = outcome.reason[:200]
     row.sealed_text = seal_text(outcome.text, version_public_id) if outcome.text else None
@@ -247,8 +251,8 @@ def run_extractions(limit: int = 20) -> int:
         if row is None:
             break
         version_id, attempts = row.version_id, row.attempts
-        version = db.session.get(DocumentVersion, row.version_id)
-        document = db.session.get(Document, row.document_id)
+        version = db.session.get_one(DocumentVersion, row.version_id)
+        document = db.session.get_one(Document, row.document_id)
         confidential = document.classification == "confidential"
         # Reading may take seconds: no transaction (on SQLite, no write lock) is held
         # meanwhile; the version's columns stay loaded on the detached object.
@@ -275,6 +279,6 @@ def waiting() -> tuple[int, float | None]:
     """Files whose text is waiting to be read, and the age in seconds of the oldest."""
     count, oldest = db.session.execute(
         select(func.count(), func.min(DocumentText.updated_at))
-        .where(DocumentText.status == "pending")).one()
+        .where(DocumentText.status == TextStatus.PENDING)).one()
     return count, None if oldest is None else max(
         0.0, (utcnow() - as_utc(oldest)).total_seconds())

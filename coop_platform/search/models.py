@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -30,13 +31,22 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coop_platform.core.clock import utcnow
-from coop_platform.extensions import db
+from coop_platform.extensions import Model
 
 SUBJECT_KINDS = ("answer", "response", "questionnaire", "question", "document", "state")
-TEXT_STATUSES = ("pending", "done", "failed", "skipped")
+class TextStatus(StrEnum):
+    """Where a version's file text stands for search."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
 
 
-class SearchChange(db.Model):
+TEXT_STATUSES = tuple(status.value for status in TextStatus)
+
+
+class SearchChange(Model):
     __tablename__ = "search_changes"
     __table_args__ = (
         CheckConstraint(f"kind IN {SUBJECT_KINDS}", name="kind"),
@@ -50,7 +60,7 @@ class SearchChange(db.Model):
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
-class DocumentText(db.Model):
+class DocumentText(Model):
     __tablename__ = "document_texts"
     __table_args__ = (
         CheckConstraint(f"status IN {TEXT_STATUSES}", name="status"),
@@ -70,7 +80,7 @@ class DocumentText(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class SearchText(db.Model):
+class SearchText(Model):
     __tablename__ = "search_texts"
     __table_args__ = (
         UniqueConstraint("kind", "ref_id", name="kind_ref"),
@@ -90,7 +100,7 @@ class SearchText(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class SearchWord(db.Model):
+class SearchWord(Model):
     __tablename__ = "search_words"
     __table_args__ = (
         Index("ix_search_words_trgm", "word", postgresql_using="gin",

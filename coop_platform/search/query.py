@@ -270,7 +270,7 @@ def _combine(kind, nodes):
     return nodes[0] if len(nodes) == 1 else kind(tuple(nodes))
 
 
-def _or(tokens, parsed, state, depth):
+def _or(tokens, parsed, state, depth: int):
     branches = [_and(tokens, parsed, state, depth)]
     while state["pos"] < len(tokens) and tokens[state["pos"]].kind == "op" \
             and tokens[state["pos"]].text == "OR":
@@ -282,7 +282,7 @@ def _or(tokens, parsed, state, depth):
     return _combine(Or, branches)
 
 
-def _and(tokens, parsed, state, depth):
+def _and(tokens, parsed, state, depth: int):
     items = []
     negate_next = False
     while state["pos"] < len(tokens):

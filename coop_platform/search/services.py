@@ -11,11 +11,13 @@ query that finds something this reader may see; scores are never shown.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from flask import current_app
 from flask_babel import gettext
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload, selectinload, undefer
 
@@ -24,19 +26,19 @@ from coop_platform.auth.models import User
 from coop_platform.documents.models import Document
 from coop_platform.documents.services.visibility import visible_documents
 from coop_platform.extensions import db
-from coop_platform.questionnaires.models import Answer, AnswerRevision, Question, Questionnaire
+from coop_platform.questionnaires.models import Answer, Question, Questionnaire
 from coop_platform.questionnaires.services import contacts
+from coop_platform.questionnaires.services.contacts import ReadRevision
 from coop_platform.questionnaires.services.visibility import visible_answers
 from coop_platform.questionnaires.values import display
 from coop_platform.search import backends
 from coop_platform.search import query as q
-from coop_platform.search.backends import KINDS, Ask, Found
+from coop_platform.search.contract import KINDS, Ask, Found, SearchUnavailable
 from coop_platform.search.entries import file_text_of, principals_of
-from coop_platform.search.models import DocumentText
+from coop_platform.search.models import DocumentText, TextStatus
 
 PER_PAGE = 20
 MAX_PAGE = 50
-SNIPPET_CHARS = 240
 
 
 @dataclass
@@ -51,7 +53,7 @@ class Request:
 @dataclass
 class AnswerResult:
     answer: Answer
-    revision: AnswerRevision
+    revision: ReadRevision
     question: Question
     questionnaire: Questionnaire
     snippet: Markup
@@ -69,7 +71,7 @@ class Outcome:
     request: Request
     searched: bool = False
     found: Found = field(default_factory=Found)
-    results: list = field(default_factory=list)
+    results: list[AnswerResult | DocumentResult] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     suggestion: str = ""
     unavailable: bool = False
@@ -114,7 +116,7 @@ class Outcome:
         return self.page + 1
 
 
-def _tree(parsed: q.Parsed, filters: dict[str, str]):
+def _tree(parsed: q.Parsed, filters: dict[str, str]) -> object:
     extra = tuple(q.Filter(name, value) for name, value in sorted(filters.items()))
     if not extra:
         return parsed.tree
@@ -123,7 +125,7 @@ def _tree(parsed: q.Parsed, filters: dict[str, str]):
     return q.And((parsed.tree, *extra))
 
 
-def _ask(parsed: q.Parsed, request: Request, words=None) -> Ask:
+def _ask(parsed: q.Parsed, request: Request, words: Sequence[str] | None=None) -> Ask:
     kinds = (request.kind,) if request.kind in KINDS else KINDS
     return Ask(tree=_tree(parsed, request.filters), kinds=kinds, order=request.order,
                offset=(request.page - 1) * PER_PAGE, limit=PER_PAGE,
@@ -131,38 +133,6 @@ def _ask(parsed: q.Parsed, request: Request, words=None) -> Ask:
 
 
 # -- snippets ------------------------------------------------------------------------------
-_MARK = Markup("<mark>{}</mark>")
-
-
-def _marked(text: str, spans: list[tuple[int, int]]) -> Markup:
-    """A window of `text` around the first match; escaped, with only <mark> added."""
-    spans = sorted(set(spans))
-    if not spans:
-        cut = text[:SNIPPET_CHARS]
-        return escape(cut + ("…" if len(text) > len(cut) else ""))
-    start = max(0, spans[0][0] - SNIPPET_CHARS // 3)
-    end = min(len(text), start + SNIPPET_CHARS)
-    out, pos = [escape("…" if start else "")], start
-    for a, b in spans:
-        if a < pos or b > end:
-            continue
-        out += [escape(text[pos:a]), _MARK.format(text[a:b])]
-        pos = b
-    out.append(escape(text[pos:end] + ("…" if end < len(text) else "")))
-    return Markup("").join(out)
-
-
-def _from_markers(marked: str) -> Markup:
-    """ts_headline's output, with \x02 … \x03 around matches, made safe."""
-    out = []
-    for i, part in enumerate(marked.split("\x02")):
-        inside, _, after = part.partition("\x03") if i else ("", "", part)
-        if inside:
-            out.append(_MARK.format(inside))
-        out.append(escape(after))
-    return Markup("").join(out)
-
-
 SNIPPET_WINDOW = 2_000  # the part of a long text a snippet is cut from
 
 
@@ -180,21 +150,15 @@ def _clean(text: str, words: list[str]) -> str:
 
 def _snippets(texts: list[tuple[str, str]], words: list[str]) -> list[Markup]:
     """One snippet per (text, language), highlighted the way the backend matched."""
-    texts = [(_clean(t, words), lang) for t, lang in texts]
-    if backends.configured_name(current_app) == "postgresql":
-        from coop_platform.search.pg_backend import headlines
-
-        return [_from_markers(h or "") for h in headlines(texts, words)]
-    from coop_platform.search.whoosh_backend import match_spans
-
-    return [_marked(t, match_spans(t, words, lang)) for t, lang in texts]
+    cleaned = [(_clean(t, words), lang) for t, lang in texts]
+    return backends.backend(current_app).snippets(cleaned, words)
 
 
 # -- loading what the page shows -----------------------------------------------------------
-def _load(user: User, found: Found, words: list[str]) -> list:
+def _load(user: User, found: Found, words: list[str]) -> list[AnswerResult | DocumentResult]:
     answer_ids = [h.ref for h in found.hits if h.kind == "answer"]
     document_ids = [h.ref for h in found.hits if h.kind == "document"]
-    answers = {}
+    answers: dict[int, tuple[Answer, ReadRevision, Question, Questionnaire]] = {}
     if answer_ids:
         stmt = visible_answers(user).where(Answer.id.in_(answer_ids)).add_columns(Question,
                                                                                Questionnaire)
@@ -202,12 +166,13 @@ def _load(user: User, found: Found, words: list[str]) -> list:
             joinedload(Answer.response), selectinload(Question.section))
         rows = db.session.execute(stmt).all()
         # As every page reads them: a hidden listing's contact details withheld.
-        shown = contacts.as_read(user, [(answer, revision, answer.response.state_id)
-                                        for answer, revision, _q, _qn in rows])
-        for (answer, _revision, question, questionnaire), revision in zip(rows, shown,
+        read = contacts.as_read(user, [(answer, revision, answer.response.state_id)
+                                       for answer, revision, _q, _qn in rows])
+        for (answer, _revision, question, questionnaire), revision in zip(rows, read,
                                                                           strict=True):
             answers[answer.id] = (answer, revision, question, questionnaire)
-    documents, texts = {}, {}
+    documents: dict[int, Document] = {}
+    texts: dict[int, DocumentText] = {}
     if document_ids:
         for document in db.session.scalars(visible_documents(user).where(
                 Document.id.in_(document_ids)).options(
@@ -218,31 +183,28 @@ def _load(user: User, found: Found, words: list[str]) -> list:
         texts = {row.version_id: row for row in db.session.scalars(
             select(DocumentText).where(DocumentText.version_id.in_(version_ids))
             .options(undefer(DocumentText.sealed_text)))}
-    shown, sources = [], []
+    # Each shown hit as a result waiting for its snippet, and the text the snippet comes from.
+    shown: list[Callable[[Markup], AnswerResult | DocumentResult]] = []
+    sources: list[tuple[str, str]] = []
     for hit in found.hits:
         if hit.kind == "answer" and hit.ref in answers:
-            answer, revision, question, _questionnaire = answers[hit.ref]
+            answer, revision, question, questionnaire = answers[hit.ref]
             body = " — ".join(t for t in (display(question, revision.value), revision.remarks)
                               if t)
-            shown.append(answers[hit.ref])
+            shown.append(partial(AnswerResult, answer, revision, question, questionnaire))
             sources.append((body, revision.language))
         elif hit.kind == "document" and hit.ref in documents:
             document = documents[hit.ref]
             version = document.current_version
             row = texts.get(version.id) if version else None
             body = document.summary
-            if document.classification != "confidential" and row is not None:
+            if version is not None and row is not None \
+                    and document.classification != "confidential":
                 body = " ".join((body, file_text_of(row, version)))
-            shown.append((document, row))
+            shown.append(partial(DocumentResult, document, text_note=_note(document, row)))
             sources.append((body, document.language))
-    results = []
-    for item, snippet in zip(shown, _snippets(sources, words), strict=True):
-        if isinstance(item[0], Answer):
-            results.append(AnswerResult(*item, snippet))
-        else:
-            document, row = item
-            results.append(DocumentResult(document, snippet, _note(document, row)))
-    return results
+    return [result(snippet)
+            for result, snippet in zip(shown, _snippets(sources, words), strict=True)]
 
 
 def text_note(document: Document) -> str:
@@ -253,14 +215,14 @@ def text_note(document: Document) -> str:
 
 def _note(document: Document, row: DocumentText | None) -> str:
     if document.classification == "confidential":
-        return gettext("Confidential: only its title, summary and topics are searched.")
-    if row is None or row.status == "done":
+        return str(gettext("Confidential: only its title, summary and topics are searched."))
+    if row is None or row.status == TextStatus.DONE:
         return ""
-    if row.status == "pending":
-        return gettext("The text of its file is being read for search; meanwhile it is found "
-                       "by its title, summary and topics.")
-    return gettext("The text of its file could not be read for search (%(reason)s); it is "
-                   "found by its title, summary and topics.", reason=row.reason)
+    if row.status == TextStatus.PENDING:
+        return str(gettext("The text of its file is being read for search; meanwhile it is "
+                           "found by its title, summary and topics."))
+    return str(gettext("The text of its file could not be read for search (%(reason)s); it is "
+                       "found by its title, summary and topics.", reason=row.reason))
 
 
 # -- "did you mean" ------------------------------------------------------------------------
@@ -311,7 +273,7 @@ def search(user: User, request: Request) -> Outcome:
     try:
         outcome.found = engine.search(current_app, user, _ask(parsed, request),
                                       outcome.notices)
-    except backends.SearchUnavailable:
+    except SearchUnavailable:
         outcome.unavailable = True
         _audit(user, request, outcome)
         return outcome

@@ -29,6 +29,7 @@ from coop_platform.documents.forms import (
     ActionForm,
     SharingForm,
 )
+from coop_platform.documents.models import DocumentStatus
 from coop_platform.documents.services import documents as docs
 from coop_platform.documents.services import queries
 from coop_platform.documents.services import sharing as sharing_service
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("documents", __name__)
 
 
-def _user():
+def current_reader():
     return current_user._get_current_object()
 
 
@@ -59,21 +60,21 @@ def _file_kind(content_type: str) -> str:
     return str(FILE_KINDS.get(extension_for(content_type), extension_for(content_type)))
 
 
-def _document_or_404(public_id: str):
+def document_or_404(public_id: str):
     try:
-        return docs.get_document(_user(), public_id)
+        return docs.get_document(current_reader(), public_id)
     except NotFound:
         abort(404)
 
 
-def _version_or_404(public_id: str, version_id: str):
+def version_or_404(public_id: str, version_id: str):
     try:
-        return docs.get_version(_user(), public_id, version_id)
+        return docs.get_version(current_reader(), public_id, version_id)
     except NotFound:
         abort(404)
 
 
-def _refused(error: DomainError, document, *, sharing=None, action_form=None):
+def refused_page(error: DomainError, document, *, sharing=None, action_form=None):
     """A service refusal on a document the user can see, audited: 403 when the user may not
     act on it, otherwise (400, 409) the document page with the reason and the form as sent."""
     audit_refusal(error.status_code, str(error.message), object_type="document",
@@ -83,11 +84,11 @@ def _refused(error: DomainError, document, *, sharing=None, action_form=None):
     if sharing is not None:
         attach_error(sharing, error)
     else:  # each action has its own small form: the reason is said at the top of the page
-        flash(error.message, "error")
-    return _detail_page(document, error.status_code, sharing=sharing, action_form=action_form)
+        flash(str(error.message), "error")
+    return detail_page(document, error.status_code, sharing=sharing, action_form=action_form)
 
 
-def _state_choices(form) -> None:
+def fill_state_choices(form) -> None:
     states = queries.states_for_choice()
     form.states.choices = [SelectChoice(s.iso3, s.display_name) for s in states]
     # For the page: the same States as checkboxes, grouped by regional group.
@@ -95,7 +96,7 @@ def _state_choices(form) -> None:
                          for code, (_name, label) in REGIONAL_GROUPS.items()]
 
 
-def _file_note(error: DomainError | None, sink: UploadSink | None = None):
+def file_note(error: DomainError | None, sink: UploadSink | None = None):
     """What to say next to the file field after a refused form: the file's own problem, or
     that it must be chosen again (a refused upload is never kept, and browsers clear the
     field)."""
@@ -107,10 +108,10 @@ def _file_note(error: DomainError | None, sink: UploadSink | None = None):
               "it again before sending.")
 
 
-def _receive_upload(sink: UploadSink) -> DomainError | None:
+def receive_upload(sink: UploadSink) -> DomainError | None:
     """Parse the request body with the file streaming through `sink`, then check CSRF.
     A refusal while streaming (size, type) comes back as a DomainError for the form."""
-    request.upload_sink_factory = sink
+    request.upload_sink_factory = sink  # type: ignore[attr-defined]  # read by the parser
     # The body may take minutes to arrive: no transaction (on SQLite, no write lock) is held
     # meanwhile. Objects loaded so far reload on their next use.
     db.session.rollback()
@@ -146,13 +147,13 @@ def _check_upload_fields() -> None:
 
 
 
-def _detail_page(document, status: int = 200, sharing=None, action_form=None):
+def detail_page(document, status: int = 200, sharing=None, action_form=None):
     """The document page; a refused action or sharing change is shown on it, with its form
     as it was sent and the refusal's status."""
-    user = _user()
+    user = current_reader()
     if sharing is None:
         sharing = SharingForm(obj=document, formdata=None)
-        _state_choices(sharing)
+        fill_state_choices(sharing)
         # The form starts from what the owner last asked for, waiting or approved.
         shown = sharing_service.requested(document) or sharing_service.current(document)
         described = shown.describe()
@@ -179,7 +180,7 @@ def _detail_page(document, status: int = 200, sharing=None, action_form=None):
         can_add_version=_can(docs.ensure_can_add_version, user, document),
         can_edit=_can(docs.ensure_can_edit, user, document),
         changes=docs.changes_since_review(document)
-        if document.status == "pending" and (user.is_secretariat or is_owner(user, document))
+        if document.status == DocumentStatus.PENDING and (user.is_secretariat or is_owner(user, document))
         else None), status
 
 

@@ -22,11 +22,11 @@ from coop_platform.documents.forms import (
 from coop_platform.documents.services import documents as docs
 from coop_platform.documents.services import sharing as sharing_service
 from coop_platform.documents.views.common import (
-    _document_or_404,
-    _refused,
-    _state_choices,
-    _user,
     bp,
+    current_reader,
+    document_or_404,
+    fill_state_choices,
+    refused_page,
 )
 
 # Decisions that cannot be undone are confirmed on a second page.
@@ -35,17 +35,17 @@ CONFIRMED_ACTIONS = ("reject", "withdraw")
 
 @bp.post("/<pid:public_id>/sharing")
 def sharing(public_id: str):
-    document = _document_or_404(public_id)
+    document = document_or_404(public_id)
     form = SharingForm()
-    _state_choices(form)
+    fill_state_choices(form)
     if not form.validate_on_submit():
-        return _refused(ValidationFailed(_l("Check the sharing choices.")), document,
+        return refused_page(ValidationFailed(_l("Check the sharing choices.")), document,
                         sharing=form)
     try:
-        outcome = sharing_service.change(_user(), document, sharing_service.Sharing(
+        outcome = sharing_service.change(current_reader(), document, sharing_service.Sharing(
             form.audience.data, form.states.data or [], form.share_with_court.data))
     except DomainError as error:
-        return _refused(error, document, sharing=form)
+        return refused_page(error, document, sharing=form)
     if outcome.requested:
         flash(_l("The wider sharing was sent to the Secretariat for approval. Until it decides, "
                  "the document stays shared as approved.") if not outcome.applied else
@@ -61,14 +61,14 @@ def sharing_decision(public_id: str, decision: str):
     """The Secretariat accepts or refuses a wider sharing asked for by the owner State."""
     if decision not in ("accept", "refuse"):
         abort(404)
-    document = _document_or_404(public_id)
+    document = document_or_404(public_id)
     form = ActionForm()
     if not form.validate_on_submit():
-        return _refused(ValidationFailed(_l("Check the reason.")), document, action_form=form)
+        return refused_page(ValidationFailed(_l("Check the reason.")), document, action_form=form)
     try:
-        sharing_service.decide(_user(), document, decision == "accept", form.reason.data or "")
+        sharing_service.decide(current_reader(), document, decision == "accept", form.reason.data or "")
     except DomainError as error:
-        return _refused(error, document, action_form=form)
+        return refused_page(error, document, action_form=form)
     flash(_l("The wider sharing was accepted: it applies now.") if decision == "accept" else
           _l("The wider sharing was refused; the owner State is told why."), "success")
     return redirect(url_for("documents.detail", public_id=public_id), 303)
@@ -76,22 +76,22 @@ def sharing_decision(public_id: str, decision: str):
 
 @bp.post("/<pid:public_id>/<action>")
 def act(public_id: str, action: str):
-    document = _document_or_404(public_id)
+    document = document_or_404(public_id)
     form = ActionForm()
     if not form.validate_on_submit():
-        return _refused(ValidationFailed(_l("Check the reason.")), document, action_form=form)
+        return refused_page(ValidationFailed(_l("Check the reason.")), document, action_form=form)
     # An action that cannot be undone, and would be taken, is first confirmed on a second
     # page (no JavaScript needed): nothing has changed yet. Refusals go straight through.
     if (action in CONFIRMED_ACTIONS and not request.form.get("confirmed")
-            and docs.may_take(_user(), document, action)
+            and docs.may_take(current_reader(), document, action)
             and (document.status, action) in docs.TRANSITIONS
             and (form.reason.data or "").strip()):
         return render_template("documents/confirm.html", document=document, action=action,
                                form=form)
     try:
-        docs.transition(_user(), document, action, form.reason.data or "")
+        docs.transition(current_reader(), document, action, form.reason.data or "")
     except DomainError as error:
-        return _refused(error, document, action_form=form)
+        return refused_page(error, document, action_form=form)
     flash(_l("Done: the document is now “%(status)s”.", status=models.STATUSES[document.status]),
           "success")
     return redirect(url_for("documents.detail", public_id=public_id), 303)

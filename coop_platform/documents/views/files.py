@@ -21,12 +21,12 @@ from coop_platform.auth import sessions
 from coop_platform.auth.forms import StepUpForm
 from coop_platform.auth.services.codes import take_code
 from coop_platform.auth.services.common import AccountLocked
-from coop_platform.core.authz import roles_required
+from coop_platform.core.authz import Role, roles_required
 from coop_platform.core.exceptions import DomainError, Forbidden
 from coop_platform.core.forms import attach_error, status_for
 from coop_platform.core.i18n import format_when
 from coop_platform.core.security import streams_upload
-from coop_platform.documents.crypto import IntegrityError
+from coop_platform.crypto.documents import IntegrityError
 from coop_platform.documents.forms import (
     DocumentForm,
     VersionForm,
@@ -36,40 +36,40 @@ from coop_platform.documents.services.downloads import open_version
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.documents.sniff import extension_for
 from coop_platform.documents.views.common import (
-    _document_or_404,
-    _file_note,
-    _receive_upload,
-    _refused,
-    _state_choices,
-    _user,
-    _version_or_404,
     audit_storage_full,
     bp,
+    current_reader,
+    document_or_404,
+    file_note,
+    fill_state_choices,
+    receive_upload,
+    refused_page,
+    version_or_404,
 )
 from coop_platform.extensions import csrf, db, limiter
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("focal_point")
-@csrf.exempt  # checked in _receive_upload, once the file has streamed through encryption
+@roles_required(Role.FOCAL_POINT)
+@csrf.exempt  # checked in receive_upload, once the file has streamed through encryption
 @streams_upload
 def upload():
     status = 200
     if request.method == "POST":
         sink = UploadSink()
-        error = _receive_upload(sink)
-        if error is not None:
+        cut_short = receive_upload(sink)
+        if cut_short is not None:
             # The body was cut short: never parse it again; show the form afresh.
             form = DocumentForm(formdata=None, meta={"csrf": False})
-            _state_choices(form)
+            fill_state_choices(form)
             return render_template("documents/upload.html", form=form,
-                                   upload_error=_file_note(error)), error.status_code
-        form = DocumentForm(meta={"csrf": False})  # CSRF was checked in _receive_upload
-        _state_choices(form)
+                                   upload_error=file_note(cut_short)), cut_short.status_code
+        form = DocumentForm(meta={"csrf": False})  # CSRF was checked in receive_upload
+        fill_state_choices(form)
         if not form.validate():
             sink.discard()
             return render_template("documents/upload.html", form=form,
-                                   upload_error=_file_note(None, sink)), 400
+                                   upload_error=file_note(None, sink)), 400
         data = docs.DocumentInput(
             title=form.title.data or "", summary=form.summary.data or "",
             document_type=form.document_type.data, topics=form.topics.data or [],
@@ -78,51 +78,51 @@ def upload():
             share_with_court=form.share_with_court.data,
             originator_control=form.originator_control.data)
         try:
-            document = docs.create_document(_user(), data, sink)
+            document = docs.create_document(current_reader(), data, sink)
         except DomainError as error:
             sink.discard()
             audit_storage_full(error)
             status = attach_error(form, error)
             return render_template("documents/upload.html", form=form,
-                                   upload_error=_file_note(error, sink)), status
+                                   upload_error=file_note(error, sink)), status
         flash(_l("The document was stored encrypted as a draft. Submit it for moderation when "
                  "it is ready."), "success")
         return redirect(url_for("documents.detail", public_id=document.public_id), 303)
     form = DocumentForm()
-    _state_choices(form)
+    fill_state_choices(form)
     return render_template("documents/upload.html", form=form), status
 
 @bp.route("/<pid:public_id>/versions/new", methods=["GET", "POST"])
-@roles_required("focal_point")
-@csrf.exempt  # checked in _receive_upload
+@roles_required(Role.FOCAL_POINT)
+@csrf.exempt  # checked in receive_upload
 @streams_upload
 def new_version(public_id: str):
-    document = _document_or_404(public_id)
+    document = document_or_404(public_id)
     try:
         # Before a byte of the body is read: a refused version is never streamed or stored.
-        docs.ensure_can_add_version(_user(), document)
+        docs.ensure_can_add_version(current_reader(), document)
     except DomainError as error:
-        return _refused(error, document)
+        return refused_page(error, document)
     if request.method == "POST":
         sink = UploadSink()
-        error = _receive_upload(sink)
-        if error is not None:  # the body was cut short: never parse it again
+        cut_short = receive_upload(sink)
+        if cut_short is not None:  # the body was cut short: never parse it again
             return render_template("documents/new_version.html", document=document,
                                    form=VersionForm(formdata=None, meta={"csrf": False}),
-                                   upload_error=_file_note(error)), error.status_code
-        form = VersionForm(meta={"csrf": False})  # CSRF was checked in _receive_upload
+                                   upload_error=file_note(cut_short)), cut_short.status_code
+        form = VersionForm(meta={"csrf": False})  # CSRF was checked in receive_upload
         if not form.validate():
             sink.discard()
             return render_template("documents/new_version.html", document=document, form=form,
-                                   upload_error=_file_note(None, sink)), 400
+                                   upload_error=file_note(None, sink)), 400
         try:
-            version = docs.add_version(_user(), document, sink, form.note.data or "")
+            version = docs.add_version(current_reader(), document, sink, form.note.data or "")
         except DomainError as exc:
             sink.discard()
             audit_storage_full(exc)
             status = attach_error(form, exc)
             return render_template("documents/new_version.html", document=document, form=form,
-                                   upload_error=_file_note(exc, sink)), status
+                                   upload_error=file_note(exc, sink)), status
         flash(_l("Version %(n)d was stored encrypted.", n=version.number), "success")
         return redirect(url_for("documents.detail", public_id=public_id), 303)
     return render_template("documents/new_version.html", document=document, form=VersionForm())
@@ -135,11 +135,11 @@ def _content_disposition(filename: str) -> str:
 
 @bp.get("/<pid:public_id>/versions/<pid:version_id>/download")
 def download(public_id: str, version_id: str):
-    document, version = _version_or_404(public_id, version_id)
+    document, version = version_or_404(public_id, version_id)
     if document.classification == "confidential" and not sessions.step_up_fresh():
         return redirect(url_for("documents.step_up", public_id=public_id, version_id=version_id))
     try:
-        opened = open_version(_user(), document, version)
+        opened = open_version(current_reader(), document, version)
     except IntegrityError:
         return render_template("errors/error.html", status=500, title=_l("Integrity check failed"),
                                message=_l("The stored file failed its integrity check and was not "
@@ -162,12 +162,12 @@ def download(public_id: str, version_id: str):
 def step_up(public_id: str, version_id: str):
     """A fresh code before a confidential download. A right code leads back to the document
     (the download link then works for the step-up window); the page never keeps the code."""
-    document, version = _version_or_404(public_id, version_id)
+    document, version = version_or_404(public_id, version_id)
     form = StepUpForm()
     status = 200
     if form.validate_on_submit():
         try:
-            take_code(_user(), form.code.data, address=request.remote_addr or "",
+            take_code(current_reader(), form.code.data, address=request.remote_addr or "",
                       purpose="download")
         except AccountLocked as error:
             status = attach_error(form, Forbidden(_l(

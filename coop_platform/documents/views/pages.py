@@ -21,11 +21,11 @@ from coop_platform.documents.forms import (
 from coop_platform.documents.services import documents as docs
 from coop_platform.documents.services import queries
 from coop_platform.documents.views.common import (
-    _detail_page,
-    _document_or_404,
-    _refused,
-    _user,
     bp,
+    current_reader,
+    detail_page,
+    document_or_404,
+    refused_page,
 )
 from coop_platform.states.models import REGIONAL_GROUPS
 from coop_platform.states.services import state_choices
@@ -39,33 +39,33 @@ def index():
         document_type=args.get("type", ""), topic=args.get("topic", ""),
         language=args.get("language", ""), classification=args.get("classification", ""),
         status=args.get("status", ""), sort=args.get("sort", "updated"))
-    pagination = queries.list_documents(_user(), flt, page=page_number(args))
+    pagination = queries.list_documents(current_reader(), flt, page=page_number(args))
     return render_template("documents/list.html", pagination=pagination, args=args, m=models,
                            groups=REGIONAL_GROUPS, states=state_choices())
 
 @bp.get("/<pid:public_id>")
 def detail(public_id: str):
-    document = _document_or_404(public_id)
-    page = _detail_page(document)
+    document = document_or_404(public_id)
+    page = detail_page(document)
     # Recorded (and committed) once the page is rendered, before it leaves: a commit first
     # would expire everything the page reads, and rendering would read it all again.
-    docs.record_view(_user(), document)
+    docs.record_view(current_reader(), document)
     return page
 
 @bp.route("/<pid:public_id>/edit", methods=["GET", "POST"])
 def edit(public_id: str):
-    document = _document_or_404(public_id)
+    document = document_or_404(public_id)
     try:
-        docs.ensure_can_edit(_user(), document)
+        docs.ensure_can_edit(current_reader(), document)
     except DomainError as error:
-        return _refused(error, document)
+        return refused_page(error, document)
     form = MetadataForm(obj=document)
     if request.method == "GET":
         form.topics.data = document.topics
     status = 200
     if form.validate_on_submit():
         try:
-            docs.edit_metadata(_user(), document, docs.MetadataInput(
+            docs.edit_metadata(current_reader(), document, docs.MetadataInput(
                 title=form.title.data or "", summary=form.summary.data or "",
                 document_type=form.document_type.data, topics=form.topics.data or [],
                 language=form.language.data, classification=form.classification.data,

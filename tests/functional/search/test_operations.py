@@ -16,8 +16,8 @@ from coop_platform.auth.models import User
 from coop_platform.documents.services.documents import DocumentInput, create_document
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.extensions import db
-from coop_platform.search import whoosh_index
 from coop_platform.search.models import SearchChange
+from coop_platform.search.whoosh import index as whoosh_index
 
 COUNT = re.compile(r'class="result-count"[^>]*>(\d+) results?')
 
@@ -87,10 +87,10 @@ def test_a_missing_or_corrupt_embedded_index_rebuilds_itself(app, logged_in, emb
     current = (base / "CURRENT").read_text().strip()
     for path in (base / current).iterdir():
         path.write_bytes(b"\x00garbage")
-    whoosh_index._opened.clear()  # as a newly started worker would
+    whoosh_index.close_all()  # as a newly started worker would
     assert _found(client, "rebuildword") == 3
     shutil.rmtree(base)
-    whoosh_index._opened.clear()
+    whoosh_index.close_all()
     assert _found(client, "rebuildword") == 3
 
 

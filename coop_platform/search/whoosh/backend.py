@@ -1,4 +1,4 @@
-"""Searching the embedded index (Whoosh); its files and writers are in whoosh_index.py.
+"""Searching the embedded index (Whoosh); its files and writers are in index.py.
 
 Each entry carries its readers' principals (entries.py) and every search ANDs the reader's
 principals *into the query*: never `filter=` (Whoosh drops a falsy filter and then counts the
@@ -12,35 +12,37 @@ import logging
 import re
 import threading
 from collections import OrderedDict
+from typing import Any
 
+from flask import Flask
+from markupsafe import Markup
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.support.charset import accent_map
 
+from coop_platform.auth.models import User
 from coop_platform.extensions import db
 from coop_platform.search import query as q
-from coop_platform.search.backends import FACETS, KINDS, Ask, Found, Hit
+from coop_platform.search.contract import DRAIN_AFTER_COMMIT, FACETS, KINDS, Ask, Found, Hit
 from coop_platform.search.entries import COURT, PEER, SECRETARIAT, Principals, principals_of
-
-# With the reading functions below, what every backend offers (backends.backend(app)…): the
-# writing side comes from whoosh_index.
-from coop_platform.search.whoosh_index import (  # noqa: F401
-    _WORDS,
+from coop_platform.search.models import SearchChange
+from coop_platform.search.snippets import marked
+from coop_platform.search.whoosh import index
+from coop_platform.search.whoosh.index import (
     ANALYZERS,
     LANGS,
     MAX_EXPANSION,
     TEXT_FIELDS,
-    _searcher,
-    _stem,
-    drain,
-    pending,
-    rebuild,
-    snapshot,
-    status,
+    WORDS,
+    searcher_for,
+    stem,
 )
 
 log = logging.getLogger(__name__)
+NAME = "whoosh"
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -127,7 +129,7 @@ def _kind_query(kinds: tuple[str, ...]):
     return wq.Or([wq.Term("kind", k) for k in kinds])
 
 
-def search(app, user, ask: Ask, notices: list[str], facets: bool = True) -> Found:
+def search(app: Flask, user: User, ask: Ask, notices: list[str], facets: bool = True) -> Found:
     principals = principals_of(user)
     if principals.none:
         return Found()  # nothing to see: never reach the index with an empty filter
@@ -136,14 +138,14 @@ def search(app, user, ask: Ask, notices: list[str], facets: bool = True) -> Foun
     # writes only its audit record, later, in a transaction of its own).
     db.session.commit()
     try:
-        waiting = pending(app)[0]
+        waiting = index.pending(app)[0]
         db.session.commit()
         if waiting:
-            drain(app, lock_timeout=0.3)
+            index.drain(app, lock_timeout=0.3)
     except Exception:
         log.exception("search: pending changes could not be applied before a search")
     seconds = float(app.config.get("SEARCH_QUERY_SECONDS", 3))
-    with _searcher(app) as searcher:
+    with searcher_for(app) as searcher:
         visible = wq.And([compile_tree(ask.tree, searcher.reader(), notices),
                           access_query(principals)])
         groups = {"kind": _SegmentValues("kind")}
@@ -234,7 +236,7 @@ class _SegmentValuesCategorizer(sorting.Categorizer):
         self.fieldname, self.allow_overlap = fieldname, allow_overlap
         self._values: list = []
 
-    def set_searcher(self, segment_searcher, docoffset):
+    def set_searcher(self, segment_searcher, docoffset) -> None:
         self._values = _segment_values(segment_searcher.reader(), self.fieldname,
                                        self.allow_overlap)
 
@@ -248,18 +250,18 @@ class _SegmentValuesCategorizer(sorting.Categorizer):
         return key
 
 
-def vocabulary_near(app, word: str) -> list[str]:
+def vocabulary_near(app: Flask, word: str) -> list[str]:
     """Index words within two edits of `word` (of every entry: callers check visibility)."""
     folded = _tokens("all", word)
     if not folded:
         return []
-    with _searcher(app) as searcher:
+    with searcher_for(app) as searcher:
         found = searcher.reader().terms_within("all", folded[0], 2, prefix=1)
         return sorted({w for w in found if w != folded[0]},
                       key=lambda w: (abs(len(w) - len(folded[0])), w))[:20]
 
 
-_TOKEN = re.compile(_WORDS)
+_TOKEN = re.compile(WORDS)
 
 
 def match_spans(text: str, words: list[str], language: str) -> list[tuple[int, int]]:
@@ -282,9 +284,46 @@ def match_spans(text: str, words: list[str], language: str) -> list[tuple[int, i
             continue
         forms = {folded}
         if lang:
-            forms |= {_stem(lang, token).translate(accent_map), _stem(lang, folded)}
+            forms |= {stem(lang, token).translate(accent_map), stem(lang, folded)}
         if forms & wanted:
             spans.append((match.start(), match.end()))
     return spans
 
 
+
+
+def snippets(texts: list[tuple[str, str]], words: list[str]) -> list[Markup]:
+    return [marked(t, match_spans(t, words, lang)) for t, lang in texts]
+
+
+# -- what changes reach the index through ------------------------------------------------------
+def record_changes(session: Session, subjects: set[tuple[str, int]]) -> None:
+    """The outbox: a `SearchChange` row per changed answer or document, in the transaction
+    that changed it; this process drains it after the commit (index.drain_quietly), the
+    search worker otherwise."""
+    # A revision's, version's or classification's answer or document is noted as well.
+    rows = sorted({(kind, target) for kind, target in subjects
+                   if kind not in ("revision", "version", "classification")})
+    if rows:
+        session.execute(insert(SearchChange), [{"kind": k, "target_id": t} for k, t in rows])
+        session.info[DRAIN_AFTER_COMMIT] = True
+
+
+def apply_pending(app: Flask, lock_timeout: float) -> int:
+    return index.drain(app, lock_timeout=lock_timeout)
+
+
+def rebuild(app: Flask, wait: bool = False) -> int:
+    return index.rebuild(app, wait=wait)
+
+
+def remove_leftovers(app: Flask) -> int:
+    return index.remove_stale_generations(app)
+
+
+def status(app: Flask) -> dict[str, Any]:
+    return index.status(app)
+
+
+def snapshot(app: Flask) -> set[tuple[Any, ...]]:
+    return index.snapshot(app)

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
+from flask import Flask
+from markupsafe import Markup
 from sqlalchemy import (
     DateTime,
     Float,
@@ -43,6 +47,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import True_
 
+from coop_platform.auth.models import User
 from coop_platform.documents.models import Document, DocumentTopic
 from coop_platform.documents.services.visibility import visible_documents
 from coop_platform.extensions import db
@@ -54,13 +59,14 @@ from coop_platform.questionnaires.models import (
 )
 from coop_platform.questionnaires.services.visibility import visible_answer_branches
 from coop_platform.search import query as q
-from coop_platform.search.backends import Ask, Found, Hit
-from coop_platform.search.entries import file_text
+from coop_platform.search.contract import Ask, Found, Hit
 from coop_platform.search.models import SearchText, SearchWord
-from coop_platform.search.texts import Buckets, answer_buckets, document_buckets
+from coop_platform.search.postgres import indexing
+from coop_platform.search.snippets import from_markers
 from coop_platform.states.models import State
 
 log = logging.getLogger(__name__)
+NAME = "postgresql"
 # Per language: folded then stemmed (spc_*), and stemmed as written (PostgreSQL's own
 # configuration): a stemmer needs the accents, a reader may type without them. Each language
 # has its weight letter, and a query word is looked up in each language only among that
@@ -68,92 +74,6 @@ log = logging.getLogger(__name__)
 CONFIGS = {"en": ("spc_en", "english"), "fr": ("spc_fr", "french"),
            "es": ("spc_es", "spanish"), "all": ("spc_simple",)}
 WEIGHTS = {"en": "A", "fr": "B", "es": "C", "all": "D"}
-
-
-# -- writing -------------------------------------------------------------------------------
-_UPSERT = text(
-    "INSERT INTO search_texts (kind, ref_id, tsv, updated_at) VALUES (:kind, :ref, "
-    "setweight(to_tsvector('spc_en', :en) || to_tsvector('english', :en), 'A') || "
-    "setweight(to_tsvector('spc_fr', :fr) || to_tsvector('french', :fr), 'B') || "
-    "setweight(to_tsvector('spc_es', :es) || to_tsvector('spanish', :es), 'C') || "
-    "setweight(to_tsvector('spc_simple', :all), 'D'), now()) "
-    "ON CONFLICT (kind, ref_id) DO UPDATE SET tsv = excluded.tsv, updated_at = now()")
-_WORDS_SQL = text(
-    "INSERT INTO search_words (word) SELECT DISTINCT lexeme "
-    "FROM unnest(to_tsvector('spc_simple', :all)) "
-    "WHERE length(lexeme) BETWEEN 3 AND 64 ON CONFLICT DO NOTHING")
-
-
-def _params(kind: str, ref: int, buckets: Buckets) -> dict:
-    return {"kind": kind, "ref": ref, "en": buckets.joined("en"), "fr": buckets.joined("fr"),
-            "es": buckets.joined("es"), "all": buckets.everything()}
-
-
-def _write(session: Session, rows: list[dict]) -> None:
-    if rows:
-        session.execute(_UPSERT, rows)
-        session.execute(_WORDS_SQL, [{"all": r["all"]} for r in rows])
-
-
-def index_revisions(session: Session, revision_ids) -> None:
-    ids = sorted(revision_ids)
-    for i in range(0, len(ids), 500):
-        rows = session.execute(
-            select(AnswerRevision, Question, Section)
-            .join(Answer, AnswerRevision.answer_id == Answer.id)
-            .join(Question, Answer.question_id == Question.id)
-            .join(Section, Question.section_id == Section.id)
-            .where(AnswerRevision.id.in_(ids[i:i + 500]))).all()
-        _write(session, [_params("answer", rev.id, answer_buckets(
-            question, rev, (section.title_en, section.title_fr))) for rev, question, section in rows])
-
-
-def index_documents(session: Session, document_ids) -> None:
-    ids = sorted(document_ids)
-    present = set()
-    for i in range(0, len(ids), 200):
-        documents = session.scalars(select(Document).where(Document.id.in_(ids[i:i + 200]))
-                                    .with_for_update(of=Document)).all()
-        rows = []
-        for d in documents:
-            present.add(d.id)
-            body = "" if d.classification == "confidential" else \
-                file_text(session, d.current_version)
-            rows.append(_params("document", d.id, document_buckets(
-                d.title, d.summary, d.language, d.document_type, d.topics, body)))
-        _write(session, rows)
-    gone = set(ids) - present
-    if gone:
-        session.execute(SearchText.__table__.delete().where(
-            SearchText.kind == "document", SearchText.ref_id.in_(gone)))
-
-
-def apply(session: Session, subjects) -> None:
-    """Bring the content index up to date with this transaction's changes (before commit)."""
-    revisions = {t for k, t in subjects if k == "revision"}
-    questions = {t for k, t in subjects if k == "question"}
-    if questions:
-        revisions |= set(session.scalars(
-            select(AnswerRevision.id).join(Answer, AnswerRevision.answer_id == Answer.id)
-            .where(Answer.question_id.in_(questions))))
-    if revisions:
-        index_revisions(session, revisions)
-    documents = {t for k, t in subjects if k == "document"}
-    if documents:
-        index_documents(session, documents)
-
-
-def rebuild(app, wait: bool = False) -> int:
-    session = db.session
-    session.execute(text("TRUNCATE search_texts, search_words"))
-    revision_ids = list(session.scalars(select(AnswerRevision.id)))
-    index_revisions(session, revision_ids)
-    document_ids = list(session.scalars(select(Document.id)))
-    index_documents(session, document_ids)
-    session.commit()
-    session.execute(text("ANALYZE search_texts, search_words"))  # the planner's statistics
-    session.commit()
-    return len(revision_ids) + len(document_ids)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -200,7 +120,7 @@ def _normalised(kind: str, terms: tuple[str, ...]) -> str:
     # One lexeme stemmed alike in several languages is one branch with their weights
     # ('pursuant':ACD): the same rows, and an estimate that no longer counts them thrice.
     weights: dict[str, str] = {}
-    for m in lexemes:
+    for m in filter(None, lexemes):
         weights[m["lexeme"]] = weights.get(m["lexeme"], "") + m["weights"]
     return " | ".join(f"{lexeme}:{''.join(sorted(set(w)))}" for lexeme, w in weights.items())
 
@@ -286,7 +206,7 @@ def _hits(kind: str, tree, rank):
             .cte(f"{kind}_hits").prefix_with("MATERIALIZED"))
 
 
-def _rank_query(words):
+def _rank_query(words: Sequence[str]):
     if not words:
         return None
     combined = _word_query(words[0])
@@ -331,7 +251,7 @@ def _has_filter(node) -> bool:
     return False
 
 
-def _answers(user, tree, rank=None):
+def _answers(user: User, tree, rank=None):
     """Visible answers whose seen revision matches (one select per branch of the rule), and
     their relevance column."""
     return _with_text([branch.join(Question, Answer.question_id == Question.id)
@@ -340,14 +260,14 @@ def _answers(user, tree, rank=None):
                       "answer", AnswerRevision.id, tree, rank)
 
 
-def _documents(user, tree, rank=None):
+def _documents(user: User, tree, rank=None):
     return _with_text([visible_documents(user).join(State, Document.owner_state_id == State.id)],
                       "document", Document.id, tree, rank)
 
 
 def _count(stmts: list, ref) -> int:
     rows = union_all(*[s.with_only_columns(ref).order_by(None) for s in stmts]).subquery()
-    return db.session.scalar(select(func.count()).select_from(rows))
+    return db.session.scalar(select(func.count()).select_from(rows)) or 0
 
 
 _ANSWER_FACETS = {"state": State.iso3, "group": State.regional_group, "section": Section.code,
@@ -357,18 +277,18 @@ _DOCUMENT_FACETS = {"state": State.iso3, "group": State.regional_group,
 
 
 def _one_pass(stmts: list, columns: dict, kind: str, row_columns: list, order: str, size: int,
-              found: Found, topics: bool = False) -> int:
+              found: Found, ranked: list[tuple[Hit, float]], topics: bool = False) -> int:
     """Facet counts and the first `size` rows of one kind, in one statement over the matched
     rows (of every branch) computed once (materialised). Returns how many rows matched."""
-    branches = [s.with_only_columns(*[c.label(f"f_{n}") for n, c in columns.items()],
+    branches: list[Any] = [s.with_only_columns(*[c.label(f"f_{n}") for n, c in columns.items()],
                                     *row_columns).order_by(None) for s in stmts]
-    matched = (branches[0] if len(branches) == 1 else union_all(*branches)) \
+    matched = (branches[0] if len(branches) == 1 else branches[0].union_all(*branches[1:])) \
         .cte("matched").prefix_with("MATERIALIZED")
-    facet_columns = [matched.c[f"f_{n}"] for n in columns]
-    blank_facets = [null().cast(String) for _ in columns]
-    blank_row = [null().cast(Integer), null().cast(Integer), null().cast(DateTime(timezone=True)),
+    facet_columns: list[Any] = [matched.c[f"f_{n}"] for n in columns]
+    blank_facets: list[Any] = [null().cast(String) for _ in columns]
+    blank_row: list[Any] = [null().cast(Integer), null().cast(Integer), null().cast(DateTime(timezone=True)),
                  null().cast(Float)]
-    parts = [select(literal("f").label("part"), *facet_columns, func.count().label("n"),
+    parts: list[Any] = [select(literal("f").label("part"), *facet_columns, func.count().label("n"),
                     *blank_row)
              .group_by(func.grouping_sets(*[tuple_(c) for c in facet_columns]))]
     if size:
@@ -389,7 +309,7 @@ def _one_pass(stmts: list, columns: dict, kind: str, row_columns: list, order: s
         part, values, n = row[0], row[1:1 + len(names)], row[1 + len(names)]
         if part == "p":
             ref, revision, date, rank = row[2 + len(names):]
-            found.hits.append((Hit(kind, ref, revision, date), rank))
+            ranked.append((Hit(kind, ref, revision, date), rank))
         elif part == "t":
             found.facets.setdefault("topic", {})[values[0]] = n
         else:
@@ -402,7 +322,7 @@ def _one_pass(stmts: list, columns: dict, kind: str, row_columns: list, order: s
     return total
 
 
-def search(app, user, ask: Ask, notices: list[str], facets: bool = True) -> Found:
+def search(app: Flask, user: User, ask: Ask, notices: list[str], facets: bool = True) -> Found:
     found = Found()
     seconds = float(app.config.get("SEARCH_QUERY_SECONDS", 3))
     session = db.session
@@ -420,26 +340,25 @@ def search(app, user, ask: Ask, notices: list[str], facets: bool = True) -> Foun
             found.counts["answer"] = _count(answers, Answer.id)
             found.counts["document"] = _count(documents, Document.id)
             return found
+        ranked: list[tuple[Hit, float]] = []  # the first `size` of each kind, with its rank
         found.counts["answer"] = _one_pass(answers, _ANSWER_FACETS, "answer", [
             Answer.id.label("ref"),
             AnswerRevision.number.label("revision"), AnswerRevision.saved_at.label("date"),
             answer_rank.label("rank")], ask.order,
-            size if "answer" in ask.kinds else 0, found)
+            size if "answer" in ask.kinds else 0, found, ranked)
         found.counts["document"] = _one_pass(documents, _DOCUMENT_FACETS, "document", [
             Document.id.label("ref"),
             literal(0).label("revision"), Document.updated_at.label("date"),
             document_rank.label("rank")], ask.order,
-            size if "document" in ask.kinds else 0, found, topics=True)
+            size if "document" in ask.kinds else 0, found, ranked, topics=True)
         # Each kind gave its first `size`: the page of both is among them.
-        ranks = {}
-        hits = []
-        for hit, r in found.hits:
-            ranks[(hit.kind, hit.ref)] = r
-            hits.append(hit)
+        ranks = {(hit.kind, hit.ref): r for hit, r in ranked}
+        hits = [hit for hit, _r in ranked]
         if ask.order == "date":
             hits.sort(key=lambda h: (h.date, h.kind, h.ref), reverse=True)
         else:
-            hits.sort(key=lambda h: (-ranks[(h.kind, h.ref)], -h.date.timestamp(), h.kind, h.ref))
+            hits.sort(key=lambda h: (-ranks[(h.kind, h.ref)],
+                                     -(h.date.timestamp() if h.date else 0.0), h.kind, h.ref))
         found.hits = hits[ask.offset:size]
     except OperationalError as exc:
         if "statement timeout" not in str(exc):
@@ -449,7 +368,7 @@ def search(app, user, ask: Ask, notices: list[str], facets: bool = True) -> Foun
     return found
 
 
-def vocabulary_near(app, word: str) -> list[str]:
+def vocabulary_near(app: Flask, word: str) -> list[str]:
     folded = db.session.scalar(select(func.unaccent(func.lower(word))))
     rows = db.session.execute(
         select(SearchWord.word).where(SearchWord.word.op("%")(folded), SearchWord.word != folded)
@@ -476,13 +395,34 @@ def headlines(texts: list[tuple[str, str]], words: list[str]) -> list[str]:
     return list(rows)
 
 
-def snapshot(app) -> set[tuple]:
+def snapshot(app: Flask) -> set[tuple]:
     """Every content row as (kind, id, lexemes): to compare the index with a rebuild."""
     return set(db.session.execute(text("SELECT kind, ref_id, tsv::text FROM search_texts")))
 
 
-def status(app) -> dict:
+def status(app: Flask) -> dict:
     count = db.session.scalar(select(func.count()).select_from(SearchText))
     return {"backend": "postgresql", "index": "ok", "entries": count,
             "pending_changes": 0, "oldest_pending_seconds": None}
 
+
+
+def snippets(texts: list[tuple[str, str]], words: list[str]) -> list[Markup]:
+    return [from_markers(h or "") for h in headlines(texts, words)]
+
+
+# -- what changes reach the index through ------------------------------------------------------
+def record_changes(session: Session, subjects: set[tuple[str, int]]) -> None:
+    indexing.apply(session, subjects)  # in the transaction itself: nothing waits
+
+
+def apply_pending(app: Flask, lock_timeout: float) -> int:
+    return 0  # changes are indexed before their transaction commits
+
+
+def rebuild(app: Flask, wait: bool = False) -> int:
+    return indexing.rebuild(app, wait=wait)
+
+
+def remove_leftovers(app: Flask) -> int:
+    return 0  # a rebuild is one transaction: an interrupted one leaves nothing

@@ -1,5 +1,5 @@
 """The embedded index (Whoosh), for `make run` and small installations: its files, and how
-changes reach it (reading it is whoosh_backend.py).
+changes reach it (reading it is backend.py).
 
 Layout: `<SEARCH_INDEX_DIR>/CURRENT` names the generation directory in use; a rebuild writes
 a new generation beside it and swaps the name atomically, so searches go on meanwhile.
@@ -24,6 +24,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from flask import Flask
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
@@ -46,8 +47,7 @@ from coop_platform.core.clock import utcnow
 from coop_platform.documents.models import Document
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import Answer, Response
-from coop_platform.search.backends import SearchUnavailable
-from coop_platform.search.changes import INTERNAL
+from coop_platform.search.contract import INTERNAL, SearchUnavailable
 from coop_platform.search.entries import (
     Entry,
     answer_entries,
@@ -60,11 +60,11 @@ LANGS = ("en", "fr", "es")
 TEXT_FIELDS = (*LANGS, "all")
 MAX_EXPANSION = 256
 KEEP_APPLIED = timedelta(hours=1)
-_WORDS = r"\w+"
+WORDS = r"\w+"
 
 
 @lru_cache(maxsize=200_000)
-def _stem(lang: str, word: str) -> str:
+def stem(lang: str, word: str) -> str:
     return stemmer_for_language(lang)(word)
 
 
@@ -88,8 +88,8 @@ class _StemBothWays(Filter):
             if token.stopped:
                 yield token
                 continue
-            written = _stem(self.lang, token.text).translate(accent_map)
-            folded = _stem(self.lang, token.text.translate(accent_map))
+            written = stem(self.lang, token.text).translate(accent_map)
+            folded = stem(self.lang, token.text.translate(accent_map))
             token.text = folded
             yield token
             if written != folded:
@@ -99,7 +99,7 @@ class _StemBothWays(Filter):
 
 
 def _analyzer(lang: str | None):
-    chain = RegexTokenizer(_WORDS) | LowercaseFilter()
+    chain = RegexTokenizer(WORDS) | LowercaseFilter()
     if lang is None:
         return chain | CharsetFilter(accent_map)
     return chain | StopFilter(lang=lang) | _StemBothWays(lang)
@@ -128,7 +128,7 @@ def schema() -> Schema:
 
 
 # -- where the index lives ---------------------------------------------------------------------
-def root(app) -> Path:
+def root(app: Flask) -> Path:
     configured = app.config.get("SEARCH_INDEX_DIR")
     path = Path(configured) if configured else Path(app.instance_path) / "search"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -251,7 +251,7 @@ def _write(writer, session: Session, answers: set[int], documents: set[int]) -> 
             writer.add_document(**_document(entry))
 
 
-def drain(app, lock_timeout: float = 0.5, limit: int = 2000) -> int:
+def drain(app: Flask, lock_timeout: float = 0.5, limit: int = 2000) -> int:
     """Apply pending changes; the number applied, or -1 when another process holds the
     writer (it will apply what it read; what it did not read stays pending)."""
     base = root(app)
@@ -307,7 +307,7 @@ def _anything_pending() -> bool:
             SearchChange.applied_at.is_(None)).limit(1)) is not None
 
 
-def drain_quietly(app) -> None:
+def drain_quietly(app: Flask) -> None:
     """After a commit: a failure here must never fail the request that committed."""
     try:
         drain(app)
@@ -315,7 +315,7 @@ def drain_quietly(app) -> None:
         log.exception("search: the index could not be brought up to date; it will be retried")
 
 
-def pending(app) -> tuple[int, float | None]:
+def pending(app: Flask) -> tuple[int, float | None]:
     count, oldest = db.session.execute(select(func.count(), func.min(SearchChange.created_at))
                                        .where(SearchChange.applied_at.is_(None))).one()
     age = None
@@ -336,7 +336,7 @@ def _rebuild_lock(base: Path, wait: bool):
         yield
 
 
-def rebuild(app, wait: bool = False) -> int:
+def rebuild(app: Flask, wait: bool = False) -> int:
     """Build a new generation from the database and swap it in; returns entries written."""
     base = root(app)
     with _rebuild_lock(base, wait):
@@ -404,7 +404,7 @@ def rebuild(app, wait: bool = False) -> int:
         return written
 
 
-def remove_stale_generations(app) -> int:
+def remove_stale_generations(app: Flask) -> int:
     """Remove the generations that are not the current one and that no rebuild is writing
     (what a killed rebuild left); returns how many. A running rebuild holds the rebuild lock
     for its whole length: while it does, nothing is removed."""
@@ -424,18 +424,23 @@ def remove_stale_generations(app) -> int:
         return 0
 
 
-def forget(app) -> None:
+def forget(app: Flask) -> None:
     """Drop the index files (tests: the tables it followed were emptied)."""
     base = root(app)
-    _opened.clear()
+    close_all()
     shutil.rmtree(base, ignore_errors=True)
+
+
+def close_all() -> None:
+    """Forget every open index, as a newly started process has none."""
+    _opened.clear()
 
 
 def _open_searcher(base: Path):
     name = _current_name(base)
+    if name is None:
+        return None
     try:
-        if name is None:
-            return None
         return _open(base, name).searcher(weighting=scoring.Frequency())
     except Exception as exc:
         log.warning("search: the index is unreadable (%s); rebuilding it", exc)
@@ -443,7 +448,7 @@ def _open_searcher(base: Path):
         return None
 
 
-def _searcher(app):
+def searcher_for(app: Flask):
     """A searcher on the current index; a missing or unreadable one is rebuilt first."""
     base = root(app)
     searcher = _open_searcher(base)
@@ -458,13 +463,13 @@ def _searcher(app):
     return searcher
 
 
-def snapshot(app) -> set[tuple]:
+def snapshot(app: Flask) -> set[tuple]:
     """Every entry as (key, revision, principals): to compare the index with a rebuild."""
-    with _searcher(app) as searcher:
+    with searcher_for(app) as searcher:
         return {(f["key"], f["revision"], f["acl"]) for f in searcher.all_stored_fields()}
 
 
-def status(app) -> dict:
+def status(app: Flask) -> dict:
     base = root(app)
     name = _current_name(base)
     count, age = pending(app)
