@@ -33,7 +33,8 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.config.from_object(cfg)
     app.config["SPC_ENV"] = cfg.ENV_NAME
     if cfg.PROXY_COUNT:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.PROXY_COUNT, x_proto=cfg.PROXY_COUNT)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=cfg.PROXY_COUNT, x_proto=cfg.PROXY_COUNT)
     Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     app.config["BLOB_DIR"] = Path(app.config["BLOB_DIR"] or Path(app.instance_path) / "blobs")
 
@@ -103,7 +104,8 @@ def _refuse_without_schema(app: Flask) -> None:
         try:
             problem = schema.problem(db.engine)
         except SQLAlchemyError as exc:
-            problem = f"the database cannot be reached ({type(exc.orig or exc).__name__})"
+            cause = getattr(exc, "orig", None) or exc
+            problem = f"the database cannot be reached ({type(cause).__name__})"
         finally:
             db.engine.dispose()  # a forking server must not share this connection
     if problem is not None:
@@ -136,12 +138,12 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from coop_platform.admin.home import bp as home_bp
     from coop_platform.admin.views import bp as admin_bp
     from coop_platform.audit.views import bp as audit_bp
     from coop_platform.auth.views import bp as auth_bp
     from coop_platform.core.views import bp as core_bp
     from coop_platform.documents.views import bp as documents_bp
+    from coop_platform.home.views import bp as home_bp
     from coop_platform.moderation.views import bp as moderation_bp
     from coop_platform.moderation.views import notifications_bp
     from coop_platform.questionnaires.manage_views import bp as manage_questionnaires_bp
@@ -178,16 +180,12 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from coop_platform.admin.cli import (
-        backup_cli,
-        demo_code_command,
-        mail_cli,
-        seed_demo_command,
-    )
-    from coop_platform.admin.keys_cli import keys_cli
     from coop_platform.audit.cli import audit_cli
     from coop_platform.auth.cli import users_cli
+    from coop_platform.demo.cli import demo_code_command, seed_demo_command
     from coop_platform.documents.cli import documents_cli
+    from coop_platform.ops.cli import backup_cli, mail_cli
+    from coop_platform.ops.keys_cli import keys_cli
     from coop_platform.questionnaires.cli import questionnaires_cli
     from coop_platform.search.cli import search_cli
     from coop_platform.states.cli import states_cli
@@ -197,6 +195,6 @@ def _register_cli(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(demo_code_command)
-    from coop_platform.admin.cli_gate import gate_commands
+    from coop_platform.ops.cli_gate import gate_commands
 
     gate_commands(app)

@@ -2,13 +2,13 @@
 
 from coop_platform.audit.models import AuditEvent, AuditHead
 from coop_platform.auth.models import Invitation, RecoveryCode, User
-from coop_platform.core.mail import OutboxMail
 from coop_platform.documents.models import (
     Document,
     DocumentAudienceState,
     DocumentTopic,
     DocumentVersion,
 )
+from coop_platform.mail.models import OutboxMail
 from coop_platform.moderation.models import Notification
 from coop_platform.questionnaires.models import (
     Answer,

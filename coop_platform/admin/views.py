@@ -20,12 +20,12 @@ from wtforms import SelectChoice
 from coop_platform.admin.forms import ConfirmForm, InviteForm, StateForm
 from coop_platform.auth.models import ROLES, USER_STATUSES
 from coop_platform.auth.services import accounts, invitations
-from coop_platform.core import mail
-from coop_platform.core.authz import roles_required
+from coop_platform.core.authz import Role, roles_required
 from coop_platform.core.exceptions import DomainError
 from coop_platform.core.forms import attach_error, status_for
 from coop_platform.core.params import page_number
 from coop_platform.extensions import db
+from coop_platform.mail import outbox as mail
 from coop_platform.states import services as states
 from coop_platform.states.models import REGIONAL_GROUPS
 
@@ -33,8 +33,8 @@ bp = Blueprint("admin", __name__)
 
 
 @bp.before_request
-@roles_required("admin")
-def _admins_only():
+@roles_required(Role.ADMIN)
+def _admins_only() -> None:
     """Every page of this blueprint is for administrators."""
 
 
@@ -148,7 +148,7 @@ def user_action(public_id: str, action: str):
         else:
             abort(404)
     except DomainError as error:
-        flash(error.message, "error")
+        flash(str(error.message), "error")
         return redirect(url_for("admin.user", public_id=public_id)), 303
     return redirect(url_for("admin.user", public_id=public_id)), 303
 
@@ -200,7 +200,7 @@ def state_toggle(iso3: str, action: str):
     try:
         states.set_active(state, action == "activate", _actor())
     except DomainError as error:
-        flash(error.message, "error")
+        flash(str(error.message), "error")
     else:
         flash(_l("The State is now active.") if state.active else
               _l("The State is now inactive: its users can no longer sign in."), "success")

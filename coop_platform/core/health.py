@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 from contextlib import suppress
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import text
 
 from coop_platform.core import schema
 from coop_platform.core.files import free_bytes
-from coop_platform.core.mail import outbox_state
 from coop_platform.extensions import db, keyring, limiter
+from coop_platform.mail.outbox import outbox_state
 
 MB = 1024 * 1024
 
@@ -60,7 +61,7 @@ def _blob_store() -> str:
     return "ok" if free >= minimum else f"low: {free} MB free, under {minimum} MB"
 
 
-def check_readiness() -> dict:
+def check_readiness() -> dict[str, Any]:
     """Whether this process can serve: database, rate-limit store (Redis in production,
     shared by workers), keys, the blob store's free space, and how e-mail leaves."""
     report = check_health()
@@ -87,7 +88,7 @@ def check_readiness() -> dict:
     return report
 
 
-def check_health() -> dict:
+def check_health() -> dict[str, Any]:
     report = {"status": "ok", "database": _database(), "keys": _keys()}
     if any(v != "ok" for k, v in report.items() if k != "status"):
         report["status"] = "degraded"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from coop_platform.core.health import check_health, check_readiness
-from coop_platform.core.mail import outbox_state
 from coop_platform.core.observability import metrics_payload
+from coop_platform.mail.outbox import outbox_state
 
 bp = Blueprint("core", __name__)
 
@@ -16,7 +19,7 @@ def _operator() -> bool:
     return request.remote_addr in current_app.config["METRICS_ALLOWED"]
 
 
-def _answer(report: dict):
+def _answer(report: dict[str, Any]) -> ResponseReturnValue:
     """The whole report to the operators; to anyone else ok or not ok, nothing more (the
     search entries and the mail queue moved with every save: a stranger could watch
     people work)."""
@@ -25,17 +28,17 @@ def _answer(report: dict):
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     return _answer(check_health())
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> ResponseReturnValue:
     return _answer(check_readiness())
 
 
 @bp.get("/metrics")
-def metrics():
+def metrics() -> ResponseReturnValue:
     """Prometheus metrics, for the configured addresses only; anyone else finds nothing."""
     if not _operator():
         abort(404)

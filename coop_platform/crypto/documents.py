@@ -24,7 +24,7 @@ import struct
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -94,10 +94,14 @@ class Header:
         return cls(kek_id, version_id, salt, segment_size), fixed + rest
 
 
+class Writable(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
 class SegmentEncryptor:
     """Feed plaintext in any chunk sizes; encrypted segments go to `sink` as they fill."""
 
-    def __init__(self, sink: BinaryIO, dek: bytes, version_id: uuid.UUID, kek_id: str) -> None:
+    def __init__(self, sink: Writable, dek: bytes, version_id: uuid.UUID, kek_id: str) -> None:
         self.header = Header(kek_id, version_id, os.urandom(32), SEGMENT_SIZE)
         encoded = self.header.encode()
         self._aad = hashlib.sha256(encoded).digest()
@@ -218,7 +222,7 @@ class RandomAccessPlaintext(io.RawIOBase):
         self._pos = max(0, base + offset)
         return self._pos
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Any) -> int:
         view, filled = memoryview(buffer).cast("B"), 0
         while filled < len(view) and self._pos < self.size:
             index, offset = divmod(self._pos, SEGMENT_SIZE)

@@ -85,7 +85,7 @@ class KeyRing:
             match = _FILE_RE.match(path.name)
             if match and match["purpose"] in PURPOSES:
                 found.setdefault(match["purpose"], []).append((int(match["version"]), path))
-        infos = []
+        infos: list[KeyInfo] = []
         for purpose, versions in found.items():
             top = max(v for v, _ in versions)
             infos.extend(KeyInfo(purpose, v, p, v == top) for v, p in sorted(versions))

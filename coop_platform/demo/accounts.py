@@ -9,8 +9,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from coop_platform.admin.demo_answers import seed_answers
-from coop_platform.admin.demo_documents import seed_documents
 from coop_platform.audit.services import record
 from coop_platform.auth import passwords, totp
 from coop_platform.auth.models import User
@@ -22,6 +20,8 @@ from coop_platform.auth.services.common import (
 )
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Forbidden, NotFound, ValidationFailed
+from coop_platform.demo.answers import seed_answers
+from coop_platform.demo.documents import seed_documents
 from coop_platform.extensions import db
 from coop_platform.states.models import State
 

@@ -13,11 +13,17 @@ from werkzeug.datastructures import MultiDict
 from coop_platform.auth.models import User
 from coop_platform.core.clock import utcnow
 from coop_platform.extensions import db
-from coop_platform.questionnaires.models import Answer, AnswerRevision, Question, Response
+from coop_platform.questionnaires.models import (
+    Answer,
+    AnswerRevision,
+    Question,
+    QuestionnaireStatus,
+    Response,
+)
 from coop_platform.questionnaires.services import answering, authoring, review
 from coop_platform.questionnaires.values import parse_entry
 
-COMMON = {
+COMMON: dict[str, str | list[str]] = {
     "A.3.value": "central_authority", "A.4.value": ["en", "fr"], "A.6.value": "registry",
     "B.3.value": "yes", "B.4.value": ["icc_act", "mla"], "B.6.value": "yes",
     "C.1.value": ["police", "prosecutor", "aro"], "C.2.value": "yes",
@@ -27,7 +33,7 @@ COMMON = {
                  "the assets with their location.",
 }
 # State -> (answers on top of COMMON, final status)
-DEMO_ANSWERS = {
+DEMO_ANSWERS: dict[str, tuple[dict[str, str | list[str]], str]] = {
     "FRA": ({"B.1.value": "yes", "B.2.instrument": "[Demo] Code of criminal procedure",
              "B.2.article": "Art. 627 ff.", "B.2.since": "2002-02-26",
              "D.8.value": "partly", "D.8.remarks": "[Demo] Notice may be postponed."},
@@ -45,7 +51,7 @@ DEMO_ANSWERS = {
 }
 
 
-def _contact(state_iso3: str) -> dict:
+def _contact(state_iso3: str) -> dict[str, str | list[str]]:
     # .invalid (the demo accounts' domain) is refused as a contact address: example.org.
     return {"A.1.authority": f"[Demo] Central authority of {state_iso3}",
             "A.1.position": "Head of the cooperation unit",
@@ -54,7 +60,7 @@ def _contact(state_iso3: str) -> dict:
 
 def seed_answers(domain: str) -> None:
     questionnaire, _ = authoring.load_seed()
-    if questionnaire.status != "open":
+    if questionnaire.status != QuestionnaireStatus.OPEN:
         return
     seeded = set()
     moderator = db.session.scalars(select(User).where(User.email == f"moderator@{domain}")).one()
@@ -63,8 +69,8 @@ def seed_answers(domain: str) -> None:
             User.email == f"focal.{iso3.lower()}@{domain}")).one()
         if answering.my_response(user, questionnaire) is not None:
             continue  # seeded before: left as it is now
-        response = answering.my_response(user, questionnaire, start=True)
-        form = MultiDict()
+        response = answering.start_response(user, questionnaire)
+        form: MultiDict[str, str] = MultiDict()
         for name, value in {**COMMON, **_contact(iso3), **extra}.items():
             for item in (value if isinstance(value, list) else [value]):
                 form.add(name, item)

@@ -9,8 +9,10 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from coop_platform.auth.models import User
 from coop_platform.auth.services.common import remaining_recovery_codes
-from coop_platform.documents.models import Document
+from coop_platform.core.authz import Role
+from coop_platform.documents.models import Document, DocumentStatus
 from coop_platform.documents.services import sharing
 from coop_platform.documents.services.visibility import visible_documents
 from coop_platform.extensions import db
@@ -31,25 +33,25 @@ class Attention:
     recent: list[Document] = field(default_factory=list)
 
 
-def attention_for(user) -> Attention:
+def attention_for(user: User) -> Attention:
     found = Attention()
     if user.is_secretariat:
         pending = queue.pending_documents(user, queue.QueueFilter())
         found.pending, found.pending_total = pending[:5], len(pending)
         found.sharing_requests = len(sharing.waiting_requests(user))
-    if user.role == "focal_point":
+    if user.role == Role.FOCAL_POINT:
         mine = visible_documents(user).where(Document.owner_state_id == user.state_id)
         found.returned = list(db.session.scalars(
-            mine.where(Document.status == "returned").order_by(Document.updated_at.desc())))
+            mine.where(Document.status == DocumentStatus.RETURNED).order_by(Document.updated_at.desc())))
         found.drafts = db.session.scalar(
-            mine.where(Document.status == "draft").with_only_columns(func.count(Document.id))
+            mine.where(Document.status == DocumentStatus.DRAFT).with_only_columns(func.count(Document.id))
         ) or 0
     found.unread = list(db.session.scalars(
         select(Notification).where(Notification.user_id == user.id,
                                    Notification.read_at.is_(None))
         .order_by(Notification.created_at.desc()).limit(5)))
     found.recent = list(db.session.scalars(
-        visible_documents(user).where(Document.status == "published")
+        visible_documents(user).where(Document.status == DocumentStatus.PUBLISHED)
         .order_by(Document.published_at.desc(), Document.id.desc()).limit(5)))
     return found
 
@@ -57,5 +59,5 @@ def attention_for(user) -> Attention:
 @bp.get("/")
 def index():
     user = current_user._get_current_object()
-    return render_template("core/home.html", attention=attention_for(user),
+    return render_template("home/index.html", attention=attention_for(user),
                            recovery_codes_left=remaining_recovery_codes(user))

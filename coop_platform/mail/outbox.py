@@ -20,11 +20,13 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import DateTime, Integer, String, Text, func, or_, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from coop_platform.core.clock import as_utc, utcnow
+from coop_platform.core.rows import changed_rows
 from coop_platform.extensions import db, keyring
+from coop_platform.mail.models import OutboxMail
 
 log = logging.getLogger(__name__)
 
@@ -38,23 +40,6 @@ class Mail:
     to: str
     subject: str
     body: str
-
-
-class OutboxMail(db.Model):
-    __tablename__ = "mail_outbox"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(320))
-    subject: Mapped[str] = mapped_column(String(400))
-    # AES-GCM under the "mail" key, bound to the row id; emptied once sent.
-    body: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str] = mapped_column(String(200), default="")
 
 
 def _context(row_id: int) -> bytes:
@@ -92,10 +77,11 @@ def deliver(mail: Mail) -> None:
 
 def delay_after(attempts: int) -> timedelta:
     """1, 2, 4, … minutes, at most six hours."""
-    return min(FIRST_DELAY * 2 ** max(attempts - 1, 0), LONGEST_DELAY)
+    delay: timedelta = FIRST_DELAY * 2 ** max(attempts - 1, 0)
+    return min(delay, LONGEST_DELAY)
 
 
-def _due(now: datetime):
+def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
     return (OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None),
             OutboxMail.next_attempt_at <= now,
             or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until < now))
@@ -113,9 +99,9 @@ def _claim(now: datetime) -> OutboxMail | None:
     if row_id is None:
         db.session.rollback()
         return None
-    taken = db.session.execute(
+    taken = changed_rows(
         update(OutboxMail).where(OutboxMail.id == row_id, *_due(now))
-        .values(claimed_until=now + LEASE, attempts=OutboxMail.attempts + 1)).rowcount
+        .values(claimed_until=now + LEASE, attempts=OutboxMail.attempts + 1))
     db.session.commit()
     return db.session.get(OutboxMail, row_id) if taken else None
 
@@ -168,8 +154,8 @@ def outbox_state(now: datetime | None = None) -> OutboxState:
 
 def retry_failed() -> int:
     """Give the messages that ran out of attempts another round (after fixing SMTP)."""
-    count = db.session.execute(
+    count = changed_rows(
         update(OutboxMail).where(OutboxMail.failed_at.is_not(None), OutboxMail.sent_at.is_(None))
-        .values(failed_at=None, attempts=0, next_attempt_at=utcnow(), last_error="")).rowcount
+        .values(failed_at=None, attempts=0, next_attempt_at=utcnow(), last_error=""))
     db.session.commit()
     return count

@@ -6,16 +6,16 @@ only a link."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from coop_platform.auth.models import User
-from coop_platform.core import mail
-from coop_platform.core.authz import SECRETARIAT_ROLES
+from coop_platform.auth.models import User, UserStatus
+from coop_platform.core.authz import SECRETARIAT_ROLES, Role
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound
 from coop_platform.core.signals import (
@@ -25,9 +25,11 @@ from coop_platform.core.signals import (
     response_transitioned,
     sharing_changed,
 )
-from coop_platform.documents.models import Document
+from coop_platform.documents.models import Document, DocumentStatus
 from coop_platform.documents.services.visibility import visible_documents
 from coop_platform.extensions import db
+from coop_platform.mail import outbox as mail
+from coop_platform.mail import texts
 from coop_platform.moderation.models import Notification
 from coop_platform.questionnaires.services import following
 from coop_platform.states.models import State
@@ -35,88 +37,28 @@ from coop_platform.states.models import State
 DECISIONS = ("publish", "return", "reject", "withdraw")
 
 
-def _document_link(document: Document) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/documents/{document.public_id}"
-
-
 def _secretariat() -> list[User]:
     return list(db.session.scalars(select(User).where(
-        User.role.in_(SECRETARIAT_ROLES), User.status == "active")))
+        User.role.in_(SECRETARIAT_ROLES), User.status == UserStatus.ACTIVE)))
 
 
 def _focal_points(state_id: int) -> list[User]:
     return list(db.session.scalars(select(User).join(State, User.state_id == State.id).where(
-        User.role == "focal_point", User.state_id == state_id, User.status == "active",
+        User.role == Role.FOCAL_POINT, User.state_id == state_id, User.status == UserStatus.ACTIVE,
         State.active.is_(True))))
 
 
-def _mail_text(kind: str, document: Document | None, params: dict) -> tuple[str, str]:
-    """Subject and body, in the recipient's language (the caller sets the locale)."""
-    safe_title = (document.title if document is not None
-                  and document.classification != "confidential" else None)
-    state = document.owner_state.display_name if document is not None else ""
-    if kind == "submission":
-        subject = _("A document awaits moderation")
-        lead = (_("%(state)s submitted “%(title)s” for moderation.", state=state,
-                  title=safe_title) if safe_title else
-                _("%(state)s submitted a document for moderation.", state=state))
-    elif kind == "decision":
-        subject = _("Decision on a document of your State")
-        lead = (_("The Secretariat's decision on “%(title)s”: %(decision)s.", title=safe_title,
-                  decision=decision_label(params["action"])) if safe_title else
-                _("The Secretariat's decision on a document of your State: %(decision)s.",
-                  decision=decision_label(params["action"])))
-    elif kind == "shared":
-        subject = _("A document was shared with you")
-        lead = (_("%(state)s shared “%(title)s” on the platform.", state=state, title=safe_title)
-                if safe_title else _("%(state)s shared a document on the platform.",
-                                     state=state))
-    elif kind == "sharing_request":
-        subject = _("A wider sharing awaits the Secretariat")
-        lead = (_("%(state)s asked to share “%(title)s” more widely.", state=state,
-                  title=safe_title) if safe_title else
-                _("%(state)s asked to share a document more widely.", state=state))
-    elif kind == "sharing_decision":
-        subject = _("Decision on the sharing of a document of your State")
-        lead = (_("The Secretariat accepted the wider sharing you asked for.")
-                if params["action"] == "accept" else
-                _("The Secretariat refused the wider sharing you asked for. The reason is on "
-                  "the document's page."))
-    elif kind == "response_submission":
-        subject = _("A questionnaire response awaits review")
-        lead = _("%(state)s submitted its questionnaire response for review.",
-                 state=state_name(params.get("state", "")))
-    elif kind == "response_decision":
-        subject = _("Decision on your State's questionnaire response")
-        lead = _("The Secretariat's decision on your State's questionnaire response: "
-                 "%(decision)s.", decision=response_decision_label(params.get("action", "")))
-    elif kind == "answer_changed":
-        subject = _("Answers you follow changed")
-        lead = _("The Secretariat accepted new answers of %(state)s to questions you follow: "
-                 "%(keys)s.", state=state_name(params.get("state", "")),
-                 keys=", ".join(params.get("keys", [])))
-    elif kind == "answers_reminder":
-        subject = _("Please confirm your State's questionnaire answers")
-        lead = ngettext("%(num)d answer of your State has not been confirmed for eleven "
-                        "months. Confirm it if it is still accurate, or update it.",
-                        "%(num)d answers of your State have not been confirmed for eleven "
-                        "months. Confirm those still accurate, or update them.",
-                        params.get("count", 0))
-    else:
-        subject = _("One of your recovery codes was used")
-        lead = _("One of your recovery codes was used to sign in. If it was not you, tell the "
-                 "Secretariat at once.")
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if document is not None:
-        link = _document_link(document)
-    elif kind == "answer_changed":
-        link = f"{base}/questionnaires/{params['questionnaire']}/states/{params['state']}"
-    elif kind == "answers_reminder":
-        link = f"{base}/questionnaires/{params['questionnaire']}/response"
-    else:
-        link = f"{base}/notifications/"
-    return (_("Secured Platform on Cooperation") + ": " + subject,
-            lead + "\n\n" + _("Open the platform to see it:") + "\n" + link + "\n")
+def _mail_text(kind: str, document: Document | None, params: dict[str, Any]) -> tuple[str, str]:
+    """Subject and body, in the recipient's language (the caller sets the locale). A
+    confidential document's title is never mailed."""
+    title = (document.title if document is not None
+             and document.classification != "confidential" else None)
+    state = (document.owner_state.display_name if document is not None
+             else state_name(params.get("state", "")))
+    action = params.get("action", "")
+    return texts.render(kind, document=document, title=title, state=state, params=params,
+                        decision=decision_label(action),
+                        response_decision=response_decision_label(action))
 
 
 def state_name(iso3: str) -> str:
@@ -151,14 +93,14 @@ def _recipients(document: Document, state_ids: set[int] | None, court: bool) -> 
     """The people a published document reaches: focal points of the given States (None: every
     State) other than the owner, active ones of active States, and Court liaisons if shared."""
     stmt = (select(User).join(State, User.state_id == State.id)
-            .where(User.role == "focal_point", User.status == "active",
+            .where(User.role == Role.FOCAL_POINT, User.status == UserStatus.ACTIVE,
                    State.active.is_(True), User.state_id != document.owner_state_id))
     if state_ids is not None:
         stmt = stmt.where(User.state_id.in_(state_ids or {-1}))
     people = list(db.session.scalars(stmt))
     if court:
-        people += list(db.session.scalars(select(User).where(User.role == "court",
-                                                             User.status == "active")))
+        people += list(db.session.scalars(select(User).where(User.role == Role.COURT,
+                                                             User.status == UserStatus.ACTIVE)))
     return people
 
 
@@ -193,7 +135,7 @@ def _on_sharing_changed(document: Document, action: str, actor: User, **_kw) -> 
     else:
         notify([u for u in _focal_points(document.owner_state_id) if u.id != actor.id],
                "sharing_decision", document, action=action)
-    if action == "accept" and document.status == "published":
+    if action == "accept" and document.status == DocumentStatus.PUBLISHED:
         # Only those the wider sharing newly reaches are told.
         before, after = _kw["before"], _kw["after"]
         had = {u.id for u in _recipients(document, _state_ids(before),

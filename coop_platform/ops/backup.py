@@ -16,19 +16,22 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from flask import current_app
 from sqlalchemy import inspect, text
 
 from coop_platform.audit.services import record
 from coop_platform.core import schema
 from coop_platform.core.clock import utcnow
 from coop_platform.core.files import fsync_directory, write_whole
-from coop_platform.documents.storage import LocalBlobStore
+from coop_platform.documents.services.uploads import blob_store
+from coop_platform.documents.storage import BlobStore, LocalBlobStore
 from coop_platform.extensions import db
 
+COPY_CHUNK = 1 << 20
 MANIFEST = "manifest.json"
 FORMAT = 1
 SQLITE_FILE = "database.sqlite3"
@@ -76,7 +79,7 @@ def _libpq_url() -> str:
 
 def _snapshot_sqlite(directory: Path) -> tuple[str, list[str], str]:
     target = directory / SQLITE_FILE
-    source = sqlite3.connect(db.engine.url.database)
+    source = sqlite3.connect(db.engine.url.database or "")
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)  # one step: a consistent snapshot, even while others write
@@ -115,11 +118,12 @@ def create(directory: Path, actor=None) -> Report:
         database_file, names, revision = _snapshot_postgresql(directory)
     else:
         raise BackupError(f"no backup method for {kind}")
-    store = LocalBlobStore(current_app.config["BLOB_DIR"])
-    blobs = {}
+    store = blob_store()
+    blobs: dict[str, dict[str, Any]] = {}
     for name in sorted(set(names)):
         copy = directory / BLOBS / name
-        shutil.copyfile(store.path_for(name), copy)
+        with store.open(name) as source, copy.open("wb") as target:
+            shutil.copyfileobj(source, target, COPY_CHUNK)
         blobs[name] = {"sha256": _sha256(copy), "size": copy.stat().st_size}
     manifest = {
         "format": FORMAT, "created_at": utcnow().isoformat(), "revision": revision,
@@ -179,7 +183,7 @@ def verify(directory: Path) -> list[str]:
     return problems
 
 
-def _instance_is_empty(store: LocalBlobStore) -> bool:
+def _instance_is_empty(store: BlobStore) -> bool:
     database_file = schema.sqlite_file(db.engine)
     if database_file is not None and not database_file.exists():
         return not any(store.names())  # never opened: it would not be created (core/sqlite)
@@ -198,7 +202,7 @@ def _restore_database(kind: str, source: Path) -> None:
     db.session.remove()
     if kind == "sqlite":
         db.engine.dispose()
-        target = Path(db.engine.url.database)
+        target = Path(db.engine.url.database or "")
         incoming = target.with_name(target.name + ".restoring")
         try:
             shutil.copyfile(source, incoming)
@@ -233,25 +237,32 @@ def restore(directory: Path) -> Report:
     if manifest["database"]["kind"] != kind:
         raise BackupError(f"this backup is of a {manifest['database']['kind']} database; "
                           f"this instance uses {kind}")
-    store = LocalBlobStore(current_app.config["BLOB_DIR"])
+    store = blob_store()
     if not _instance_is_empty(store):
         raise BackupError("this instance is not empty: restore only into a new, empty one")
     source = directory / manifest["database"]["file"]
     # Files first, the database last and in one step: a restore that stops (a full disk, a
     # refused statement) removes the files it wrote and writes nothing to the database, so
     # the instance is still empty and the restore can simply be run again.
-    written: list[Path] = []
+    written: list[str] = []
     try:
         for name in manifest["blobs"]:
-            target = store.path_for(name)
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            written.append(target)
-            shutil.copyfile(directory / BLOBS / name, target)
-            os.chmod(target, 0o600)
+            # Through the store, as an upload lands: written whole, synced, then named.
+            pending = store.create()
+            try:
+                with (directory / BLOBS / name).open("rb") as blob:
+                    while chunk := blob.read(COPY_CHUNK):
+                        pending.write(chunk)
+                written.append(name)
+                pending.commit(name)
+            except BaseException:
+                pending.discard()
+                raise
         _restore_database(kind, source)
     except (OSError, subprocess.SubprocessError) as error:
-        for path in written:
-            path.unlink(missing_ok=True)
+        for name in written:
+            with suppress(OSError):
+                store.delete(name)
         raise BackupError(f"the restore stopped and was undone, nothing is left of it: "
                           f"{error}") from error
     record("backup.restored", details={"blobs": len(manifest["blobs"]),

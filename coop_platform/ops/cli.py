@@ -1,53 +1,19 @@
-"""flask --app wsgi seed-demo | demo-code EMAIL | backup create|verify|restore DIR |
-mail send [--loop]|status|retry"""
+"""flask --app wsgi backup create|verify|restore DIR | mail send [--loop]|status|retry"""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import click
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 
-from coop_platform.admin import backup
-from coop_platform.admin.demo import demo_code, seed_demo
-from coop_platform.core import faults, mail
-from coop_platform.core.exceptions import DomainError
+from coop_platform.core import faults
 from coop_platform.core.workers import run_forever
+from coop_platform.mail import outbox as mail
+from coop_platform.ops import backup
 
 log = logging.getLogger(__name__)
-BANNER = "DEMO ONLY - these accounts are for local trials and must never hold real content."
-
-
-@click.command("seed-demo")
-@with_appcontext
-@click.option("--new-passwords", is_flag=True, help="Give existing demo accounts new passwords.")
-def seed_demo_command(new_passwords: bool) -> None:
-    """Create demo accounts and print their logins and TOTP keys (refused in Production)."""
-    try:
-        logins = seed_demo(new_passwords=new_passwords)
-    except DomainError as error:
-        raise click.ClickException(str(error.message)) from error
-    click.echo(f"\n{BANNER}\n")
-    for item in logins:
-        password = item.password or "(unchanged; `seed-demo --new-passwords` sets new ones)"
-        state = f" [{item.state}]" if item.state else ""
-        click.echo(f"  {item.role:<12}{state:<7} {item.email}")
-        click.echo(f"      password: {password}")
-        click.echo(f"      TOTP key: {item.totp_secret}")
-    # Commands that work from the repository root, whatever `flask` the shell finds first.
-    click.echo("\nCurrent code for a demo account: make demo-code EMAIL=focal.fra@…"
-               "\n  (or .venv/bin/flask --app wsgi demo-code EMAIL)\n")
-
-
-@click.command("demo-code")
-@with_appcontext
-@click.argument("email")
-def demo_code_command(email: str) -> None:
-    """Print the current TOTP code of a demo account (refused for real accounts)."""
-    try:
-        click.echo(demo_code(email))
-    except DomainError as error:
-        raise click.ClickException(str(error.message)) from error
 
 
 backup_cli = AppGroup("backup", help="Back up and restore the database and encrypted files "
@@ -55,8 +21,8 @@ backup_cli = AppGroup("backup", help="Back up and restore the database and encry
 
 
 @backup_cli.command("create")
-@click.argument("directory", type=click.Path(file_okay=False))
-def backup_create(directory: str) -> None:
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def backup_create(directory: Path) -> None:
     """Database and encrypted files into DIRECTORY (new or empty), with a manifest."""
     try:
         report = backup.create(directory)
@@ -68,7 +34,7 @@ def backup_create(directory: str) -> None:
 
 @backup_cli.command("verify")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
-def backup_verify(directory: str) -> None:
+def backup_verify(directory: Path) -> None:
     """Check every file of a backup against its manifest; exit 1 on any problem."""
     problems = backup.verify(directory)
     for problem in problems:
@@ -80,7 +46,7 @@ def backup_verify(directory: str) -> None:
 
 @backup_cli.command("restore")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
-def backup_restore(directory: str) -> None:
+def backup_restore(directory: Path) -> None:
     """Restore a verified backup into this empty instance (its keys must be the originals)."""
     try:
         report = backup.restore(directory)

@@ -85,8 +85,8 @@ def keys_status() -> None:
         counts = data_keys_per_kek()
     except SQLAlchemyError:
         counts = None  # database not migrated yet: nothing wrapped
-    for info in infos if counts is not None else []:
-        if info.purpose == "document":
+    for info in infos:
+        if counts is not None and info.purpose == "document":
             n = counts.get(info.key_id, 0)
             note = "" if n or info.active else " (no data key uses it: it may be removed)"
             click.echo(f"{info.key_id} wraps {n} document data keys{note}")

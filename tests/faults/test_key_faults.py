@@ -33,7 +33,7 @@ def _every_key_file_holds_a_key(instance) -> None:
 
 
 def _every_document_opens_and_a_new_one_can_be_sealed(instance) -> int:
-    from coop_platform.documents.crypto import decrypt_segments
+    from coop_platform.crypto.documents import decrypt_segments
     from coop_platform.documents.models import DocumentVersion
     from coop_platform.documents.services.uploads import blob_store
     from coop_platform.extensions import db, keyring

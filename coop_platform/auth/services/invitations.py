@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from coop_platform.audit.services import record
 from coop_platform.auth import passwords, totp
-from coop_platform.auth.models import ROLES, Invitation, User
+from coop_platform.auth.models import ROLES, Invitation, User, UserStatus
 from coop_platform.auth.services.common import (
     bump_session_generation,
     decrypt_totp_secret,
@@ -26,9 +26,11 @@ from coop_platform.auth.services.common import (
     find_user_by_email,
     replace_recovery_codes,
 )
-from coop_platform.core.authz import require_role
+from coop_platform.core.authz import Role, require_role
 from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.exceptions import Conflict, NotFound, ValidationFailed
+from coop_platform.core.rows import changed_rows
+from coop_platform.core.urls import public_url
 from coop_platform.extensions import db, keyring
 from coop_platform.states.models import State
 
@@ -42,7 +44,7 @@ def _token_hash(token: str) -> str:
 
 
 def invitation_url(token: str) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/auth/invitation/{token}"
+    return public_url("auth.invitation", token=token)
 
 
 def normalise_email(email: str) -> str:
@@ -63,7 +65,7 @@ def _check_role_and_state(role: str, state_iso3: str | None) -> State | None:
         if not state.active:
             raise ValidationFailed(_l("This State is inactive: its users cannot sign in."),
                                    field="state")
-    if role == "focal_point" and state is None:
+    if role == Role.FOCAL_POINT and state is None:
         raise ValidationFailed(_l("A focal point must belong to a State."), field="state")
     if role in ("court", "admin") and state is not None:
         raise ValidationFailed(_l("Court liaisons and administrators belong to no State."),
@@ -97,11 +99,11 @@ def invite(email: str, role: str, state_iso3: str | None, actor: User | None,
            display_name: str = "") -> tuple[User, str]:
     """Create (or re-invite) an account and return it with the invitation URL. Only an
     administrator (or the command line, actor None) invites."""
-    require_role(actor, "admin", _l("Only administrators may invite."))
+    require_role(actor, Role.ADMIN, _l("Only administrators may invite."))
     email = normalise_email(email)
     state = _check_role_and_state(role, state_iso3)
     user = find_user_by_email(email)
-    if user is not None and user.status != "invited":
+    if user is not None and user.status != UserStatus.INVITED:
         raise Conflict(_l("An account with this e-mail address already exists."), field="email")
     if user is None:
         user = User(email=email, role=role, state=state, status="invited",
@@ -143,7 +145,7 @@ def find_invitation(token: str) -> Invitation:
     if as_utc(invitation.expires_at) <= utcnow():
         raise InvitationInvalid(_l("This invitation link has expired. Ask the Secretariat for a "
                                    "new one."))
-    if invitation.user.status == "disabled":
+    if invitation.user.status == UserStatus.DISABLED:
         raise InvitationInvalid(_l("This account is disabled."))
     return invitation
 
@@ -200,10 +202,10 @@ def accept(invitation: Invitation, password: str, password_confirm: str | None,
         )
     now = utcnow()
     # Single use even under concurrency: only one request can flip used_at from NULL.
-    claimed = db.session.execute(
+    claimed = changed_rows(
         update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
         .values(used_at=now)
-    ).rowcount
+    )
     if claimed != 1:
         db.session.rollback()
         raise InvitationInvalid(_l("This invitation link has already been used."))

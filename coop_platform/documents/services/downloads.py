@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
+from coop_platform.crypto.documents import IntegrityError, decrypt_segments, open_metadata
 from coop_platform.crypto.keyring import KeyError_
-from coop_platform.documents.crypto import IntegrityError, decrypt_segments, open_metadata
 from coop_platform.documents.models import Document, DocumentVersion
 from coop_platform.documents.services.uploads import blob_store
 from coop_platform.extensions import db, keyring

@@ -14,6 +14,7 @@ import errno
 import io
 import json
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -22,15 +23,15 @@ from flask_babel import lazy_gettext as _l
 
 from coop_platform.core import faults
 from coop_platform.core.exceptions import DomainError, ValidationFailed
-from coop_platform.documents import packages
-from coop_platform.documents.crypto import (
+from coop_platform.crypto.documents import (
     RandomAccessPlaintext,
     SegmentEncryptor,
     new_dek,
     seal_metadata,
 )
+from coop_platform.documents import packages
 from coop_platform.documents.sniff import CONTENT_TYPES, Sniffer, Verdict
-from coop_platform.documents.storage import BlobStore, LocalBlobStore
+from coop_platform.documents.storage import BlobStore, LocalBlobStore, PendingBlob
 from coop_platform.extensions import keyring
 
 MAX_FILENAME = 200
@@ -68,7 +69,7 @@ def ensure_room(expected_bytes: int | None, store: BlobStore | None = None) -> N
 
 
 @contextmanager
-def _full_disk_refused(sink: UploadSink):
+def _full_disk_refused(sink: UploadSink) -> Iterator[None]:
     try:
         yield
     except OSError as error:
@@ -114,7 +115,7 @@ class UploadSink:
         self._dek = new_dek()
         self.kek_id = keyring().active_id("document")
         self.wrapped_dek = keyring().encrypt("document", self._dek, self.version_id.bytes)
-        self._pending = None
+        self._pending: PendingBlob | None = None
         self._encryptor: SegmentEncryptor | None = None
         self._sniffer = Sniffer()
         self.filename: str | None = None
@@ -192,6 +193,7 @@ class UploadSink:
 
     def _inspect_package(self) -> str:
         """Read the package back through decryption (never as plaintext on disk)."""
+        assert self._pending is not None  # noqa: S101 (landed implies stored)
         with self._pending.reader() as raw:
             return packages.inspect(io.BufferedReader(
                 RandomAccessPlaintext(raw, self._dek, self.version_id), 64 * 1024))

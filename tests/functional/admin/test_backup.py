@@ -11,6 +11,7 @@ from contextlib import ExitStack
 import pytest
 
 from coop_platform import create_app
+from coop_platform.documents.storage import PendingBlob
 from coop_platform.extensions import db
 from tests.conftest import PG_URL, login, make_test_config
 from tests.support import files
@@ -163,22 +164,22 @@ def test_a_backup_missing_a_file_its_database_names_does_not_verify(app, make_us
 def test_a_restore_that_stops_leaves_nothing_and_can_run_again(app, make_user, runner, tmp_path,
                                                                empty_instance, monkeypatch,
                                                                stop):
-    from coop_platform.admin import backup
+    from coop_platform.ops import backup
 
     owner, _client, documents = owner_with_documents(app, make_user)
     target = tmp_path / "backup"
     assert runner.invoke(args=["backup", "create", str(target)]).exit_code == 0
 
     if stop == "while copying the files":
-        copies, copy = [], backup.shutil.copyfile
+        files, write = set(), PendingBlob.write
 
-        def copy_then_fail(source, destination):
-            copies.append(source)
-            if len(copies) == 2:  # the second of the three files: the disk is full
+        def write_then_fail(blob, data):
+            files.add(id(blob))
+            if len(files) == 2:  # the second of the three files: the disk is full
                 raise OSError(28, "No space left on device")
-            return copy(source, destination)
+            return write(blob, data)
 
-        monkeypatch.setattr(backup.shutil, "copyfile", copy_then_fail)
+        monkeypatch.setattr(PendingBlob, "write", write_then_fail)
     else:
         def refused(kind, source):
             raise backup.subprocess.CalledProcessError(1, "pg_restore")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from coop_platform.core import mail
 from coop_platform.extensions import db
+from coop_platform.mail import outbox as mail
 from tests.conftest import next_code, post_form
 
 CODE_RE = re.compile(r"<li><code>([0-9a-z-]{19})</code></li>")

@@ -194,7 +194,7 @@ def test_forwarded_address_is_trusted_only_behind_a_configured_proxy(tmp_path, a
 
 def test_a_development_run_shows_e_mails_without_their_body(tmp_path, caplog):
     from config import DevelopmentConfig
-    from coop_platform.core import mail
+    from coop_platform.mail import outbox as mail
 
     KeyRing(tmp_path / "keys").init()
     cfg = DevelopmentConfig()
@@ -210,7 +210,7 @@ def test_a_development_run_shows_e_mails_without_their_body(tmp_path, caplog):
         db.engine.dispose()
     # Only the development logger's INFO level lets the record through (the default is
     # WARNING); `make run` shows it through Flask's handler on stderr.
-    shown = [r.getMessage() for r in caplog.records if r.name == "coop_platform.core.mail"]
+    shown = [r.getMessage() for r in caplog.records if r.name == "coop_platform.mail.outbox"]
     assert shown == ["e-mail (no SMTP configured) to=fp@example.org "
                      "subject=A document awaits moderation"]
 

@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from coop_platform.core import mail
 from coop_platform.core.clock import utcnow
 from coop_platform.extensions import db
+from coop_platform.mail import outbox as mail
 from tests.conftest import post_form
 
 SECRET_LINK = "https://platform.example/auth/invitation/SECRET-TOKEN-123"

@@ -132,7 +132,7 @@ def test_request_too_large_is_413(app, client):
 
 def test_unexpected_error_is_a_plain_500(app, logged_in, monkeypatch):
     client, _ = logged_in()
-    import coop_platform.admin.home as views
+    import coop_platform.home.views as views
 
     def boom(_user):
         raise RuntimeError("secret internals")

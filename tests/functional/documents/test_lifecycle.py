@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from coop_platform.audit.models import AuditEvent
-from coop_platform.documents.crypto import IntegrityError
+from coop_platform.crypto.documents import IntegrityError
 from coop_platform.documents.models import Document, DocumentVersion
 from coop_platform.extensions import db
 from tests.conftest import csrf_token, next_code, post_form

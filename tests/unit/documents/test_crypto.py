@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coop_platform.documents.crypto import (
+from coop_platform.crypto.documents import (
     SEGMENT_SIZE,
     TAG_SIZE,
     IntegrityError,

@@ -8,14 +8,14 @@ import uuid
 import pytest
 
 from coop_platform.core.exceptions import ValidationFailed
-from coop_platform.documents import packages
-from coop_platform.documents.crypto import (
+from coop_platform.crypto.documents import (
     SEGMENT_SIZE,
     IntegrityError,
     RandomAccessPlaintext,
     SegmentEncryptor,
     new_dek,
 )
+from coop_platform.documents import packages
 from tests.support import files
 
 

@@ -1,0 +1,1 @@
+"""Demo accounts, answers and documents for trying the portal locally; never in Production."""
