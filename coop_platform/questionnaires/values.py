@@ -9,9 +9,11 @@ truncation.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -122,7 +124,7 @@ def decimal_of(raw: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _number(raw: str, question: Question, field: str):
+def _number(raw: str, question: Question, field: str) -> int | float | None:
     raw = (raw or "").strip()
     if not raw:
         return None
@@ -140,64 +142,96 @@ def _number(raw: str, question: Question, field: str):
     return int(number) if number == number.to_integral_value() else float(number)
 
 
-def parse_value(question: Question, form, prefix: str):
-    """The typed value of one question from form fields named `<prefix>.<part>`."""
+# Each question type's parser: (question, form, prefix) -> the typed value, None when left
+# empty; AnswerInvalid names the field at fault.
+Form = Any
+Parser = Callable[[Question, Form, str], Any]
+
+
+def _one_option(question: Question, form: Form, prefix: str) -> str | None:
     field = f"{prefix}.value"
-    kind = question.qtype
+    raw = (form.get(field) or "").strip()
+    if not raw:
+        return None
+    if raw not in [code for code, _ in question.options]:
+        raise AnswerInvalid(_l("Choose one of the listed answers."), field=field)
+    return str(raw)
+
+
+def _options(question: Question, form: Form, prefix: str) -> list[str] | None:
+    field = f"{prefix}.value"
     codes = [code for code, _ in question.options]
-    if kind in ("yes_no", "yes_partly_no", "single_choice"):
-        raw = (form.get(field) or "").strip()
-        if not raw:
-            return None
-        if raw not in codes:
-            raise AnswerInvalid(_l("Choose one of the listed answers."), field=field)
-        return raw
-    if kind == "multiple_choice":
-        chosen = [v for v in form.getlist(field) if v]
-        if any(v not in codes for v in chosen):
-            raise AnswerInvalid(_l("Choose among the listed answers."), field=field)
-        return sorted(set(chosen), key=codes.index) or None
-    if kind == "short_text":
-        return _text(form.get(field, ""), MAX_SHORT, field) or None
-    if kind == "long_text":
-        return _text(form.get(field, ""), MAX_LONG, field) or None
-    if kind == "number":
-        return _number(form.get(field, ""), question, field)
-    if kind == "date":
-        return _date(form.get(field, ""), field)
-    if kind == "legal_reference":
-        value = {
-            "instrument": _text(form.get(f"{prefix}.instrument", ""), MAX_SHORT,
-                                f"{prefix}.instrument"),
-            "article": _text(form.get(f"{prefix}.article", ""), 200, f"{prefix}.article"),
-            "url": _url(form.get(f"{prefix}.url", ""), f"{prefix}.url"),
-            "since": _date(form.get(f"{prefix}.since", ""), f"{prefix}.since"),
-        }
-        if not any(value.values()):
-            return None
-        if not value["instrument"]:
-            raise AnswerInvalid(_l("Name the instrument (the act or code)."),
-                                field=f"{prefix}.instrument")
-        return value
-    if kind == "contact":
-        value = {part: _text(form.get(f"{prefix}.{part}", ""), 200, f"{prefix}.{part}")
-                 for part in CONTACT_PARTS}
-        if not any(value.values()):
-            return None
-        if not value["authority"]:
-            raise AnswerInvalid(_l("Name the authority or office."), field=f"{prefix}.authority")
-        if value["email"]:
-            try:
-                value["email"] = validate_email(value["email"],
-                                                check_deliverability=False).normalized
-            except EmailNotValidError:
-                raise AnswerInvalid(_l("Give a valid e-mail address, like name@example.org."),
-                                    field=f"{prefix}.email") from None
-        if value["phone"] and not PHONE.match(value["phone"]):
-            raise AnswerInvalid(_l("Write the phone number with digits, spaces and an optional "
-                                   "leading +."), field=f"{prefix}.phone")
-        return value
-    raise AnswerInvalid(_l("This question cannot be answered."), field=field)
+    chosen = [v for v in form.getlist(field) if v]
+    if any(v not in codes for v in chosen):
+        raise AnswerInvalid(_l("Choose among the listed answers."), field=field)
+    return sorted(set(chosen), key=codes.index) or None
+
+
+def _text_of(limit: int) -> Parser:
+    def parse(_question: Question, form: Form, prefix: str) -> str | None:
+        field = f"{prefix}.value"
+        return _text(form.get(field, ""), limit, field) or None
+    return parse
+
+
+def _legal_reference(_question: Question, form: Form, prefix: str) -> dict[str, Any] | None:
+    value = {
+        "instrument": _text(form.get(f"{prefix}.instrument", ""), MAX_SHORT,
+                            f"{prefix}.instrument"),
+        "article": _text(form.get(f"{prefix}.article", ""), 200, f"{prefix}.article"),
+        "url": _url(form.get(f"{prefix}.url", ""), f"{prefix}.url"),
+        "since": _date(form.get(f"{prefix}.since", ""), f"{prefix}.since"),
+    }
+    if not any(value.values()):
+        return None
+    if not value["instrument"]:
+        raise AnswerInvalid(_l("Name the instrument (the act or code)."),
+                            field=f"{prefix}.instrument")
+    return value
+
+
+def _contact(_question: Question, form: Form, prefix: str) -> dict[str, str] | None:
+    value = {part: _text(form.get(f"{prefix}.{part}", ""), 200, f"{prefix}.{part}")
+             for part in CONTACT_PARTS}
+    if not any(value.values()):
+        return None
+    if not value["authority"]:
+        raise AnswerInvalid(_l("Name the authority or office."), field=f"{prefix}.authority")
+    if value["email"]:
+        try:
+            value["email"] = validate_email(value["email"],
+                                            check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise AnswerInvalid(_l("Give a valid e-mail address, like name@example.org."),
+                                field=f"{prefix}.email") from None
+    if value["phone"] and not PHONE.match(value["phone"]):
+        raise AnswerInvalid(_l("Write the phone number with digits, spaces and an optional "
+                               "leading +."), field=f"{prefix}.phone")
+    return value
+
+
+PARSERS: dict[str, Parser] = {
+    "yes_no": _one_option,
+    "yes_partly_no": _one_option,
+    "single_choice": _one_option,
+    "multiple_choice": _options,
+    "short_text": _text_of(MAX_SHORT),
+    "long_text": _text_of(MAX_LONG),
+    "number": lambda question, form, prefix: _number(form.get(f"{prefix}.value", ""), question,
+                                                     f"{prefix}.value"),
+    "date": lambda _question, form, prefix: _date(form.get(f"{prefix}.value", ""),
+                                                  f"{prefix}.value"),
+    "legal_reference": _legal_reference,
+    "contact": _contact,
+}
+
+
+def parse_value(question: Question, form: Form, prefix: str) -> Any:
+    """The typed value of one question from form fields named `<prefix>.<part>`."""
+    parser = PARSERS.get(question.qtype)
+    if parser is None:
+        raise AnswerInvalid(_l("This question cannot be answered."), field=f"{prefix}.value")
+    return parser(question, form, prefix)
 
 
 def parse_entry(question: Question, form, prefix: str) -> Entry:

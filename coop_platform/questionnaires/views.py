@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from coop_platform.core.authz import SECRETARIAT_ROLES, roles_required
+from coop_platform.core.authz import SECRETARIAT_ROLES, Role, roles_required
 from coop_platform.core.clock import utcnow
 from coop_platform.core.errors import audit_refusal, render_error
 from coop_platform.core.exceptions import DomainError, NotFound, ValidationFailed
@@ -29,6 +29,7 @@ from coop_platform.questionnaires.models import (
     CONTENT_LANGUAGES,
     RESPONSE_STATUSES,
     Questionnaire,
+    QuestionnaireStatus,
 )
 from coop_platform.questionnaires.services import (
     answering,
@@ -74,7 +75,7 @@ def _refused(error: DomainError, response=None):
 def index():
     questionnaires = authoring.list_questionnaires()
     mine = {}
-    if _user().role == "focal_point":
+    if _user().role == Role.FOCAL_POINT:
         for q in questionnaires:
             mine[q.id] = answering.my_response(_user(), q)
     return render_template("questionnaires/index.html", questionnaires=questionnaires,
@@ -88,13 +89,15 @@ def overview(public_id: str):
                            states=reading.states_for(_user()))
 
 
-def _my_response(questionnaire: Questionnaire, *, required: bool = True):
-    """The user's State's response, started on first visit while the questionnaire is open.
-    Only focal points have one; with `required`, none is a 404."""
-    if _user().role != "focal_point":
+def _my_response(questionnaire: Questionnaire, *, required: bool = True, start: bool = False):
+    """The user's State's response; with `start` (a POST that saves answers), started if there
+    is none while the questionnaire is open — a GET never writes. Only focal points have one;
+    with `required`, none is a 404."""
+    if _user().role != Role.FOCAL_POINT:
         abort(404)
-    response = answering.my_response(_user(), questionnaire,
-                                     start=questionnaire.status == "open")
+    if start and questionnaire.status == QuestionnaireStatus.OPEN:
+        return answering.start_response(_user(), questionnaire)
+    response = answering.my_response(_user(), questionnaire)
     if response is None and required:
         abort(404)
     return response
@@ -110,6 +113,21 @@ def _my_response_page(questionnaire: Questionnaire, response, status: int = 200)
 def my_response(public_id: str):
     questionnaire = _questionnaire_or_404(public_id)
     return _my_response_page(questionnaire, _my_response(questionnaire, required=False))
+
+
+@bp.post("/<pid:public_id>/response/start")
+def start(public_id: str):
+    """Start the State's response (one per State: two starts at once make one), then answer
+    its first section."""
+    questionnaire = _questionnaire_or_404(public_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_l("The form had expired: try again."), "error")
+        return redirect(url_for("questionnaires.my_response", public_id=public_id), 303)
+    response = _my_response(questionnaire, start=True)
+    first = response.questionnaire.sections[0].code if response.questionnaire.sections else None
+    if first is None:
+        return redirect(url_for("questionnaires.my_response", public_id=public_id), 303)
+    return redirect(url_for("questionnaires.section", public_id=public_id, code=first), 303)
 
 
 def _section_or_404(questionnaire: Questionnaire, code: str):
@@ -133,10 +151,16 @@ def _section_page(questionnaire, response, section, *, status=200, errors=None, 
 @bp.route("/<pid:public_id>/response/<string(maxlength=4):code>", methods=["GET", "POST"])
 def section(public_id: str, code: str):
     questionnaire = _questionnaire_or_404(public_id)
-    response = _my_response(questionnaire)
     part = _section_or_404(questionnaire, code)
     if request.method == "GET":
+        response = _my_response(questionnaire, required=False)
+        if response is None:
+            if questionnaire.status != QuestionnaireStatus.OPEN:
+                abort(404)
+            # Not started yet: the response page starts it (a GET writes nothing).
+            return redirect(url_for("questionnaires.my_response", public_id=public_id))
         return _section_page(questionnaire, response, part)
+    response = _my_response(questionnaire, start=True)
     form = AnswersForm()
     changes, errors = read_changes(part.questions, request.form)
     if request.headers.get("X-Autosave") == "1":

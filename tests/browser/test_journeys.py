@@ -225,6 +225,12 @@ def test_answers_are_saved_automatically_while_typing(server, page, app, make_us
     qid = seeded_questionnaire(app)
     user = make_user(state="FRA")
     sign_in(page, server, user)
+    # Opening a section of a response not yet started leads to the response page, which
+    # starts it (a GET writes nothing).
+    page.goto(server + f"/questionnaires/{qid}/response/B")
+    assert page.url.endswith(f"/questionnaires/{qid}/response")
+    page.get_by_role("button", name="Start the response").click()
+    assert page.url.endswith(f"/questionnaires/{qid}/response/A")
     page.goto(server + f"/questionnaires/{qid}/response/B")
     page.locator("textarea[name='B.5.value']").fill("Typed, never saved by hand")
     page.get_by_text("Draft saved automatically.").wait_for(timeout=10_000)
@@ -250,6 +256,8 @@ def test_a_conditional_question_shows_only_when_its_condition_holds(server, page
 
     qid = seeded_questionnaire(app)
     sign_in(page, server, make_user(state="FRA"))
+    page.goto(server + f"/questionnaires/{qid}/response")
+    page.get_by_role("button", name="Start the response").click()
     page.goto(server + f"/questionnaires/{qid}/response/B")
     # B.2 (the implementing legislation) is asked when B.1 is "yes" or "partly".
     b2 = page.locator("fieldset#q-B\\.2")

@@ -27,6 +27,7 @@ from coop_platform.auth.models import RecoveryCode, User
 from coop_platform.auth.services.common import AccountLocked, decrypt_totp_secret
 from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.exceptions import DomainError, ValidationFailed
+from coop_platform.core.rows import changed_rows
 from coop_platform.core.signals import recovery_code_used
 from coop_platform.extensions import db, limiter
 
@@ -69,7 +70,7 @@ def address_delay(address: str) -> float:
     failures = limiter.storage.get(_throttle_key(address)) or 0
     if failures < 3:
         return 0.0
-    return min(base * 2 ** (failures - 3), current_app.config["THROTTLE_MAX_DELAY"])
+    return float(min(base * 2 ** (failures - 3), current_app.config["THROTTLE_MAX_DELAY"]))
 
 
 def _wait_key(address: str) -> str:
@@ -104,7 +105,7 @@ def count_failure(user: User, column: str) -> int:
     attribute = getattr(User, column)
     db.session.execute(update(User).where(User.id == user.id).values({attribute: attribute + 1})
                        .execution_options(synchronize_session=False))
-    value = db.session.scalar(select(attribute).where(User.id == user.id))
+    value: int = db.session.scalars(select(attribute).where(User.id == user.id)).one()
     set_committed_value(user, column, value)
     return value
 
@@ -121,10 +122,10 @@ def _within_rate(user: User, address: str) -> bool:
 
 # -- consuming a code -------------------------------------------------------------------------
 def _claim_step(user: User, step: int) -> bool:
-    claimed = db.session.execute(
+    claimed = changed_rows(
         update(User).where(User.id == user.id, User.totp_last_step < step)
         .values(totp_last_step=step).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed == 1:
         set_committed_value(user, "totp_last_step", step)
     return claimed == 1
@@ -136,15 +137,78 @@ def _claim_recovery_code(user: User, code: str) -> int | None:
         RecoveryCode.used_at.is_(None)))
     if row_id is None:
         return None
-    claimed = db.session.execute(
+    claimed = changed_rows(
         update(RecoveryCode).where(RecoveryCode.id == row_id, RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow()).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     return row_id if claimed == 1 else None
 
 
 def _action(purpose: str) -> str:
     return "login" if purpose == "login" else "step_up"
+
+
+def _refuse(user: User, purpose: str, reason: str) -> None:
+    record(f"{_action(purpose)}.failure", actor=user, outcome="failure", object_type="user",
+           object_id=user.public_id, details={"step": "code", "purpose": purpose,
+                                              "reason": reason})
+
+
+def _check_allowed(user: User, address: str, purpose: str) -> None:
+    """Refuse before looking at the code: a locked account, or too many tries meanwhile."""
+    if is_locked(user):
+        _refuse(user, purpose, "locked")
+        db.session.commit()
+        raise AccountLocked(as_utc(user.locked_until))
+    if not _within_rate(user, address):
+        _refuse(user, purpose, "rate limited")
+        db.session.commit()
+        raise TooManyCodes(_l("Too many codes were tried. Wait a minute, then enter the "
+                              "current code."), field="code")
+
+
+def _consume(user: User, text: str, allow_recovery: bool) -> tuple[str | None, str]:
+    """(method, why not): the method the code was taken by ("totp", "recovery_code"), or None
+    and the reason it was refused. Taking is one atomic claim (a step, a recovery code row)."""
+    compact = text.replace(" ", "")
+    if totp.well_formed(compact):
+        secret = decrypt_totp_secret(user, user.totp_secret or "")
+        step = totp.matching_step(secret, compact, user.totp_last_step)
+        if step is not None and _claim_step(user, step):
+            return "totp", ""
+        if step is not None or totp.is_replay(secret, compact, user.totp_last_step):
+            return None, "replayed code"
+        return None, "wrong code"
+    if allow_recovery and recovery.looks_like_recovery_code(text):
+        row_id = _claim_recovery_code(user, text)
+        if row_id is None:
+            return None, "unknown or used recovery code"
+        record("recovery_code.used", actor=user, object_type="user",
+               object_id=user.public_id, details={"recovery_code_id": row_id})
+        recovery_code_used.send(user)
+        return "recovery_code", ""
+    return None, "wrong code"
+
+
+def _refused(user: User, address: str, purpose: str, failure: str,
+             allow_recovery: bool) -> DomainError:
+    """Count the failure (locking the account at the limit) and say why, committed."""
+    note_address_failure(address)
+    failures = count_failure(user, "failed_code_count")
+    _refuse(user, purpose, failure)
+    if failures >= current_app.config["MAX_FAILED_CODES"]:
+        lock(user, "wrong codes")
+        db.session.commit()
+        return AccountLocked(as_utc(user.locked_until))
+    db.session.commit()
+    if failure == "replayed code":
+        return CodeRefused(_l("This code was already used. Wait for the next code and enter "
+                              "it."), field="code")
+    if allow_recovery:
+        return CodeRefused(_l("That code is not valid. Enter the current code from your "
+                              "authenticator, or a recovery code."), field="code")
+    return CodeRefused(_l("That code is not valid. Enter the current code from your "
+                          "authenticator."), field="code")
 
 
 def take_code(user: User, code: str | None, *, address: str, purpose: str,
@@ -156,64 +220,12 @@ def take_code(user: User, code: str | None, *, address: str, purpose: str,
     limit) or CodeRefused (wrong, replayed or used code)."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}")
-    action = _action(purpose)
-
-    def refuse(reason: str) -> None:
-        record(f"{action}.failure", actor=user, outcome="failure", object_type="user",
-               object_id=user.public_id, details={"step": "code", "purpose": purpose,
-                                                  "reason": reason})
-
-    if is_locked(user):
-        refuse("locked")
-        db.session.commit()
-        raise AccountLocked(as_utc(user.locked_until))
-    if not _within_rate(user, address):
-        refuse("rate limited")
-        db.session.commit()
-        raise TooManyCodes(_l("Too many codes were tried. Wait a minute, then enter the "
-                              "current code."), field="code")
-
-    text = (code or "").strip()
-    compact = text.replace(" ", "")
-    method = None
-    failure = "wrong code"
-    if totp.well_formed(compact):
-        secret = decrypt_totp_secret(user, user.totp_secret or "")
-        step = totp.matching_step(secret, compact, user.totp_last_step)
-        if step is not None and _claim_step(user, step):
-            method = "totp"
-        elif step is not None or totp.is_replay(secret, compact, user.totp_last_step):
-            failure = "replayed code"
-    elif allow_recovery and recovery.looks_like_recovery_code(text):
-        row_id = _claim_recovery_code(user, text)
-        if row_id is None:
-            failure = "unknown or used recovery code"
-        else:
-            method = "recovery_code"
-            record("recovery_code.used", actor=user, object_type="user",
-                   object_id=user.public_id, details={"recovery_code_id": row_id})
-            recovery_code_used.send(user)
-
+    _check_allowed(user, address, purpose)
+    method, failure = _consume(user, (code or "").strip(), allow_recovery)
     if method is None:
-        note_address_failure(address)
-        failures = count_failure(user, "failed_code_count")
-        refuse(failure)
-        if failures >= current_app.config["MAX_FAILED_CODES"]:
-            lock(user, "wrong codes")
-            db.session.commit()
-            raise AccountLocked(as_utc(user.locked_until))
-        db.session.commit()
-        if failure == "replayed code":
-            raise CodeRefused(_l("This code was already used. Wait for the next code and enter "
-                                 "it."), field="code")
-        if allow_recovery:
-            raise CodeRefused(_l("That code is not valid. Enter the current code from your "
-                                 "authenticator, or a recovery code."), field="code")
-        raise CodeRefused(_l("That code is not valid. Enter the current code from your "
-                             "authenticator."), field="code")
-
+        raise _refused(user, address, purpose, failure, allow_recovery)
     user.failed_code_count = 0
-    if action == "step_up":
+    if _action(purpose) == "step_up":
         record("step_up.success", actor=user, object_type="user", object_id=user.public_id,
                details={"purpose": purpose})
     return method

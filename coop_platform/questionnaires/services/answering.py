@@ -20,9 +20,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
+from coop_platform.core.authz import Role
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Conflict, Forbidden, ValidationFailed
 from coop_platform.core.locks import lock
+from coop_platform.core.rows import changed_rows
 from coop_platform.core.signals import response_transitioned
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import (
@@ -30,41 +32,48 @@ from coop_platform.questionnaires.models import (
     AnswerRevision,
     Question,
     Questionnaire,
+    QuestionnaireStatus,
     Response,
+    ResponseStatus,
 )
 from coop_platform.questionnaires.services.visibility import is_own
 from coop_platform.questionnaires.values import Entry, is_shown
 
 
 def _require_focal_point(user: User) -> None:
-    if user.role != "focal_point" or user.state_id is None:
+    if user.role != Role.FOCAL_POINT or user.state_id is None:
         raise Forbidden(_l("Only focal points answer for their State."))
 
 
 def _require_open(questionnaire: Questionnaire) -> None:
-    if questionnaire.status != "open":
+    if questionnaire.status != QuestionnaireStatus.OPEN:
         raise Conflict(_l("This questionnaire is closed: its answers can be read, not changed."))
 
 
-def my_response(user: User, questionnaire: Questionnaire, *, start: bool = False
-                ) -> Response | None:
-    """The user's State's response; with `start`, created (with an answer per question) if
-    there is none yet. Two first visits at once make one response."""
+def my_response(user: User, questionnaire: Questionnaire) -> Response | None:
+    """The user's State's response, if it has started one."""
     _require_focal_point(user)
-    if start:
-        _require_open(questionnaire)
-        values = {"questionnaire_id": questionnaire.id, "state_id": user.state_id,
-                  "status": "draft", "public_id": _new_public_id(), "created_at": utcnow(),
-                  "updated_at": utcnow()}
-        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        db.session.execute(insert(Response).values(**values).on_conflict_do_nothing(
-            index_elements=["questionnaire_id", "state_id"]))
-    response = db.session.scalars(select(Response).where(
+    return db.session.scalars(select(Response).where(
         Response.questionnaire_id == questionnaire.id,
         Response.state_id == user.state_id)).one_or_none()
-    if response is not None and start:
-        _ensure_answers(response)
-        db.session.commit()
+
+
+def start_response(user: User, questionnaire: Questionnaire) -> Response:
+    """The user's State's response, created (with an answer per question) if there is none
+    yet. Two first starts at once make one response: the insert does nothing on conflict."""
+    _require_focal_point(user)
+    _require_open(questionnaire)
+    values = {"questionnaire_id": questionnaire.id, "state_id": user.state_id,
+              "status": "draft", "public_id": _new_public_id(), "created_at": utcnow(),
+              "updated_at": utcnow()}
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(Response).values(**values).on_conflict_do_nothing(
+        index_elements=["questionnaire_id", "state_id"]))
+    response = db.session.scalars(select(Response).where(
+        Response.questionnaire_id == questionnaire.id,
+        Response.state_id == user.state_id)).one()
+    _ensure_answers(response)
+    db.session.commit()
     return response
 
 
@@ -129,7 +138,7 @@ def save(user: User, response: Response, changes: list[Change]) -> SaveOutcome:
         raise Forbidden(_l("You may answer for your own State only."))
     lock(response)
     _require_open(response.questionnaire)
-    if response.status == "submitted":
+    if response.status == ResponseStatus.SUBMITTED:
         raise Conflict(_l("The response is with the Secretariat. Recall the submission to "
                           "change it."))
     current = working_revisions(response)
@@ -154,10 +163,10 @@ def save(user: User, response: Response, changes: list[Change]) -> SaveOutcome:
         # Ticking "Secretariat only" keeps the answer from peers at once; unticking leaves
         # it kept until the Secretariat accepts a revision without it (review.decide).
         narrowed = {"secretariat_only": True} if change.entry.secretariat_only else {}
-        moved = db.session.execute(
+        moved = changed_rows(
             update(Answer).where(Answer.id == answer.id, Answer.revision == change.base)
             .values(revision=change.base + 1, **narrowed)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))
         if moved != 1:
             db.session.rollback()
             raise Conflict(_l("Someone saved this answer at the same moment. Reload the page."))
@@ -169,7 +178,7 @@ def save(user: User, response: Response, changes: list[Change]) -> SaveOutcome:
             confirmed_by_id=user.id, confirmed_at=now))
         outcome.saved.append(change.question.key)
     if outcome.saved:
-        if response.status != "draft":
+        if response.status != ResponseStatus.DRAFT:
             response.status = "draft"
         response.updated_at = now
         record("questionnaire.answers_saved", actor=user, object_type="response",
@@ -224,9 +233,10 @@ def summary(response: Response) -> Summary:
     current = working_revisions(response)
     progress = {}
     for section in response.questionnaire.sections:
-        answered = sum(1 for q in section.questions
-                       if q.key in current and current[q.key][1] is not None
-                       and current[q.key][1].value is not None)
+        answered = 0
+        for q in section.questions:
+            revision = current[q.key][1] if q.key in current else None
+            answered += revision is not None and revision.value is not None
         progress[section.code] = (answered, len(section.questions))
     return Summary(progress,
                    {k: a.review_comment for k, (a, _) in current.items() if a.review_comment},
@@ -268,7 +278,7 @@ def recall(user: User, response: Response) -> Response:
     if not is_own(user, response):
         raise Forbidden(_l("You may recall your own State's response only."))
     lock(response)
-    if response.status != "submitted":
+    if response.status != ResponseStatus.SUBMITTED:
         raise Conflict(_l("Only a submitted response can be recalled."))
     response.status, response.updated_at = "draft", utcnow()
     record("questionnaire.recalled", actor=user, object_type="response",

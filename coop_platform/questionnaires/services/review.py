@@ -23,7 +23,7 @@ from coop_platform.core.exceptions import Conflict, NotFound, ValidationFailed
 from coop_platform.core.locks import lock
 from coop_platform.core.signals import response_transitioned
 from coop_platform.extensions import db
-from coop_platform.questionnaires.models import Answer, AnswerRevision, Question, Response
+from coop_platform.questionnaires.models import Answer, AnswerRevision, Question, Response, ResponseStatus
 
 DECISIONS = {"accept": "accepted", "return": "returned", "reject": "rejected"}
 MAX_COMMENT = 2000
@@ -80,7 +80,7 @@ def review_lines(user: User, response: Response) -> list[ReviewLine]:
 def _changed_by_acceptance(response: Response) -> list[str]:
     """Keys whose submitted revision differs from the accepted one in what a reader sees:
     the value, the remarks or the "Secretariat only" flag (a first acceptance is a change)."""
-    seen = {}
+    seen: dict[str, dict[str, tuple[str, str, bool]]] = {}
     for key, number, accepted, submitted, value, remarks, restricted in db.session.execute(
             select(Question.key, AnswerRevision.number, Answer.accepted_revision,
                    Answer.submitted_revision, AnswerRevision.value_json,
@@ -99,17 +99,10 @@ def _changed_by_acceptance(response: Response) -> list[str]:
                   and not (v.get("old") is None and v["new"][0] == "null"))
 
 
-def decide(user: User, response: Response, action: str, reason: str = "",
-           comments: dict[str, str] | None = None) -> Response:
-    """Refusals: NotFound (unknown action), Forbidden (not the Secretariat), Conflict (not
-    submitted), ValidationFailed (a return or rejection without a reason or comment)."""
-    if action not in DECISIONS:
-        raise NotFound(_l("Unknown action."))
-    _require_secretariat(user)
-    lock(response)
-    if response.status != "submitted":
-        raise Conflict(_l("This cannot be done while the response is “%(status)s”.",
-                          status=response.status_label))
+def _checked_words(action: str, reason: str, comments: dict[str, str] | None
+                   ) -> tuple[str, dict[str, str]]:
+    """The reason and the per-question comments, trimmed; a return needs one of them, a
+    rejection its reason."""
     reason = (reason or "").strip()
     comments = {k: v.strip() for k, v in (comments or {}).items() if v and v.strip()}
     if len(reason) > MAX_COMMENT or any(len(v) > MAX_COMMENT for v in comments.values()):
@@ -120,32 +113,50 @@ def decide(user: User, response: Response, action: str, reason: str = "",
                                field="reason")
     if action == "reject" and not reason:
         raise ValidationFailed(_l("Give a reason."), field="reason")
+    return reason, comments
+
+
+def _accept_answers(response: Response) -> None:
+    """Every submitted revision becomes the accepted one, in one statement."""
+    db.session.execute(
+        update(Answer).where(Answer.response_id == response.id,
+                             Answer.submitted_revision.is_not(None))
+        .values(accepted_revision=Answer.submitted_revision, review_comment="",
+                # Widening is the Secretariat's decision: the flag of what it accepts.
+                secretariat_only=select(AnswerRevision.secretariat_only).where(
+                    AnswerRevision.answer_id == Answer.id,
+                    AnswerRevision.number == Answer.submitted_revision)
+                .scalar_subquery())
+        .execution_options(synchronize_session=False))
+
+
+def decide(user: User, response: Response, action: str, reason: str = "",
+           comments: dict[str, str] | None = None) -> Response:
+    """Refusals: NotFound (unknown action), Forbidden (not the Secretariat), Conflict (not
+    submitted), ValidationFailed (a return or rejection without a reason or comment)."""
+    if action not in DECISIONS:
+        raise NotFound(_l("Unknown action."))
+    _require_secretariat(user)
+    lock(response)
+    if response.status != ResponseStatus.SUBMITTED:
+        raise Conflict(_l("This cannot be done while the response is “%(status)s”.",
+                          status=response.status_label))
+    reason, comments = _checked_words(action, reason, comments)
     answers = {q.key: a for a, q in db.session.execute(
         select(Answer, Question).join(Question, Answer.question_id == Question.id)
         .where(Answer.response_id == response.id))}
-    unknown = set(comments) - set(answers)
-    if unknown:
+    if set(comments) - set(answers):
         raise ValidationFailed(_l("Comments name questions that are not in this questionnaire."),
                                field="reason")
-    now = utcnow()
     changed = _changed_by_acceptance(response) if action == "accept" else []
     if action == "accept":
-        db.session.execute(
-            update(Answer).where(Answer.response_id == response.id,
-                                 Answer.submitted_revision.is_not(None))
-            .values(accepted_revision=Answer.submitted_revision, review_comment="",
-                    # Widening is the Secretariat's decision: the flag of what it accepts.
-                    secretariat_only=select(AnswerRevision.secretariat_only).where(
-                        AnswerRevision.answer_id == Answer.id,
-                        AnswerRevision.number == Answer.submitted_revision)
-                    .scalar_subquery())
-            .execution_options(synchronize_session=False))
+        _accept_answers(response)
     else:
         for key, answer in answers.items():
             answer.review_comment = comments.get(key, "")
     previous = response.status
     response.status = DECISIONS[action]
-    response.reviewed_at, response.reviewed_by_id = now, user.id
+    response.reviewed_at, response.reviewed_by_id = utcnow(), user.id
     response.review_comment = reason
     response.reviewed_revisions_json = json.dumps(
         {k: a.submitted_revision for k, a in answers.items() if a.submitted_revision},

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from coop_platform.extensions import db
-from coop_platform.questionnaires.models import AnswerRevision
+from coop_platform.questionnaires.models import AnswerRevision, Response
+from tests.conftest import csrf_token
 from tests.support.questionnaires import (
     act,
     answer_required,
@@ -19,6 +20,7 @@ from tests.support.questionnaires import (
     revision_of,
     save,
     seeded_questionnaire,
+    start,
 )
 
 
@@ -27,11 +29,15 @@ def qid(app):
     return seeded_questionnaire(app)
 
 
-def _revisions(app) -> int:
+def _count(app, column) -> int:
     with app.app_context():
-        n = db.session.scalar(select(func.count(AnswerRevision.id)))
+        n = db.session.scalar(select(func.count(column)))
         db.session.remove()
     return n
+
+
+def _revisions(app) -> int:
+    return _count(app, AnswerRevision.id)
 
 
 def test_a_saved_answer_is_kept_with_its_revision_and_shown(app, logged_in, qid):
@@ -232,6 +238,43 @@ def test_secretariat_only_answers_never_reach_peers(app, logged_in, qid):
     assert "Confidential lesson" in moderator.get(f"/questionnaires/{qid}/states/FRA").text
 
 
+def _responses(app) -> int:
+    return _count(app, Response.id)
+
+
+def test_reading_never_starts_a_response_and_two_starts_make_one(app, logged_in, qid):
+    """A GET writes nothing (a prefetch, a crawler or a second tab must not create a State's
+    response); the Start button does, once, however often and however fast it is pressed."""
+    client, _ = logged_in("focal_point", "FRA")
+    page = client.get(f"/questionnaires/{qid}/response")
+    assert page.status_code == 200
+    assert "Start the response" in page.get_data(as_text=True)
+    section = client.get(f"/questionnaires/{qid}/response/B")
+    assert section.status_code == 302
+    assert section.headers["Location"].endswith(f"/questionnaires/{qid}/response")
+    assert _responses(app) == 0
+
+    path = f"/questionnaires/{qid}/response"
+    token = csrf_token(client, path)
+    colleague, _ = logged_in("focal_point", "FRA")
+    other_token = csrf_token(colleague, path)
+    answers = []
+    pressers = [threading.Thread(target=lambda c, t: answers.append(
+        c.post(f"{path}/start", data={"csrf_token": t}).status_code), args=(c, t))
+        for c, t in ((client, token), (colleague, other_token))]
+    for presser in pressers:
+        presser.start()
+    for presser in pressers:
+        presser.join()
+    assert answers == [303, 303]
+    assert _responses(app) == 1
+    assert client.get(f"/questionnaires/{qid}/response/B").status_code == 200
+    # Without its form token, nothing starts.
+    other, _ = logged_in("focal_point", "SEN")
+    assert other.post(f"{path}/start").status_code == 400
+    assert _responses(app) == 1
+
+
 def test_only_focal_points_have_a_response_page(app, logged_in, qid):
     for role in ("moderator", "court", "admin"):
         client, _ = logged_in(role, None)
@@ -328,7 +371,8 @@ def test_autosave_answers_in_json_and_refuses_like_the_save_button(app, logged_i
 
     owner, _ = logged_in("focal_point", "FRA")
     path = f"/questionnaires/{qid}/response/B"
-    token = csrf_token(owner, path)
+    # The response is not started: the first autosave starts it (a save is a POST).
+    token = csrf_token(owner, f"/questionnaires/{qid}/response")
 
     def autosave(value, base):
         return owner.post(path, headers={"X-Autosave": "1"},
@@ -357,6 +401,7 @@ def test_autosave_answers_in_json_and_refuses_like_the_save_button(app, logged_i
 def test_a_conditional_question_names_the_answers_it_depends_on_in_the_readers_language(
         app, logged_in, qid):
     owner, _ = logged_in("focal_point", "FRA")
+    assert start(owner, qid).status_code == 303
     page = owner.get(f"/questionnaires/{qid}/response/B").get_data(as_text=True)
     assert "Answer only if the answer to B.1 is: Yes, Partly." in page
     from tests.conftest import post_form
