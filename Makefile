@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The suite runs in parallel, one process per core (pytest-xdist); TEST_WORKERS=0 runs it in one.
+TEST_WORKERS ?= auto
 FLASK := $(BIN)/flask --app wsgi
 export SPC_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
@@ -17,7 +19,8 @@ run: setup
 
 test: install translations browser-tools
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/mypy
+	$(BIN)/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 setup: install translations
 	$(FLASK) db upgrade
@@ -62,3 +65,4 @@ demo-code: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy

@@ -31,10 +31,15 @@ from coop_platform.crypto.keyring import KeyRing
 from coop_platform.extensions import db, limiter
 from coop_platform.states.models import State
 from coop_platform.states.services import load_states
+from tests.support.databases import create_database, drop_database, worker_database_url
 from tests.support.rfc6238 import code_for
 
 MIGRATIONS = str(ROOT / "migrations")
-PG_URL = normalise_database_url(os.environ.get("SPC_TEST_DATABASE_URL"))
+# Under pytest-xdist each worker has a database of its own beside the configured one (its
+# name suffixed with the worker's id), created when the worker starts, dropped when it ends.
+PG_BASE_URL = normalise_database_url(os.environ.get("SPC_TEST_DATABASE_URL"))
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+PG_URL = worker_database_url(PG_BASE_URL, WORKER) if PG_BASE_URL else None
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "granite-harbor-willow-meadow-71"
 DEFAULT = object()  # "the usual State for this role": FRA for focal points, none otherwise
@@ -49,6 +54,16 @@ def make_test_config(base, backend: str) -> TestConfig:
         PG_URL if backend == "postgresql" else f"sqlite:///{base / 'test.db'}"
     )
     return cfg
+
+
+def pytest_sessionstart(session):
+    if PG_URL and PG_URL != PG_BASE_URL:
+        create_database(PG_URL)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if PG_URL and PG_URL != PG_BASE_URL:
+        drop_database(PG_URL)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -97,7 +112,7 @@ def _clean_database(request):
         limiter.reset()
     shutil.rmtree(application.config["BLOB_DIR"], ignore_errors=True)
     # The embedded search index follows the tables it was built from.
-    from coop_platform.search import whoosh_index
+    from coop_platform.search.whoosh import index as whoosh_index
 
     whoosh_index.forget(application)
 
@@ -209,6 +224,7 @@ def logged_in(app, make_user):
         c = app.test_client()
         response = login(c, app, user)
         assert response.status_code == 302, response.get_data(as_text=True)
+        c.account = user  # scenario builders act as this person through the services
         return c, user
 
     return factory
@@ -234,7 +250,7 @@ class DeliveredMail(list):
         self._app = app
 
     def _drain(self) -> None:
-        from coop_platform.core import mail
+        from coop_platform.mail import outbox as mail
 
         with self._app.app_context():
             mail.send_due(limit=10_000)
@@ -258,7 +274,7 @@ class DeliveredMail(list):
 
 @pytest.fixture
 def outbox(app, monkeypatch):
-    from coop_platform.core import mail
+    from coop_platform.mail import outbox as mail
 
     delivered = DeliveredMail(app)
     monkeypatch.setattr(mail, "deliver", lambda message: list.append(delivered, message))

@@ -11,6 +11,7 @@ from coop_platform.questionnaires.models import Answer, Question, Questionnaire,
 from coop_platform.questionnaires.services.authoring import load_seed
 from coop_platform.states.models import State
 from tests.conftest import post_form
+from tests.support import builders
 
 BASE_RE = re.compile(r'name="([A-H]\.\d+)\.base" value="(\d+)"')
 
@@ -23,8 +24,17 @@ def seeded_questionnaire(app) -> str:
     return public_id
 
 
+def start(client, qid: str):
+    """Start the State's response through its page (a GET never starts it)."""
+    path = f"/questionnaires/{qid}/response"
+    return post_form(client, f"{path}/start", {}, token_path=path)
+
+
 def bases(client, qid: str, section: str) -> dict[str, str]:
     page = client.get(f"/questionnaires/{qid}/response/{section}")
+    if page.status_code == 302:  # not started yet: the response page starts it
+        assert start(client, qid).status_code == 303
+        page = client.get(f"/questionnaires/{qid}/response/{section}")
     assert page.status_code == 200, page.status_code
     return dict(BASE_RE.findall(page.get_data(as_text=True)))
 
@@ -86,35 +96,47 @@ REQUIRED = {
 }
 
 
+def _save(client, qid: str, section: str, fields: dict) -> None:
+    """Scenario data: through the services for a client that carries its account (the
+    `logged_in` fixture's), else through the pages."""
+    account = getattr(client, "account", None)
+    if account is not None:
+        builders.save_answers(client.application, account.id, qid, section, fields)
+        return
+    page = save(client, qid, section, fields)
+    assert page.status_code == 303, page.get_data(as_text=True)[:3000]
+
+
 def answer_required(client, qid: str) -> None:
     for section, fields in REQUIRED.items():
-        page = save(client, qid, section, fields)
-        assert page.status_code == 303, page.get_data(as_text=True)[:3000]
+        _save(client, qid, section, fields)
 
 
 def answer_with_word(client, qid: str, word: str, secretariat_only: bool = False) -> None:
     """A unique word in B.5 (a long text) and in section A's contact (the directory)."""
     flag = {"B.5.secretariat_only": "y"} if secretariat_only else {}
-    page = save(client, qid, "B", {"B.5.value": f"Grounds: {word}.", **flag})
-    assert page.status_code == 303
+    _save(client, qid, "B", {"B.5.value": f"Grounds: {word}.", **flag})
     flag = {"A.1.secretariat_only": "y"} if secretariat_only else {}
-    page = save(client, qid, "A", {"A.1.authority": f"Office {word}", **flag})
-    assert page.status_code == 303
+    _save(client, qid, "A", {"A.1.authority": f"Office {word}", **flag})
 
 
 def place_answer_canaries(app, owners: dict, moderator, qid: str) -> None:
     """One word per hidden category of answer, each State's response brought to the status
-    its category names (the owners have answered the required questions)."""
+    its category names (the owners have answered the required questions). Built through the
+    services: the pages that submit and decide have their own journeys."""
+    def submit(iso3):
+        builders.submit(app, owners[iso3].account.id, qid)
+
     def accept(iso3):
-        assert act(owners[iso3], qid, "submit").status_code == 303
-        assert decide(moderator, response_id(app, iso3, qid), "accept").status_code == 303
+        submit(iso3)
+        builders.decide(app, moderator.account.id, iso3, qid, "accept")
 
     answer_with_word(owners["DEU"], qid, "canarydraft")
     answer_with_word(owners["ITA"], qid, "canarysubmitted")
-    act(owners["ITA"], qid, "submit")
+    submit("ITA")
     answer_with_word(owners["ESP"], qid, "canaryreturned")
-    act(owners["ESP"], qid, "submit")
-    decide(moderator, response_id(app, "ESP", qid), "return", "Please complete.")
+    submit("ESP")
+    builders.decide(app, moderator.account.id, "ESP", qid, "return", "Please complete.")
     answer_with_word(owners["BEL"], qid, "canaryaccepted")
     accept("BEL")
     answer_with_word(owners["NLD"], qid, "canarybeforerevision")

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from coop_platform.documents.models import Document
 from coop_platform.extensions import db
 from coop_platform.moderation.models import Notification
-from tests.conftest import login, post_form
+from tests.conftest import csrf_token, login, post_form
+from tests.support import builders
 from tests.support.documents import upload, uploaded_id
 
 # The lifecycle as the product specification states it, written out here (never read from
@@ -70,23 +71,24 @@ def expected_answer(role: str, status: str, action: str) -> int:
 
 def test_every_transition_for_every_role(app, logged_in, outbox):
     clients = {
-        "owner": logged_in("focal_point", "FRA")[0],
-        "other_state": logged_in("focal_point", "JPN")[0],
-        "court": logged_in("court", None)[0],
-        "moderator": logged_in("moderator", None)[0],
-        "own_state_moderator": logged_in("moderator", "FRA")[0],
-        "admin": logged_in("admin", None)[0],
+        "owner": logged_in("focal_point", "FRA"),
+        "other_state": logged_in("focal_point", "JPN"),
+        "court": logged_in("court", None),
+        "moderator": logged_in("moderator", None),
+        "own_state_moderator": logged_in("moderator", "FRA"),
+        "admin": logged_in("admin", None),
     }
-    token_client = clients["owner"]
+    owner_id = clients["owner"][1].id
+    # One form token per session serves every request of that session.
+    tokens = {role: csrf_token(client, "/documents/") for role, (client, _) in clients.items()}
     mismatches = []
     for role, status, action in itertools.product(ROLES, STATUSES, ACTIONS):
-        doc = uploaded_id(upload(token_client, audience="all_states", share_with_court=True))
-        set_status(app, doc, status)
-        client = clients[role]
-        from tests.conftest import csrf_token
-
+        # Through the upload service, in `status` (the upload page has its own journey).
+        doc = builders.document(app, owner_id, status, audience="all_states",
+                                share_with_court=True)
+        client = clients[role][0]
         response = client.post(f"/documents/{doc}/{action}",
-                               data={"csrf_token": csrf_token(client, "/documents/"),
+                               data={"csrf_token": tokens[role],
                                      "reason": "a reason", "confirmed": "1"})
         expected = expected_answer(role, status, action)
         after = LIFECYCLE[(status, action)] if expected == 303 else status

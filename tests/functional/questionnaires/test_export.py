@@ -15,12 +15,9 @@ from sqlalchemy import select
 
 from coop_platform.audit.models import AuditEvent
 from coop_platform.extensions import db
+from tests.support import builders
 from tests.support.questionnaires import (
-    act,
     answer_required,
-    decide,
-    response_id,
-    save,
     seeded_questionnaire,
 )
 
@@ -47,18 +44,19 @@ def world(app, logged_in):
     """France answered and accepted, with a formula-looking remark and a number; Senegal's
     answer is a draft."""
     qid = seeded_questionnaire(app)
-    fra, _ = logged_in("focal_point", "FRA")
-    sen, _ = logged_in("focal_point", "SEN")
-    moderator, _ = logged_in("moderator", None)
+    fra, fra_user = logged_in("focal_point", "FRA")
+    sen, sen_user = logged_in("focal_point", "SEN")
+    _, moderator = logged_in("moderator", None)
+    # Built through the services (the pages that save, submit and decide have their journeys).
     answer_required(fra, qid)
-    assert save(fra, qid, "B", {"B.5.value": "=HYPERLINK(\"http://evil.example\",\"x\")",
-                                "B.5.remarks": "@SUM(1+1)"}).status_code == 303
-    assert save(fra, qid, "D", {"D.3.value": "yes", "D.4.value": "30",
-                                "D.4.remarks": SEPARATED}).status_code == 303
-    assert act(fra, qid, "submit").status_code == 303
-    assert decide(moderator, response_id(app, "FRA", qid), "accept").status_code == 303
+    builders.save_answers(app, fra_user.id, qid, "B", {
+        "B.5.value": "=HYPERLINK(\"http://evil.example\",\"x\")", "B.5.remarks": "@SUM(1+1)"})
+    builders.save_answers(app, fra_user.id, qid, "D", {
+        "D.3.value": "yes", "D.4.value": "30", "D.4.remarks": SEPARATED})
+    builders.submit(app, fra_user.id, qid)
+    builders.decide(app, moderator.id, "FRA", qid, "accept")
     answer_required(sen, qid)
-    assert save(sen, qid, "B", {"B.5.value": "Senegal's unsubmitted draft"}).status_code == 303
+    builders.save_answers(app, sen_user.id, qid, "B", {"B.5.value": "Senegal's unsubmitted draft"})
     reader, user = logged_in("focal_point", "JPN")
     return qid, reader, user
 
