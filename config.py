@@ -10,10 +10,15 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import overload
 
 BASE_DIR = Path(__file__).resolve().parent
 
 
+@overload
+def _env(name: str, default: str) -> str: ...
+@overload
+def _env(name: str, default: None = None) -> str | None: ...
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"SPC_{name}", default)
 
@@ -57,7 +62,7 @@ class Config:
     MAX_UPLOAD_BYTES = _env_int("MAX_UPLOAD_MB", 100) * 1024 * 1024
     # The whole request: the file plus the form fields and multipart framing around it.
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 64 * 1024
-    BLOB_DIR: Path | None = Path(_env("BLOB_DIR")) if _env("BLOB_DIR") else None  # instance/blobs
+    BLOB_DIR: Path | None = Path(_env("BLOB_DIR", "")) if _env("BLOB_DIR") else None  # instance/blobs
 
     INVITATION_TTL = timedelta(hours=_env_int("INVITATION_TTL_HOURS", 72))
     PASSWORD_MIN_LENGTH = 12

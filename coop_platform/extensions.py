@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -29,6 +31,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass `Model`. At run time it is Flask-SQLAlchemy's `db.Model` (a subclass of
+# `Base` bound to `db`); type checkers cannot follow that dynamic class, so they see `Base`,
+# whose `Mapped[...]` columns carry the types.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from sqlalchemy import select
@@ -27,13 +28,13 @@ class CheckpointInvalid(Exception):
     pass
 
 
-def _signed_part(data: dict) -> bytes:
+def _signed_part(data: dict[str, Any]) -> bytes:
     body = {k: data[k] for k in ("format", "seq", "hash", "exported_at", "key_id")}
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
-def export_head() -> dict:
-    head = db.session.get(AuditHead, 1)
+def export_head() -> dict[str, Any]:
+    head = db.session.get_one(AuditHead, 1)
     key_id, key = keyring().signing_key()
     data = {"format": FORMAT, "seq": head.seq, "hash": head.hash,
             "exported_at": utcnow().isoformat(), "key_id": key_id}

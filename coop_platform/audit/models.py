@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, event, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coop_platform.extensions import db
+from coop_platform.extensions import Model
 
 GENESIS_HASH = "0" * 64
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One record of the chain. Never updated or deleted by the application."""
 
     __tablename__ = "audit_events"
@@ -34,7 +36,7 @@ class AuditEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class AuditHead(db.Model):
+class AuditHead(Model):
     """The chain head, one row: appends lock it, so sequence numbers stay gapless."""
 
     __tablename__ = "audit_head"
@@ -45,7 +47,7 @@ class AuditHead(db.Model):
 
 
 @event.listens_for(AuditHead.__table__, "after_create")
-def _insert_genesis(target, connection, **kw) -> None:
+def _insert_genesis(target: Any, connection: Connection, **kw: Any) -> None:
     connection.execute(
         text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": GENESIS_HASH}
     )

@@ -17,7 +17,8 @@ from typing import Any
 
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, select
 
 from coop_platform.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from coop_platform.core.authz import SECRETARIAT_ROLES, require_role
@@ -102,14 +103,14 @@ def record(
 
 
 @audit_requested.connect
-def _record_requested(_sender, *, action: str, **fields) -> None:
+def _record_requested(_sender: object, *, action: str, **fields: Any) -> None:
     record(action, **fields)
 
 
 @request_refused.connect
-def _record_refusal(_sender, *, actor, status: int, reason: str, path: str, method: str,
+def _record_refusal(_sender: object, *, actor: Any, status: int, reason: str, path: str, method: str,
                     object_type: str = "", object_id: str = "", state_id: int | None = None,
-                    **_kw) -> None:
+                    **_kw: Any) -> None:
     record("request.denied", actor=actor, outcome="denied", object_type=object_type,
            object_id=object_id, state_id=state_id,
            details={"status": status, "path": path, "method": method, "reason": reason})
@@ -179,12 +180,12 @@ class AuditFilter:
     date_to: datetime | None = None
     object_ref: str = ""  # an object id (document, user), or "type:id"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, datetime) else v)
                 for k, v in self.__dict__.items() if v not in (None, "")}
 
 
-def filtered_events(flt: AuditFilter):
+def filtered_events(flt: AuditFilter) -> Select[AuditEvent]:
     """The filtered statement, newest first (pages and exports share it)."""
     stmt = select(AuditEvent)
     if flt.object_ref:
@@ -207,14 +208,15 @@ def filtered_events(flt: AuditFilter):
     return stmt.order_by(AuditEvent.seq.desc())
 
 
-def _require_secretariat(actor) -> None:
+def _require_secretariat(actor: Any) -> None:
     """Defence in depth: the views check the role too."""
     if actor is None:
         raise Forbidden(_l("Only the Secretariat reads the audit trail."))
     require_role(actor, SECRETARIAT_ROLES, _l("Only the Secretariat reads the audit trail."))
 
 
-def search_events(flt: AuditFilter, page: int, actor, per_page: int = 50):
+def search_events(flt: AuditFilter, page: int, actor: Any,
+                  per_page: int = 50) -> Pagination:
     """Newest first, filtered; for the admin and moderator pages."""
     _require_secretariat(actor)
     return db.paginate(filtered_events(flt), page=page, per_page=per_page, error_out=False)
@@ -224,7 +226,7 @@ CSV_COLUMNS = ("seq", "occurred_at", "actor_label", "state_id", "action", "outco
                "object_type", "object_id", "ip", "details", "hash")
 
 
-def export_rows(flt: AuditFilter, actor) -> Iterator[list[str]]:
+def export_rows(flt: AuditFilter, actor: Any) -> Iterator[list[str]]:
     """Check the role and audit the export now (before any byte is sent); the rows stream
     afterwards, in their own short read."""
     _require_secretariat(actor)

@@ -18,7 +18,7 @@ def _fail(error: DomainError):
 
 @users_cli.command("invite")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(sorted(ROLES)))
+@click.option("--role", required=True, type=click.Choice(sorted(str(role) for role in ROLES)))
 @click.option("--state", "state_iso3", default=None, help="ISO 3166 alpha-3 code of the State.")
 @click.option("--name", default="", help="The person's name, as shown to others.")
 def users_invite(email: str, role: str, state_iso3: str | None, name: str) -> None:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -16,21 +18,30 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coop_platform.core.authz import SECRETARIAT_ROLES
+from coop_platform.core.authz import SECRETARIAT_ROLES, Role
 from coop_platform.core.clock import as_utc, utcnow
-from coop_platform.extensions import db
+from coop_platform.extensions import Model
 from coop_platform.states.models import State
 
-ROLES = {
-    "focal_point": _l("Focal point"),
-    "court": _l("Court liaison"),
-    "moderator": _l("Moderator"),
-    "admin": _l("Administrator"),
+ROLES: dict[str, Any] = {
+    Role.FOCAL_POINT: _l("Focal point"),
+    Role.COURT: _l("Court liaison"),
+    Role.MODERATOR: _l("Moderator"),
+    Role.ADMIN: _l("Administrator"),
 }
-USER_STATUSES = {"invited": _l("Invited"), "active": _l("Active"), "disabled": _l("Disabled")}
 
 
-class User(db.Model):
+class UserStatus(StrEnum):
+    INVITED = "invited"
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+USER_STATUSES: dict[str, Any] = {UserStatus.INVITED: _l("Invited"), UserStatus.ACTIVE: _l("Active"),
+                 UserStatus.DISABLED: _l("Disabled")}
+
+
+class User(Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('focal_point','court','moderator','admin')", name="role"),
@@ -71,7 +82,7 @@ class User(db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status == "active" and (self.state is None or self.state.active)
+        return self.status == UserStatus.ACTIVE and (self.state is None or self.state.active)
 
     @property
     def is_authenticated(self) -> bool:
@@ -100,7 +111,7 @@ class User(db.Model):
         return f"<User {self.email} {self.role}>"
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A single-use link to enrol (new account) or re-enrol the second factor (after a reset)."""
 
     __tablename__ = "invitations"
@@ -122,7 +133,7 @@ class Invitation(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     __tablename__ = "recovery_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -62,7 +62,7 @@ def init_app(app: Flask) -> None:
                 return None
             logout_user()
             session.clear()
-            flash(expired, "info")
+            flash(str(expired), "info")
         elif session.get("_user_id"):
             # The cookie named a user whose generation moved on, or who may no longer sign in.
             session.clear()

@@ -33,6 +33,7 @@ from coop_platform.auth.forms import (
     SecondFactorForm,
     StepUpForm,
 )
+from coop_platform.auth.models import User
 from coop_platform.auth.services import accounts, invitations
 from coop_platform.auth.services import login as login_service
 from coop_platform.auth.services.common import AccountLocked, remaining_recovery_codes
@@ -89,7 +90,7 @@ def login():
             flash(_locked_message(error), "error")
             status = 403
         except DomainError as error:
-            flash(error.message, "error")
+            flash(str(error.message), "error")
             status = error.status_code
         else:
             sessions.begin_pre_auth(user, request.args.get("next"))
@@ -258,16 +259,16 @@ def regenerate_recovery_codes():
 FRESH_CODES_SECONDS = 30 * 60
 
 
-def _codes_context(user) -> bytes:
+def _codes_context(user: User) -> bytes:
     return f"fresh-recovery-codes:user:{user.id}".encode()
 
 
-def _keep_fresh_codes(user, codes: list[str], first_time: bool) -> None:
+def _keep_fresh_codes(user: User, codes: list[str], first_time: bool) -> None:
     sealed = keyring().encrypt("totp", json.dumps(codes).encode(), _codes_context(user))
     session["fresh_codes"] = {"sealed": sealed, "at": time.time(), "first": first_time}
 
 
-def _fresh_codes(user) -> tuple[list[str], bool] | None:
+def _fresh_codes(user: User) -> tuple[list[str], bool] | None:
     kept = session.get("fresh_codes")
     if not isinstance(kept, dict) or time.time() - kept.get("at", 0) > FRESH_CODES_SECONDS:
         return None

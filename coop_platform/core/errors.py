@@ -7,7 +7,8 @@ import math
 import time
 from contextlib import suppress
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -63,7 +64,7 @@ def audit_refusal(status: int, reason: str, *, object_type: str = "", object_id:
         log.exception("could not audit a refused request")
 
 
-def render_error(status: int, message=None):
+def render_error(status: int, message: object = None) -> tuple[Response | str, int]:
     title, default = MESSAGES.get(status, MESSAGES[500])
     if request.accept_mimetypes.best == "application/json":
         return jsonify(error=str(message or default)), status
@@ -71,7 +72,7 @@ def render_error(status: int, message=None):
                            message=message or default), status
 
 
-def _rate_limited():
+def _rate_limited() -> Response:
     """A rate limit's 429 says when the window reopens. (Flask-Limiter's own headers are off:
     it wrote its window into every Retry-After of a limited route, the per-address delay's
     one second included, so clients were told to wait a minute.)"""
@@ -106,7 +107,7 @@ def database_unavailable(error: BaseException) -> bool:
     return any(words in str(error.orig).lower() for words in _SQLITE_UNAVAILABLE)
 
 
-def _unavailable():
+def _unavailable() -> Response:
     """503 with Retry-After, in the reader's language, rendered without the database."""
     if request.headers.get("X-Autosave") == "1" or \
             request.accept_mimetypes.best == "application/json":
@@ -123,13 +124,13 @@ def _unavailable():
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError):
+    def _csrf(error: CSRFError) -> ResponseReturnValue:
         audit_refusal(400, "csrf")
         return render_error(400, _l("The form had expired or was not sent from this site. "
                                     "Reload the page and try again."))
 
     @app.errorhandler(DomainError)
-    def _refusal(error: DomainError):
+    def _refusal(error: DomainError) -> ResponseReturnValue:
         """A service's refusal that no view turned into a page of its own: its message, with
         its status; a refusal to act (403) is audited like any other."""
         if error.status_code == 403:
@@ -137,7 +138,7 @@ def init_app(app: Flask) -> None:
         return render_error(error.status_code, error.message)
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):
+    def _http(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 500
         if status in (403, 429):
             audit_refusal(status, error.name)
@@ -146,7 +147,7 @@ def init_app(app: Flask) -> None:
         return render_error(status)
 
     @app.errorhandler(SQLAlchemyError)
-    def _database(error: SQLAlchemyError):
+    def _database(error: SQLAlchemyError) -> ResponseReturnValue:
         if not database_unavailable(error):
             return _unexpected(error)
         with suppress(Exception):  # the connection may be gone with the database
@@ -156,7 +157,7 @@ def init_app(app: Flask) -> None:
         return _unavailable()
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):
+    def _unexpected(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, recordable_path())
         return render_error(500)

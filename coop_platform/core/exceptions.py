@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """A refusal the user can understand; `message` is already translated (lazy string)."""
 
     status_code = 400
 
-    def __init__(self, message, **details) -> None:
+    def __init__(self, message: Any, **details: Any) -> None:
         super().__init__(str(message))
-        self.message = message
+        # A lazy string: rendered in the reader's language where it is shown.
+        self.message: Any = message
         self.details = details
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -11,13 +13,13 @@ from wtforms.validators import Optional
 from coop_platform.core.exceptions import DomainError
 
 
-class PlatformForm(FlaskForm):
+class PlatformForm(FlaskForm):  # type: ignore[misc]  # WTForms has no types
     """Every form of the platform. A single-valued field sent more than once is refused
     (WTForms would silently keep the first value, so what a proxy or a script logs and what
     is stored could differ)."""
 
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid: bool = super().validate(extra_validators)
         if not has_request_context() or not self.is_submitted():
             return valid
         for field in self:
@@ -43,7 +45,7 @@ def attach_error(form: FlaskForm, error: DomainError) -> int:
     if field is not None and hasattr(field, "errors"):
         field.errors = [*list(field.errors or []), error.message]
     else:
-        flash(error.message, "error")
+        flash(str(error.message), "error")
     return error.status_code
 
 

@@ -8,12 +8,14 @@ and the row is re-read, so the check sees what the other request committed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from coop_platform.extensions import db
 
 
-def lock(obj) -> None:
+def lock(obj: Any) -> None:
     """Re-read `obj` (a mapped object with an `id`) under its row lock, until the caller's
     transaction ends."""
     # The lock on the row alone (FOR UPDATE cannot cover outer joins of eager relationships),

@@ -5,6 +5,7 @@ reader only ever gets names of what it may see."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 Describer = Callable[[object, list[str]], dict[str, tuple[str, str]]]
 _describers: dict[str, Describer] = {}
@@ -15,7 +16,7 @@ def register(object_type: str, describer: Describer) -> None:
     _describers[object_type] = describer
 
 
-def describe(reader, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+def describe(reader: Any, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
     """{(type, id): (name, url)} for every reference the reader may see; others are left out."""
     wanted: dict[str, set[str]] = {}
     for object_type, object_id in refs:

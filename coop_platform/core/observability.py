@@ -14,9 +14,11 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, Response, g, request, session
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -46,10 +48,10 @@ class _OutboxFigures:
     """The mail outbox as gauges, read from the database at each scrape, so whichever worker
     answers reports the same figures."""
 
-    def __init__(self, outbox) -> None:
+    def __init__(self, outbox: Any) -> None:
         self.outbox = outbox
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         yield GaugeMetricFamily("spc_mail_outbox_pending", "E-mails waiting to be sent.",
                                 value=self.outbox.pending)
         yield GaugeMetricFamily("spc_mail_outbox_failed", "E-mails that ran out of attempts.",
@@ -59,14 +61,14 @@ class _OutboxFigures:
                                 value=self.outbox.oldest_pending_seconds or 0)
 
 
-def metrics_payload(outbox=None) -> tuple[bytes, str]:
+def metrics_payload(outbox: Any = None) -> tuple[bytes, str]:
     """The counters of every worker process added up when gunicorn runs several (they write
     them to files in PROMETHEUS_MULTIPROC_DIR, set by deploy/gunicorn.conf.py), else this
     process's own; then the outbox figures."""
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     payload = generate_latest(registry)
     if outbox is not None:
         figures = CollectorRegistry()
@@ -99,7 +101,7 @@ def init_app(app: Flask) -> None:
         g.request_id = secrets.token_hex(8)
 
     @app.after_request
-    def _observe(response):
+    def _observe(response: Response) -> Response:
         started = getattr(g, "request_started", None)
         if started is None:
             return response

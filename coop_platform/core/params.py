@@ -27,7 +27,7 @@ def whole_number(raw: str | None, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
-def page_number(args: MultiDict) -> int:
+def page_number(args: MultiDict[str, str]) -> int:
     raw = args.get("page", "")
     if raw == "":
         return 1
@@ -38,7 +38,7 @@ def page_number(args: MultiDict) -> int:
     return value
 
 
-def bounded_int(args: MultiDict, name: str, low: int, high: int) -> int | None:
+def bounded_int(args: MultiDict[str, str], name: str, low: int, high: int) -> int | None:
     """An optional whole number within [low, high]; None when absent."""
     raw = args.get(name, "")
     if raw == "":
@@ -50,7 +50,7 @@ def bounded_int(args: MultiDict, name: str, low: int, high: int) -> int | None:
     return value
 
 
-def iso_date(args: MultiDict, name: str) -> date | None:
+def iso_date(args: MultiDict[str, str], name: str) -> date | None:
     raw = args.get(name, "")
     if raw == "":
         return None

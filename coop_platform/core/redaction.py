@@ -31,7 +31,7 @@ def recordable_path() -> str:
         return "(no matching route)"
     values = request.view_args or {}
 
-    def substitute(match: re.Match) -> str:
+    def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
         value = str(values.get(name, ""))
         return fingerprint(value) if name in SECRET_URL_ARGS else value
@@ -44,7 +44,7 @@ class RedactSecretPaths(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        self.patterns: list[re.Pattern] = []
+        self.patterns: list[re.Pattern[str]] = []
 
     def learn(self, app: Flask) -> None:
         """One pattern per rule that carries a secret; its secret arguments are groups."""
@@ -74,7 +74,7 @@ class RedactSecretPaths(logging.Filter):
         return True
 
 
-def _redact_groups(match: re.Match) -> str:
+def _redact_groups(match: re.Match[str]) -> str:
     text, start = match.group(0), match.start()
     for index in range(len(match.groups()), 0, -1):  # from the right: offsets stay valid
         a, b = match.span(index)

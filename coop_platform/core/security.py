@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import chain
+from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, g, request
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -30,9 +33,9 @@ def has_nul(values: Iterable[object]) -> bool:
     return any("\x00" in v for v in values if isinstance(v, str))
 
 
-def streams_upload(view):
+def streams_upload(view: F) -> F:
     """Mark a view that installs an upload sink and parses its own body."""
-    view.streams_upload = True
+    view.streams_upload = True  # type: ignore[attr-defined]
     return view
 
 
@@ -58,7 +61,7 @@ def init_app(app: Flask) -> None:
         and checks its fields itself (documents.views), after the file went through."""
         values = [*chain.from_iterable(request.args.listvalues()),
                   *(request.view_args or {}).values()]
-        streams = getattr(app.view_functions.get(request.endpoint), "streams_upload", False)
+        streams = getattr(app.view_functions.get(request.endpoint or ""), "streams_upload", False)
         if request.mimetype in FORM_TYPES and not streams:
             values.extend(chain.from_iterable(request.form.listvalues()))
         if has_nul(values):

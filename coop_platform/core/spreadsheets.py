@@ -8,6 +8,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, TextIO
 
 import xlsxwriter
 
@@ -24,19 +25,19 @@ _AFTER_SEPARATOR = re.compile(
     f"([{re.escape(CSV_SEPARATORS)}])(?=[{re.escape(''.join(FORMULA_STARTS))}])")
 
 
-def neutralise(value) -> str:
+def neutralise(value: object) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
-def neutralise_csv(value) -> str:
+def neutralise_csv(value: object) -> str:
     """A CSV field no spreadsheet reads as a formula, whichever separator it splits on: the
     start neutralised, and a quote put after each separator that a formula character
     follows ("annex;=cmd" becomes "annex;'=cmd")."""
     return _AFTER_SEPARATOR.sub(r"\1'", neutralise(value))
 
 
-def csv_writer(buffer):
+def csv_writer(buffer: TextIO) -> Any:
     """Every field quoted: a quoted field is one cell whatever separator the reader uses."""
     return csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
 
@@ -58,7 +59,7 @@ def csv_bytes(sheet: Sheet) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _cell_text(value) -> str:
+def _cell_text(value: object) -> str:
     text = neutralise(value)
     if len(text) > MAX_CELL:
         text = text[:MAX_CELL - 1] + "…"

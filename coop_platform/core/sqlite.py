@@ -14,19 +14,21 @@ Transactions must therefore stay short: requests end theirs before streaming a b
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote
 
 import click
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 BUSY_TIMEOUT_MS = 30_000
 _creating = threading.local()
 
 
 @contextmanager
-def creating_allowed():
+def creating_allowed() -> Iterator[None]:
     """Let connections made meanwhile create a missing database file (migrations only)."""
     _creating.allowed = True
     try:
@@ -52,7 +54,8 @@ def enable_sqlite_pragmas(engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS
         return
 
     @event.listens_for(engine, "do_connect")
-    def _open_existing_only(_dialect, _record, cargs, cparams) -> None:
+    def _open_existing_only(_dialect: Any, _record: Any, cargs: list[Any],
+                            cparams: dict[str, Any]) -> None:
         name = cargs[0] if cargs else ""
         if name and name != ":memory:" and not name.startswith("file:") and not _may_create():
             # SQLite's URI form with mode=rw opens the file or fails; it never creates it.
@@ -60,7 +63,7 @@ def enable_sqlite_pragmas(engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS
             cparams["uri"] = True
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # The driver must not issue its own BEGIN: SQLAlchemy's "begin" event below does.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -71,5 +74,5 @@ def enable_sqlite_pragmas(engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:
+    def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop_platform.auth.models import User
 from coop_platform.core.clock import utcnow
-from coop_platform.extensions import db
+from coop_platform.extensions import Model
 from coop_platform.states.models import State
 
 DOCUMENT_TYPES = {
@@ -54,21 +57,30 @@ AUDIENCES = {
     "selected_states": _l("Selected States"),
     "secretariat": _l("Secretariat only"),
 }
-STATUSES = {
-    "draft": _l("Draft"),
-    "pending": _l("Pending moderation"),
-    "published": _l("Published"),
-    "returned": _l("Returned for revision"),
-    "rejected": _l("Rejected"),
-    "withdrawn": _l("Withdrawn"),
+class DocumentStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING = "pending"
+    PUBLISHED = "published"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+STATUSES: dict[str, Any] = {
+    DocumentStatus.DRAFT: _l("Draft"),
+    DocumentStatus.PENDING: _l("Pending moderation"),
+    DocumentStatus.PUBLISHED: _l("Published"),
+    DocumentStatus.RETURNED: _l("Returned for revision"),
+    DocumentStatus.REJECTED: _l("Rejected"),
+    DocumentStatus.WITHDRAWN: _l("Withdrawn"),
 }
 
 
-def _in(column: str, values) -> str:
+def _in(column: str, values: Iterable[str]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class DocumentTopic(db.Model):
+class DocumentTopic(Model):
     __tablename__ = "document_topics"
     __table_args__ = (CheckConstraint(_in("topic", TOPICS), name="topic"),)
 
@@ -76,14 +88,14 @@ class DocumentTopic(db.Model):
     topic: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
-class DocumentAudienceState(db.Model):
+class DocumentAudienceState(Model):
     __tablename__ = "document_audience_states"
 
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
     state_id: Mapped[int] = mapped_column(ForeignKey("states.id"), primary_key=True, index=True)
 
 
-class Document(db.Model):
+class Document(Model):
     __tablename__ = "documents"
     __table_args__ = (
         CheckConstraint(_in("document_type", DOCUMENT_TYPES), name="type"),
@@ -141,7 +153,7 @@ class Document(db.Model):
         return self.versions[0] if self.versions else None
 
 
-class SharingRequest(db.Model):
+class SharingRequest(Model):
     """A wider audience the owner State asked for on a published document. The audience the
     Secretariat approved stays in force until it accepts this one; one per document (a newer
     request replaces it)."""
@@ -161,7 +173,7 @@ class SharingRequest(db.Model):
     requested_by: Mapped[User] = relationship()
 
 
-class DocumentVersion(db.Model):
+class DocumentVersion(Model):
     """One uploaded file. Its content lives encrypted in the blob store; the row holds the
     wrapped data key and the sealed original filename, content type and size."""
 

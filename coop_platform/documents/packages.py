@@ -132,15 +132,15 @@ def _ooxml(package: zipfile.ZipFile, names: set[str]) -> str:
         for relationship in _xml(package, rels):
             if relationship.tag != RELS_NS + "Relationship":
                 continue
-            kind = relationship.get("Type", "")
+            relation = relationship.get("Type", "")
             # An embedded workbook (a chart's data) is a "package" relationship: allowed; a
             # macro-enabled one declares a macroEnabled content type, refused above.
-            if _refused_type(kind):
+            if _refused_type(relation):
                 raise refused()
             external = relationship.get("TargetMode", "").lower() == "external"
-            if external and not kind.lower().endswith(HYPERLINK):
+            if external and not relation.lower().endswith(HYPERLINK):
                 raise refused()
-            if rels == "_rels/.rels" and kind.endswith("/officeDocument") and not external:
+            if rels == "_rels/.rels" and relation.endswith("/officeDocument") and not external:
                 target = relationship.get("Target", "")
                 main = posixpath.normpath(target.lstrip("/") if target.startswith("/")
                                           else posixpath.join(base, target))

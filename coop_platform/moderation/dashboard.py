@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from coop_platform.audit.models import AuditEvent
 from coop_platform.auth.models import User
 from coop_platform.core.clock import as_utc, utcnow
-from coop_platform.documents.models import Document
+from coop_platform.documents.models import Document, DocumentStatus
 from coop_platform.documents.services.visibility import visibility_clause
 from coop_platform.extensions import db
 from coop_platform.states.models import State
@@ -39,7 +39,8 @@ def build(user: User) -> Board:
     board = Board()
     now = utcnow()
     submitted = list(db.session.scalars(
-        select(Document.submitted_at).where(visibility_clause(user), Document.status == "pending")))
+        select(Document.submitted_at).where(visibility_clause(user),
+                                            Document.status == DocumentStatus.PENDING)))
     ages = [(now - as_utc(s)).days for s in submitted if s is not None]
     board.pending = len(submitted)
     board.oldest_pending_days = max(ages) if ages else None
@@ -56,14 +57,14 @@ def build(user: User) -> Board:
         AuditEvent.occurred_at >= datetime.combine(start, datetime.min.time(), tzinfo=now.tzinfo)))
     for occurred, action in events:
         day = as_utc(occurred).date()
-        monday = (day - timedelta(days=day.weekday())).isoformat()
-        if monday in weeks:
-            weeks[monday][action.split(".", 1)[1]] += 1
+        week = (day - timedelta(days=day.weekday())).isoformat()
+        if week in weeks:
+            weeks[week][action.split(".", 1)[1]] += 1
     board.decisions_per_week = [(week, dict(c)) for week, c in weeks.items()]
 
     published = (select(State, func.count(Document.id))
                  .join(Document, Document.owner_state_id == State.id)
-                 .where(visibility_clause(user), Document.status == "published")
+                 .where(visibility_clause(user), Document.status == DocumentStatus.PUBLISHED)
                  .group_by(State.id))
     per_group: Counter = Counter()
     per_state = []

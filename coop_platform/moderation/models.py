@@ -7,14 +7,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop_platform.core.clock import utcnow
 from coop_platform.documents.models import Document
-from coop_platform.extensions import db
+from coop_platform.extensions import Model
 
 KINDS = ("submission", "decision", "recovery_code_used", "sharing_request", "sharing_decision",
          "shared", "response_submission", "response_decision", "answer_changed",
          "answers_reminder")
 
 
-class Notification(db.Model):
+class Notification(Model):
     """An in-app message to one user. The words are rendered when read, in the reader's
     language, from `kind` and `params`."""
 

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from coop_platform.auth.models import User
 from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.core.clock import utcnow
-from coop_platform.documents.models import DOCUMENT_TYPES, Document
+from coop_platform.documents.models import DOCUMENT_TYPES, Document, DocumentStatus
 from coop_platform.documents.services.visibility import visibility_clause
 from coop_platform.extensions import db
-from coop_platform.questionnaires.models import Response
+from coop_platform.questionnaires.models import Response, ResponseStatus
 from coop_platform.states.models import REGIONAL_GROUPS, State
 
 
@@ -28,7 +28,7 @@ class QueueFilter:
 
 def _pending(user: User):
     return (select(Document).join(State, Document.owner_state_id == State.id)
-            .where(visibility_clause(user), Document.status == "pending"))
+            .where(visibility_clause(user), Document.status == DocumentStatus.PENDING))
 
 
 def pending_documents(user: User, flt: QueueFilter) -> list[Document]:
@@ -50,7 +50,7 @@ def pending_responses(user: User, flt: QueueFilter) -> list[Response]:
     if user.role not in SECRETARIAT_ROLES or flt.document_type:
         return []
     stmt = (select(Response).join(State, Response.state_id == State.id)
-            .where(Response.status == "submitted"))
+            .where(Response.status == ResponseStatus.SUBMITTED))
     if flt.state:
         stmt = stmt.where(State.iso3 == flt.state.upper())
     if flt.group in REGIONAL_GROUPS:
@@ -71,7 +71,7 @@ def pending_counts(user: User) -> dict[str, int]:
         for group, n in db.session.execute(
                 select(State.regional_group, func.count(Response.id))
                 .join(State, Response.state_id == State.id)
-                .where(Response.status == "submitted").group_by(State.regional_group)):
+                .where(Response.status == ResponseStatus.SUBMITTED).group_by(State.regional_group)):
             counts[group] = counts.get(group, 0) + n
     counts["all"] = sum(counts.values())
     return counts

@@ -55,7 +55,8 @@ def open_one(notification_id: int):
     if notification.kind in ("response_decision", "answers_reminder"):
         return redirect(url_for("questionnaires.my_response",
                                 public_id=about["questionnaire"]))
-    if notification.document_id in notifications.visible_document_ids(_user(), [notification]):
+    if notification.document is not None and \
+            notification.document_id in notifications.visible_document_ids(_user(), [notification]):
         return redirect(url_for("documents.detail", public_id=notification.document.public_id))
     return redirect(url_for("notifications.index"))
 
@@ -121,7 +122,7 @@ def decide_response(public_id: str, action: str):
     try:
         decisions.decide(_user(), response, action, form.reason.data or "", comments)
     except DomainError as error:
-        flash(error.message, "error")
+        flash(str(error.message), "error")
         return review_response(public_id, form, error.status_code)
     flash(_l("Done: the response is now “%(status)s”.", status=response.status_label), "success")
     return redirect(url_for("moderation.queue_page"), 303)

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from coop_platform.core.authz import roles_required
+from coop_platform.core.authz import Role, roles_required
 from coop_platform.core.exceptions import DomainError, NotFound
 from coop_platform.core.forms import ConfirmForm, attach_error, status_for
 from coop_platform.questionnaires.forms import NewQuestionForm, QuestionForm
@@ -18,8 +18,8 @@ bp = Blueprint("manage_questionnaires", __name__)
 
 
 @bp.before_request
-@roles_required("admin")
-def _administrators_only():
+@roles_required(Role.ADMIN)
+def _administrators_only() -> None:
     """Every page here is an administrator's."""
 
 

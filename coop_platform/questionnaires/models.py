@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -28,10 +31,27 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop_platform.core.clock import utcnow
-from coop_platform.extensions import db
+from coop_platform.extensions import Model
 from coop_platform.states.models import State
 
-QUESTIONNAIRE_STATUSES = {"draft": _l("Draft"), "open": _l("Open"), "closed": _l("Closed")}
+
+class QuestionnaireStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ResponseStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+QUESTIONNAIRE_STATUSES: dict[str, Any] = {QuestionnaireStatus.DRAFT: _l("Draft"),
+                          QuestionnaireStatus.OPEN: _l("Open"),
+                          QuestionnaireStatus.CLOSED: _l("Closed")}
 QUESTION_TYPES = {
     "yes_no": _l("Yes / no"),
     "yes_partly_no": _l("Yes / partly / no"),
@@ -50,19 +70,19 @@ FIXED_OPTIONS = {
     "yes_no": (("yes", _l("Yes")), ("no", _l("No"))),
     "yes_partly_no": (("yes", _l("Yes")), ("partly", _l("Partly")), ("no", _l("No"))),
 }
-RESPONSE_STATUSES = {
-    "draft": _l("Being prepared"),
-    "submitted": _l("Submitted"),
-    "returned": _l("Returned"),
-    "accepted": _l("Accepted"),
-    "rejected": _l("Rejected"),
+RESPONSE_STATUSES: dict[str, Any] = {
+    ResponseStatus.DRAFT: _l("Being prepared"),
+    ResponseStatus.SUBMITTED: _l("Submitted"),
+    ResponseStatus.RETURNED: _l("Returned"),
+    ResponseStatus.ACCEPTED: _l("Accepted"),
+    ResponseStatus.REJECTED: _l("Rejected"),
 }
 CONTENT_LANGUAGES = {"en": _l("English"), "fr": _l("French"), "es": _l("Spanish"),
                      "ar": _l("Arabic"), "ru": _l("Russian"), "zh": _l("Chinese"),
                      "other": _l("Other")}
 
 
-def _in(values) -> str:
+def _in(values: Iterable[str]) -> str:
     return "(" + ",".join(f"'{v}'" for v in values) + ")"
 
 
@@ -71,7 +91,7 @@ def localized(en: str, fr: str) -> str:
     return fr if locale is not None and locale.language == "fr" and fr else en
 
 
-class Questionnaire(db.Model):
+class Questionnaire(Model):
     __tablename__ = "questionnaires"
     __table_args__ = (
         CheckConstraint(f"status IN {_in(QUESTIONNAIRE_STATUSES)}", name="status"),
@@ -108,7 +128,7 @@ class Questionnaire(db.Model):
         return str(QUESTIONNAIRE_STATUSES[self.status])
 
 
-class Section(db.Model):
+class Section(Model):
     __tablename__ = "questionnaire_sections"
     __table_args__ = (UniqueConstraint("questionnaire_id", "code"),)
 
@@ -128,7 +148,7 @@ class Section(db.Model):
         return localized(self.title_en, self.title_fr)
 
 
-class Question(db.Model):
+class Question(Model):
     """Immutable once its questionnaire is open: a change is a new questionnaire version."""
 
     __tablename__ = "questions"
@@ -176,8 +196,9 @@ class Question(db.Model):
         return [(o["code"], localized(o["en"], o["fr"])) for o in json.loads(self.options_json)]
 
     @property
-    def settings(self) -> dict:
-        return json.loads(self.settings_json)
+    def settings(self) -> dict[str, Any]:
+        settings: dict[str, Any] = json.loads(self.settings_json)
+        return settings
 
     @property
     def unit(self) -> str:
@@ -186,14 +207,15 @@ class Question(db.Model):
 
     @property
     def condition_values(self) -> list[str]:
-        return json.loads(self.condition_values_json)
+        values: list[str] = json.loads(self.condition_values_json)
+        return values
 
     @property
     def is_closed(self) -> bool:
         return self.qtype in CLOSED_TYPES
 
 
-class Response(db.Model):
+class Response(Model):
     """One State's response to one questionnaire version."""
 
     __tablename__ = "responses"
@@ -229,7 +251,7 @@ class Response(db.Model):
         return str(RESPONSE_STATUSES[self.status])
 
 
-class Answer(db.Model):
+class Answer(Model):
     """One question of one response. Its content is in `AnswerRevision`."""
 
     __tablename__ = "answers"
@@ -253,7 +275,7 @@ class Answer(db.Model):
     question: Mapped[Question] = relationship(lazy="joined")
 
 
-class AnswerRevision(db.Model):
+class AnswerRevision(Model):
     """One saved state of an answer; never changed afterwards, except its confirmation date
     (a one-click "still accurate")."""
 
@@ -277,7 +299,7 @@ class AnswerRevision(db.Model):
     answer: Mapped[Answer] = relationship()
 
     @property
-    def value(self):
+    def value(self) -> Any:
         return json.loads(self.value_json)
 
 
@@ -285,7 +307,7 @@ class AnswerRevision(db.Model):
 FOLLOW_KINDS = {"state": _l("State"), "question": _l("Question")}
 
 
-class Follow(db.Model):
+class Follow(Model):
     """A user follows a State's answers or a question (by key, in every version): they are
     told when an accepted answer they may read changes."""
 
@@ -303,7 +325,7 @@ class Follow(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class ListingClaim(db.Model):
+class ListingClaim(Model):
     """A person's word that a contact answer of a State lists them (by State and question key,
     so it holds in every version). Only a listing its person confirmed is theirs: a State
     that names someone's address gives that person no say over it, and learns nothing of

@@ -10,6 +10,8 @@ database in both languages and is not translated through Babel.
 
 from __future__ import annotations
 
+from typing import Any
+
 FAMILY = "cooperation"
 TITLE = ("Questionnaire on cooperation legislation and practice",
          "Questionnaire sur la législation et la pratique en matière de coopération")
@@ -38,7 +40,7 @@ AGREEMENT = [_o("in_force", "In force", "En vigueur"),
 
 # (code, title EN, title FR, [questions]); a question is a dict with key, type, en, fr,
 # help_en, help_fr and optionally required, comparable, options, settings, condition.
-SECTIONS = [
+SECTIONS: list[tuple[str, str, str, list[dict[str, Any]]]] = [
     ("A", "Focal points and channels", "Points focaux et voies de communication", [
         dict(key="A.1", type="contact", required=True, comparable=False,
              en="National focal point for cooperation with the Court",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from flask_babel import get_locale
@@ -9,7 +10,7 @@ from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coop_platform.core.clock import utcnow
-from coop_platform.extensions import db
+from coop_platform.extensions import Model
 
 # Code -> (name in the reference data, label shown to users)
 REGIONAL_GROUPS: dict[str, tuple[str, object]] = {
@@ -22,7 +23,7 @@ REGIONAL_GROUPS: dict[str, tuple[str, object]] = {
 STATE_STATUSES = {"party": _l("State Party"), "withdrawn": _l("Withdrawn")}
 
 
-class State(db.Model):
+class State(Model):
     __tablename__ = "states"
     __table_args__ = (
         CheckConstraint("regional_group IN ('AFR','APS','EEU','GRULAC','WEOG')", name="group"),
@@ -75,7 +76,7 @@ def sort_key(name: str) -> str:
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
-def by_display_name(states) -> list[State]:
+def by_display_name(states: Iterable[State]) -> list[State]:
     """Alphabetical in the interface's language."""
     language = interface_language()
     return sorted(states, key=lambda s: sort_key(name_in(language, s.name, s.name_fr, s.name_es)))

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from coop_platform.core.authz import require_role
+from coop_platform.core.authz import Role, require_role
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound, ValidationFailed
 from coop_platform.core.signals import audit_requested
@@ -42,8 +42,8 @@ class LoadReport:
     kept_local_edits: int = 0
 
 
-def _parse_rows(path: Path) -> list[dict]:
-    rows = []
+def _parse_rows(path: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh, delimiter="\t")
         for line_no, row in enumerate(reader, start=2):
@@ -66,7 +66,7 @@ def _parse_rows(path: Path) -> list[dict]:
     return rows
 
 
-def _audit(action: str, **fields) -> None:
+def _audit(action: str, **fields: Any) -> None:
     """A record in the caller's transaction, written by the audit layer (see core.signals)."""
     audit_requested.send(None, action=action, **fields)
 
@@ -146,10 +146,10 @@ def get_state(iso3: str) -> State:
 EDITABLE = ("name", "name_fr", "name_es", "regional_group", "status", "note")
 
 
-def update_state(state: State, actor, **values) -> None:
+def update_state(state: State, actor: Any, **values: Any) -> None:
     """Admin edit; marks the row so the reference loader will not overwrite it. `actor` None
     is the command line."""
-    require_role(actor, "admin", _l("Only administrators may edit States."))
+    require_role(actor, Role.ADMIN, _l("Only administrators may edit States."))
     name = (values.get("name") or "").strip()
     if not name or len(name) > 120:
         raise ValidationFailed(_l("The name must have between 1 and 120 characters."), field="name")
@@ -177,9 +177,9 @@ def update_state(state: State, actor, **values) -> None:
     db.session.commit()
 
 
-def set_active(state: State, active: bool, actor) -> None:
+def set_active(state: State, active: bool, actor: Any) -> None:
     """Deactivating a State stops its users at their next request (see User.is_active)."""
-    require_role(actor, "admin", _l("Only administrators may activate or deactivate States."))
+    require_role(actor, Role.ADMIN, _l("Only administrators may activate or deactivate States."))
     if state.active == active:
         raise ValidationFailed(_l("Nothing to change: the State is already in that condition."))
     state.active = active

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, update
 
 from coop_platform.audit.services import record
 from coop_platform.auth import passwords
-from coop_platform.auth.models import ROLES, USER_STATUSES, Invitation, RecoveryCode, User
+from coop_platform.auth.models import ROLES, USER_STATUSES, Invitation, RecoveryCode, User, UserStatus
 from coop_platform.auth.services.codes import take_code
 from coop_platform.auth.services.common import (
     bump_session_generation,
@@ -16,7 +17,7 @@ from coop_platform.auth.services.common import (
     replace_recovery_codes,
 )
 from coop_platform.auth.services.invitations import invitation_url, new_reset_invitation
-from coop_platform.core.authz import require_role
+from coop_platform.core.authz import Role, require_role
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound, ValidationFailed
 from coop_platform.extensions import db
@@ -25,7 +26,7 @@ from coop_platform.states.models import State
 
 def require_admin(actor: User | None) -> None:
     """Defence in depth: the views check the role too. None means the command line."""
-    require_role(actor, "admin", _l("Only administrators may do this."))
+    require_role(actor, Role.ADMIN, _l("Only administrators may do this."))
 
 
 def change_password(user: User, current: str, new: str, confirm: str, code: str,
@@ -98,7 +99,7 @@ def reset_second_factor(user: User, actor: User | None) -> str:
     """Remove the authenticator and recovery codes and return a re-enrolment link. The user
     keeps the password and needs it, plus a code from a new authenticator, to come back."""
     require_admin(actor)
-    if user.status != "active":
+    if user.status != UserStatus.ACTIVE:
         raise ValidationFailed(_l("Only an active account can have its second factor reset."))
     user.totp_secret = None
     user.totp_last_step = 0
@@ -118,7 +119,7 @@ def disable(user: User, actor: User | None) -> None:
     require_admin(actor)
     if actor is not None and actor.id == user.id:
         raise ValidationFailed(_l("You cannot disable your own account."))
-    if user.status == "disabled":
+    if user.status == UserStatus.DISABLED:
         raise ValidationFailed(_l("This account is already disabled."))
     user.status = "disabled"
     db.session.execute(
@@ -133,7 +134,7 @@ def disable(user: User, actor: User | None) -> None:
 
 def enable(user: User, actor: User | None) -> None:
     require_admin(actor)
-    if user.status != "disabled":
+    if user.status != UserStatus.DISABLED:
         raise ValidationFailed(_l("This account is not disabled."))
     # An account that never finished enrolment goes back to waiting for a new invitation.
     user.status = "active" if user.password_hash and user.totp_secret else "invited"
@@ -154,7 +155,7 @@ def unlock(user: User, actor: User | None) -> None:
 
 
 def list_users(role: str = "", status: str = "", state_iso3: str = "", query: str = "",
-               page: int = 1, per_page: int = 50):
+               page: int = 1, per_page: int = 50) -> Pagination:
     stmt = select(User).outerjoin(State, User.state_id == State.id)
     if role in ROLES:
         stmt = stmt.where(User.role == role)

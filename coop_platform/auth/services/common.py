@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -14,7 +16,7 @@ from coop_platform.extensions import db, keyring
 class AccountLocked(DomainError):
     status_code = 403
 
-    def __init__(self, until) -> None:
+    def __init__(self, until: datetime | None) -> None:
         super().__init__(_l("Too many failed attempts: this account is locked."), until=until)
         self.until = until
 

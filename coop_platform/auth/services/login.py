@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from coop_platform.audit.services import record
 from coop_platform.auth import passwords
-from coop_platform.auth.models import User
+from coop_platform.auth.models import User, UserStatus
 from coop_platform.auth.services.codes import (
     address_wait,
     count_failure,
@@ -79,9 +79,9 @@ def check_password(email: str, password: str, address: str) -> User:
 
 
 def unavailable_reason(user: User) -> tuple[str, object] | None:
-    if user.status == "disabled":
+    if user.status == UserStatus.DISABLED:
         return "disabled", _l("This account is disabled. Contact the Secretariat.")
-    if user.status != "active":
+    if user.status != UserStatus.ACTIVE:
         return "not enrolled", _l("This account has not finished enrolment: use your invitation "
                                   "link.")
     if user.state is not None and not user.state.active:

@@ -8,13 +8,16 @@ the Court (see visibility.py). Every change is audited in the same transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from coop_platform.audit.services import record
-from coop_platform.auth.models import SECRETARIAT_ROLES, User
+from coop_platform.auth.models import User
+from coop_platform.core.authz import SECRETARIAT_ROLES, Role
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from coop_platform.core.signals import document_transitioned
@@ -31,10 +34,12 @@ from coop_platform.documents.models import (
 )
 from coop_platform.documents.services import sharing
 from coop_platform.documents.services.locks import lock
-from coop_platform.documents.services.uploads import UploadSink
+from coop_platform.documents.services.uploads import StoredUpload, UploadSink
 from coop_platform.documents.services.visibility import is_owner, visible_documents
 from coop_platform.extensions import db
 from coop_platform.states.models import State, by_display_name
+
+T = TypeVar("T")
 
 MAX_TITLE, MAX_SUMMARY = 200, 4000
 
@@ -53,13 +58,13 @@ class DocumentInput:
     originator_control: bool = False
 
 
-def _choice(value: str, allowed, field_name: str) -> str:
+def _choice(value: str, allowed: Container[str], field_name: str) -> str:
     if value not in allowed:
         raise ValidationFailed(_l("Choose one of the listed values."), field=field_name)
     return value
 
 
-def _validate(data: DocumentInput, owner_state_id: int) -> list[State]:
+def _validate(data: DocumentInput, owner_state_id: int | None) -> list[State]:
     title = data.title.strip()
     if not title or len(title) > MAX_TITLE:
         raise ValidationFailed(_l("The title must have between 1 and %(n)d characters.",
@@ -78,11 +83,11 @@ def _validate(data: DocumentInput, owner_state_id: int) -> list[State]:
 
 
 def _require_focal_point(user: User) -> None:
-    if user.role != "focal_point" or user.state_id is None:
+    if user.role != Role.FOCAL_POINT or user.state_id is None:
         raise Forbidden(_l("Only focal points upload documents for their State."))
 
 
-def _land(sink: UploadSink, build) -> object:
+def _land(sink: UploadSink, build: Callable[[StoredUpload], T]) -> T:
     """Finish the upload, then commit the rows that name its blob; on any failure the blob
     goes too, so no version exists without its blob and no blob stays without its version."""
     stored = sink.finish()
@@ -97,7 +102,7 @@ def _land(sink: UploadSink, build) -> object:
     return result
 
 
-def _version(document: Document, stored, user: User, number: int) -> DocumentVersion:
+def _version(document: Document, stored: StoredUpload, user: User, number: int) -> DocumentVersion:
     return DocumentVersion(
         public_id=str(stored.version_id), document=document, number=number,
         blob_name=stored.blob_name, kek_id=stored.kek_id, wrapped_dek=stored.wrapped_dek,
@@ -109,7 +114,7 @@ def create_document(user: User, data: DocumentInput, sink: UploadSink) -> Docume
     _require_focal_point(user)
     states = _validate(data, user.state_id)
 
-    def build(stored):
+    def build(stored: StoredUpload) -> Document:
         now = utcnow()
         document = Document(
             owner_state_id=user.state_id, created_by_id=user.id, title=data.title.strip(),
@@ -154,7 +159,7 @@ def add_version(user: User, document: Document, sink: UploadSink,
         raise ValidationFailed(_l("Say in a few words what changed (at most %(n)d characters).",
                                   n=MAX_VERSION_NOTE), field="note")
 
-    def build(stored):
+    def build(stored: StoredUpload) -> DocumentVersion:
         # The body took its time: check again under the lock (a submission may have landed).
         lock(document)
         ensure_can_add_version(user, document)
@@ -229,7 +234,7 @@ SNAPSHOT_FIELDS = ("title", "summary", "document_type", "topics", "language", "c
                    "originator_control", "audience", "states", "shared_with_court", "versions")
 
 
-def snapshot(document: Document) -> dict:
+def snapshot(document: Document) -> dict[str, Any]:
     """The metadata a moderator decides on, in a comparable form."""
     return {
         "title": document.title, "summary": document.summary,
@@ -242,12 +247,12 @@ def snapshot(document: Document) -> dict:
     }
 
 
-def changes_between(before: dict, after: dict) -> dict:
+def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {k: {"from": before.get(k), "to": after.get(k)} for k in SNAPSHOT_FIELDS
             if before.get(k) != after.get(k)}
 
 
-def changes_since_review(document: Document) -> dict | None:
+def changes_since_review(document: Document) -> dict[str, Any] | None:
     """What changed since the Secretariat's last decision; None if it never decided."""
     if not document.reviewed_snapshot:
         return None

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import lazyload
 
 from coop_platform.audit.models import AuditEvent
@@ -31,7 +34,7 @@ from coop_platform.documents.services.visibility import (
 from coop_platform.extensions import db
 from coop_platform.states.models import REGIONAL_GROUPS, State, by_display_name
 
-SORTS = {
+SORTS: dict[str, tuple[ColumnElement[Any], ColumnElement[Any]]] = {
     "updated": (Document.updated_at.desc(), Document.id.desc()),
     "title": (Document.title.asc(), Document.id.asc()),
     "state": (State.name.asc(), Document.updated_at.desc()),
@@ -84,7 +87,8 @@ class DocumentFilter:
     sort: str = "updated"
 
 
-def list_documents(user: User, flt: DocumentFilter, page: int, per_page: int = 25):
+def list_documents(user: User, flt: DocumentFilter, page: int,
+                   per_page: int = 25) -> Pagination:
     stmt = visible_documents(user).join(State, Document.owner_state_id == State.id)
     if flt.state:
         stmt = stmt.where(State.iso3 == flt.state.upper()[:3])
@@ -107,7 +111,7 @@ def list_documents(user: User, flt: DocumentFilter, page: int, per_page: int = 2
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def _events_of(document: Document, actions):
+def _events_of(document: Document, actions: Iterable[str]) -> Select[AuditEvent]:
     """The document's audit records of these kinds, newest first (a statement)."""
     return (select(AuditEvent)
             .where(AuditEvent.object_type == "document",
@@ -129,7 +133,7 @@ def history(user: User, document: Document) -> list[tuple[AuditEvent, str]]:
 
 
 def access_log_page(user: User, document: Document, page: int, hide_owner_state: bool,
-                    per_page: int = 25):
+                    per_page: int = 25) -> Pagination | None:
     """Who viewed or downloaded the document, a page at a time, optionally without the owner
     State's own accesses: for its own State and the Secretariat only (None for others)."""
     if not (is_owner(user, document) or user.role in SECRETARIAT_ROLES):
@@ -142,7 +146,7 @@ def access_log_page(user: User, document: Document, page: int, hide_owner_state:
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def _document_names(reader, ids: list[str]) -> dict[str, tuple[str, str]]:
+def _document_names(reader: Any, ids: list[str]) -> dict[str, tuple[str, str]]:
     """Titles of the documents the reader may see, for the audit trail's object column."""
     rows = db.session.scalars(visible_documents(reader).where(Document.public_id.in_(ids)))
     return {d.public_id: (d.title, url_for("documents.detail", public_id=d.public_id))

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from coop_platform.audit.services import record
-from coop_platform.auth.models import SECRETARIAT_ROLES, User
+from coop_platform.auth.models import User
+from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Conflict, Forbidden, ValidationFailed
 from coop_platform.core.signals import sharing_changed
@@ -28,6 +30,7 @@ from coop_platform.documents.models import (
     AUDIENCES,
     Document,
     DocumentAudienceState,
+    DocumentStatus,
     SharingRequest,
 )
 from coop_platform.documents.services.locks import lock
@@ -62,7 +65,7 @@ class Audience:
         """Everyone this audience reaches, `other` reaches too."""
         return self.intersection(other) == self
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         states = []
         if self.state_ids:
             states = sorted(db.session.scalars(select(State.iso3)
@@ -77,7 +80,7 @@ class Sharing:
     share_with_court: bool
 
 
-def resolve(sharing: Sharing, owner_state_id: int) -> Audience:
+def resolve(sharing: Sharing, owner_state_id: int | None) -> Audience:
     """The audience a form asks for, or ValidationFailed saying what is wrong with it."""
     if sharing.audience not in AUDIENCES:
         raise ValidationFailed(_l("Choose one of the listed values."), field="audience")
@@ -138,7 +141,7 @@ def change(user: User, document: Document, sharing: Sharing) -> Outcome:
     waiting = requested(document)
     if target == before and waiting is None:
         raise ValidationFailed(_l("Nothing to change: the document is already shared that way."))
-    if document.status != "published":
+    if document.status != DocumentStatus.PUBLISHED:
         _apply(document, target)
         record("document.audience_changed", actor=user, object_type="document",
                object_id=document.public_id, state_id=document.owner_state_id,
@@ -192,7 +195,7 @@ def decide(user: User, document: Document, accept: bool, reason: str = "") -> No
                                field="reason")
     if not accept and not reason:
         raise ValidationFailed(_l("Give a reason."), field="reason")
-    if accept and document.status != "published":
+    if accept and document.status != DocumentStatus.PUBLISHED:
         raise Conflict(_l("Only the sharing of a published document can be widened."))
     before = current(document)
     document.sharing_request = None

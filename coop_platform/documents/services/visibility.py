@@ -13,30 +13,32 @@ does not return answers 404.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, exists, false, or_, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
 from coop_platform.auth.models import User
-from coop_platform.core.authz import SECRETARIAT_ROLES
-from coop_platform.documents.models import Document, DocumentAudienceState
+from coop_platform.core.authz import SECRETARIAT_ROLES, Role
+from coop_platform.documents.models import Document, DocumentAudienceState, DocumentStatus
 from coop_platform.states.models import State
 
 
-def visibility_clause(user: User):
+def visibility_clause(user: User | None) -> ColumnElement[bool]:
     if user is None or not getattr(user, "is_authenticated", False):
         return false()
     if user.role in SECRETARIAT_ROLES:
-        return Document.status != "draft"
+        return Document.status != DocumentStatus.DRAFT
     owner_active = Document.owner_state.has(State.active.is_(True))
-    if user.role == "court":
-        return and_(Document.status == "published", Document.shared_with_court.is_(True),
+    if user.role == Role.COURT:
+        return and_(Document.status == DocumentStatus.PUBLISHED, Document.shared_with_court.is_(True),
                     owner_active)
-    if user.role == "focal_point" and user.state_id is not None:
+    if user.role == Role.FOCAL_POINT and user.state_id is not None:
         shared_with_my_state = exists().where(
             DocumentAudienceState.document_id == Document.id,
             DocumentAudienceState.state_id == user.state_id,
         )
         peers = and_(
-            Document.status == "published",
+            Document.status == DocumentStatus.PUBLISHED,
             owner_active,
             or_(Document.audience == "all_states",
                 and_(Document.audience == "selected_states", shared_with_my_state)),
@@ -45,7 +47,7 @@ def visibility_clause(user: User):
     return false()
 
 
-def visible_documents(user: User) -> Select:
+def visible_documents(user: Any) -> Select[Document]:
     return select(Document).where(visibility_clause(user))
 
 
@@ -58,4 +60,4 @@ def is_insider(user: User, document: Document) -> bool:
 
 def is_owner(user: User, document: Document) -> bool:
     """May act for the owner State (upload versions, submit, withdraw, change the audience)."""
-    return user.role == "focal_point" and user.state_id == document.owner_state_id
+    return user.role == Role.FOCAL_POINT and user.state_id == document.owner_state_id

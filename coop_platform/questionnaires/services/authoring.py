@@ -8,12 +8,14 @@ previous version, carried forward by question key. The old answers stay with the
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from coop_platform.audit.services import record
-from coop_platform.core.authz import require_role
+from coop_platform.auth.models import User
+from coop_platform.core.authz import Role, require_role
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Conflict, NotFound
 from coop_platform.core.locks import lock
@@ -24,14 +26,17 @@ from coop_platform.questionnaires.models import (
     AnswerRevision,
     Question,
     Questionnaire,
+    QuestionnaireStatus,
     Response,
+    ResponseStatus,
     Section,
 )
 
 ADMIN_ONLY = _l("Only an administrator may manage questionnaires.")
 
 
-def _question_from_seed(questionnaire, section, position, spec) -> Question:
+def _question_from_seed(questionnaire: Questionnaire, section: Section, position: int,
+                        spec: dict[str, Any]) -> Question:
     condition = spec.get("condition")
     return Question(
         questionnaire=questionnaire, section=section, key=spec["key"], qtype=spec["type"],
@@ -45,10 +50,10 @@ def _question_from_seed(questionnaire, section, position, spec) -> Question:
     )
 
 
-def load_seed(actor=None) -> tuple[Questionnaire, bool]:
+def load_seed(actor: User | None = None) -> tuple[Questionnaire, bool]:
     """Create version 1 of the cooperation questionnaire, open, unless one exists.
     Returns the questionnaire and whether it was created."""
-    require_role(actor, "admin", ADMIN_ONLY)
+    require_role(actor, Role.ADMIN, ADMIN_ONLY)
     existing = db.session.scalars(select(Questionnaire).where(
         Questionnaire.family == seed_content.FAMILY).order_by(Questionnaire.version)).first()
     if existing is not None:
@@ -78,7 +83,7 @@ def load_seed(actor=None) -> tuple[Questionnaire, bool]:
 def get_questionnaire(public_id: str, *, include_drafts: bool = False) -> Questionnaire:
     stmt = select(Questionnaire).where(Questionnaire.public_id == public_id)
     if not include_drafts:
-        stmt = stmt.where(Questionnaire.status != "draft")
+        stmt = stmt.where(Questionnaire.status != QuestionnaireStatus.DRAFT)
     questionnaire = db.session.scalars(stmt).one_or_none()
     if questionnaire is None:
         raise NotFound(_l("No such questionnaire."))
@@ -88,13 +93,13 @@ def get_questionnaire(public_id: str, *, include_drafts: bool = False) -> Questi
 def list_questionnaires(*, include_drafts: bool = False) -> list[Questionnaire]:
     stmt = select(Questionnaire).order_by(Questionnaire.family, Questionnaire.version.desc())
     if not include_drafts:
-        stmt = stmt.where(Questionnaire.status != "draft")
+        stmt = stmt.where(Questionnaire.status != QuestionnaireStatus.DRAFT)
     return list(db.session.scalars(stmt))
 
 
-def set_status(actor, questionnaire: Questionnaire, status: str) -> None:
+def set_status(actor: User | None, questionnaire: Questionnaire, status: str) -> None:
     """draft -> open -> closed. Opening closes the family's other open version."""
-    require_role(actor, "admin", ADMIN_ONLY)
+    require_role(actor, Role.ADMIN, ADMIN_ONLY)
     lock(questionnaire)
     allowed = {("draft", "open"), ("open", "closed")}
     if (questionnaire.status, status) not in allowed:
@@ -103,7 +108,8 @@ def set_status(actor, questionnaire: Questionnaire, status: str) -> None:
     now = utcnow()
     if status == "open":
         for other in db.session.scalars(select(Questionnaire).where(
-                Questionnaire.family == questionnaire.family, Questionnaire.status == "open")):
+                Questionnaire.family == questionnaire.family,
+                Questionnaire.status == QuestionnaireStatus.OPEN)):
             other.status, other.closed_at = "closed", now
         questionnaire.opened_at = now
     else:
@@ -115,12 +121,12 @@ def set_status(actor, questionnaire: Questionnaire, status: str) -> None:
     db.session.commit()
 
 
-def clone(actor, source: Questionnaire) -> Questionnaire:
+def clone(actor: User | None, source: Questionnaire) -> Questionnaire:
     """A new draft version with the same sections and questions (to be edited before it is
     opened), and for every State that answered the source, a response whose answers start
     from the source's, by question key: accepted answers stay accepted, work in progress
     stays in progress."""
-    require_role(actor, "admin", ADMIN_ONLY)
+    require_role(actor, Role.ADMIN, ADMIN_ONLY)
     version = (db.session.scalar(select(func.max(Questionnaire.version)).where(
         Questionnaire.family == source.family)) or 0) + 1
     copy = Questionnaire(family=source.family, version=version, title_en=source.title_en,
@@ -183,7 +189,9 @@ def _carry_forward(old: Response, new: Response, questions: dict[str, Question])
         question = questions.get(key)
         if question is None:
             continue
-        working, accepted = revisions.get(answer.revision), revisions.get(answer.accepted_revision)
+        working = revisions.get(answer.revision)
+        accepted = revisions.get(answer.accepted_revision) \
+            if answer.accepted_revision is not None else None
         copy = Answer(response=new, question=question, revision=0,
                       secretariat_only=answer.secretariat_only)
         db.session.add(copy)
@@ -197,7 +205,7 @@ def _carry_forward(old: Response, new: Response, questions: dict[str, Question])
             db.session.add(_copy(working, copy.id, copy.revision))
             pending = True
         count += 1
-    if old.status == "accepted" and not pending:
+    if old.status == ResponseStatus.ACCEPTED and not pending:
         new.status = "accepted"
         new.reviewed_at, new.reviewed_by_id = old.reviewed_at, old.reviewed_by_id
     new.reviewed_revisions_json = json.dumps(reviewed, sort_keys=True) if reviewed else ""

@@ -82,7 +82,8 @@ def completion(user: User, questionnaire: Questionnaire) -> list[GroupLine]:
     return list(groups.values())
 
 
-def stale_answers(user: User, questionnaire: Questionnaire, limit: int = 500):
+def stale_answers(user: User, questionnaire: Questionnaire, limit: int = 500
+                  ) -> list[tuple[State, Question, AnswerRevision]]:
     """Answers the Secretariat reads whose last confirmation is over 12 months old, oldest
     first: (State, question, revision)."""
     _require_secretariat(user)

@@ -14,10 +14,12 @@ nobody finds a listing by its address.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 
 from coop_platform.auth.models import User
+from coop_platform.core.authz import Role
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import Answer, AnswerRevision, ListingClaim
 from coop_platform.questionnaires.services.visibility import sees_everything
@@ -41,7 +43,7 @@ def is_the_person(user: User, email: str) -> bool:
 
 def reads_in_full(user: User, state_id: int, email: str) -> bool:
     """The listing's own State, the Secretariat and the listed person read it whole."""
-    return (sees_everything(user) or (user.role == "focal_point" and user.state_id == state_id)
+    return (sees_everything(user) or (user.role == Role.FOCAL_POINT and user.state_id == state_id)
             or is_the_person(user, email))
 
 
@@ -69,7 +71,7 @@ class WithheldContact:
         self._revision = revision
 
     @property
-    def value(self) -> dict:
+    def value(self) -> dict[str, Any]:
         value = {k: v for k, v in self._revision.value.items() if k not in PERSONAL_PARTS}
         value[WITHHELD] = True
         return value
@@ -79,11 +81,12 @@ class WithheldContact:
         return remarks_without_personal(self._revision.value, self._revision.remarks,
                                         f"({WITHHELD_TEXT})")
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._revision, name)
 
 
-def as_read(user: User, items: list[tuple[Answer, AnswerRevision, int]]) -> list:
+def as_read(user: User, items: list[tuple[Answer, AnswerRevision, int]]
+            ) -> list[ReadRevision]:
     """What `user` reads of each (answer, revision it may see, State id): the revision, or
     the revision without its person's contact details. In the order given."""
     candidates = []
@@ -94,3 +97,7 @@ def as_read(user: User, items: list[tuple[Answer, AnswerRevision, int]]) -> list
     hidden = hidden_listings(candidates)
     return [WithheldContact(revision) if (state_id, answer.question.key) in hidden
             and revision is not None else revision for answer, revision, state_id in items]
+
+
+# What a reader is handed for an answer: the revision itself, or it without the contact details.
+ReadRevision = AnswerRevision | WithheldContact

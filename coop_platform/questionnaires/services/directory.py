@@ -15,6 +15,7 @@ someone's address gives them no say, and tells the State nothing of their choice
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -25,6 +26,7 @@ from coop_platform.audit.services import record
 from coop_platform.auth.models import User
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound
+from coop_platform.core.rows import changed_rows
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import (
     Answer,
@@ -32,6 +34,7 @@ from coop_platform.questionnaires.models import (
     ListingClaim,
     Question,
     Questionnaire,
+    QuestionnaireStatus,
     Response,
     Section,
 )
@@ -53,8 +56,9 @@ class Listing:
     claimed: bool  # ... and the reader confirmed it is them
 
     @property
-    def contact(self) -> dict:
-        return self.revision.value
+    def contact(self) -> dict[str, Any]:
+        contact: dict[str, Any] = self.revision.value
+        return contact
 
     @property
     def stale(self) -> bool:
@@ -64,7 +68,7 @@ class Listing:
 def current_questionnaire() -> Questionnaire | None:
     """The newest version that is not a draft (its answers carry the older ones forward)."""
     return db.session.scalars(
-        select(Questionnaire).where(Questionnaire.status != "draft")
+        select(Questionnaire).where(Questionnaire.status != QuestionnaireStatus.DRAFT)
         .order_by(Questionnaire.opened_at.desc().nulls_last(), Questionnaire.version.desc())
         .limit(1)).one_or_none()
 
@@ -74,7 +78,8 @@ def _claims_of(user: User) -> set[tuple[int, str]]:
                                   .where(ListingClaim.user_id == user.id)).all())
 
 
-def _contact_rows(user: User, questionnaire: Questionnaire, group: str = ""):
+def _contact_rows(user: User, questionnaire: Questionnaire, group: str = ""
+                  ) -> list[tuple[State, Question, AnswerRevision]]:
     stmt = (visible_answers(user).add_columns(State, Question)
             .join(Question, Answer.question_id == Question.id)
             .join(Section, Question.section_id == Section.id)
@@ -130,9 +135,9 @@ def claim(user: User, questionnaire: Questionnaire, iso3: str, key: str) -> bool
 def set_hidden(user: User, hidden: bool) -> bool:
     """Take the user's confirmed listings out of the directory, or put them back. Returns
     whether anything changed (a repeated click changes nothing and records nothing)."""
-    changed = db.session.execute(
+    changed = changed_rows(
         update(User).where(User.id == user.id, User.directory_hidden.is_not(hidden))
-        .values(directory_hidden=hidden)).rowcount
+        .values(directory_hidden=hidden))
     if changed:
         record("directory.listing_hidden" if hidden else "directory.listing_shown", actor=user,
                object_type="user", object_id=user.id)

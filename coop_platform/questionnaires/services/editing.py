@@ -17,12 +17,14 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from coop_platform.audit.services import record
-from coop_platform.core.authz import require_role
+from coop_platform.auth.models import User
+from coop_platform.core.authz import Role, require_role
 from coop_platform.core.exceptions import Conflict, NotFound, ValidationFailed
 from coop_platform.core.locks import lock
 from coop_platform.core.params import whole_number
@@ -35,7 +37,9 @@ from coop_platform.questionnaires.models import (
     AnswerRevision,
     Question,
     Questionnaire,
+    QuestionnaireStatus,
     Response,
+    ResponseStatus,
 )
 from coop_platform.questionnaires.services.authoring import ADMIN_ONLY
 from coop_platform.questionnaires.values import DEFAULT_MAX_NUMBER, codes_of, decimal_of
@@ -64,10 +68,10 @@ class QuestionEdit:
     condition_values: str = ""  # option codes, separated by commas
 
 
-def _require_draft(actor, questionnaire: Questionnaire) -> None:
-    require_role(actor, "admin", ADMIN_ONLY)
+def _require_draft(actor: User | None, questionnaire: Questionnaire) -> None:
+    require_role(actor, Role.ADMIN, ADMIN_ONLY)
     lock(questionnaire)
-    if questionnaire.status != "draft":
+    if questionnaire.status != QuestionnaireStatus.DRAFT:
         raise Conflict(_l("Only a draft version can be edited: the questions of an open or "
                           "closed version never change. Make a new version from it."))
 
@@ -93,7 +97,7 @@ def _text(raw: str, limit: int, field: str, *, required: bool = False) -> str:
     return text
 
 
-def parse_options(raw: str) -> list[dict]:
+def parse_options(raw: str) -> list[dict[str, str]]:
     """Lines "code | English | French" into options; every refusal names the line."""
     options, seen = [], set()
     lines = [line for line in (raw or "").replace("\r\n", "\n").split("\n") if line.strip()]
@@ -139,14 +143,14 @@ def _bound(raw: str, field: str) -> Decimal | None:
     return number
 
 
-def _carried_values(question: Question) -> list:
+def _carried_values(question: Question) -> list[Any]:
     """The values of the answers carried into this draft, working and accepted alike."""
     return [json.loads(v) for v in db.session.scalars(
         select(AnswerRevision.value_json).join(Answer, AnswerRevision.answer_id == Answer.id)
         .where(Answer.question_id == question.id, AnswerRevision.value_json != "null"))]
 
 
-def _settings(question: Question, edit: QuestionEdit) -> dict:
+def _settings(question: Question, edit: QuestionEdit) -> dict[str, Any]:
     if question.qtype != "number":
         return {}
     low, high = _bound(edit.minimum, "minimum"), _bound(edit.maximum, "maximum")
@@ -166,7 +170,7 @@ def _settings(question: Question, edit: QuestionEdit) -> dict:
     return {k: v for k, v in settings.items() if v != ""}
 
 
-def _options(question: Question, edit: QuestionEdit) -> list[dict]:
+def _options(question: Question, edit: QuestionEdit) -> list[dict[str, str]]:
     if question.qtype not in ("single_choice", "multiple_choice"):
         return []
     options = parse_options(edit.options)
@@ -210,7 +214,7 @@ def _condition(questionnaire: Questionnaire, question: Question, edit: QuestionE
     return key, sorted(set(values), key=[c for c, _ in target.options].index)
 
 
-def edit_question(actor, questionnaire: Questionnaire, key: str, edit: QuestionEdit
+def edit_question(actor: User | None, questionnaire: Questionnaire, key: str, edit: QuestionEdit
                   ) -> list[str]:
     """Change a draft's question; returns the names of what changed. If the question now
     asks something else, the carried answers to it need a new acceptance."""
@@ -248,14 +252,14 @@ def _needs_new_acceptance(question: Question) -> None:
     accepted = select(Answer.response_id).where(Answer.question_id == question.id,
                                                 Answer.accepted_revision.is_not(None))
     db.session.execute(update(Response).where(Response.id.in_(accepted),
-                                              Response.status == "accepted")
+                                              Response.status == ResponseStatus.ACCEPTED)
                        .values(status="draft").execution_options(synchronize_session=False))
     db.session.execute(update(Answer).where(Answer.question_id == question.id)
                        .values(accepted_revision=None, submitted_revision=None)
                        .execution_options(synchronize_session=False))
 
 
-def add_question(actor, questionnaire: Questionnaire, section_code: str, number: str,
+def add_question(actor: User | None, questionnaire: Questionnaire, section_code: str, number: str,
                  qtype: str, text_en: str, text_fr: str) -> Question:
     """A new question at the end of its section, key `<section>.<number>`; its options or
     settings are given by editing it next."""
@@ -294,7 +298,7 @@ def add_question(actor, questionnaire: Questionnaire, section_code: str, number:
     return question
 
 
-def remove_question(actor, questionnaire: Questionnaire, key: str) -> int:
+def remove_question(actor: User | None, questionnaire: Questionnaire, key: str) -> int:
     """Remove a draft's question with the answers carried to it (the previous version keeps
     its own). Returns how many carried answers went with it."""
     _require_draft(actor, questionnaire)
@@ -306,9 +310,10 @@ def remove_question(actor, questionnaire: Questionnaire, key: str) -> int:
                           "them first.", keys=", ".join(dependents)))
     answer_ids = select(Answer.id).where(Answer.question_id == question.id)
     carried = db.session.scalar(select(func.count()).select_from(answer_ids.subquery())) or 0
-    db.session.execute(AnswerRevision.__table__.delete().where(
-        AnswerRevision.answer_id.in_(answer_ids)))
-    db.session.execute(Answer.__table__.delete().where(Answer.question_id == question.id))
+    db.session.execute(delete(AnswerRevision).where(AnswerRevision.answer_id.in_(answer_ids))
+                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(Answer).where(Answer.question_id == question.id)
+                       .execution_options(synchronize_session=False))
     db.session.delete(question)
     record("questionnaire.question_removed", actor=actor, object_type="questionnaire",
            object_id=questionnaire.public_id, details={"question": key, "answers": carried})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -81,7 +83,7 @@ def of_response(user: User, questionnaire: Questionnaire, state: State) -> Extra
 
 
 # -- tables ------------------------------------------------------------------------------------
-def _codes(cell: Cell):
+def _codes(cell: Cell) -> Any:
     """The machine-readable value: option codes of closed questions, the number of numbers."""
     if cell.value is None:
         return ""
@@ -106,18 +108,18 @@ class _Words:
         self.yes, self.no = _("yes"), _("no")
         self.languages = {code: str(label) for code, label in CONTENT_LANGUAGES.items()}
         self._texts: dict[int, str] = {}
-        self._closed: dict[tuple, str] = {}
+        self._closed: dict[tuple[int, tuple[str, ...]], str] = {}
         self._states: dict[int, list[str]] = {}
 
     def flag(self, value: bool) -> str:
-        return self.yes if value else self.no
+        return str(self.yes if value else self.no)
 
     def question(self, question: Question) -> str:
         if question.id not in self._texts:
             self._texts[question.id] = question.text
         return self._texts[question.id]
 
-    def value(self, question: Question, value) -> str:
+    def value(self, question: Question, value: Any) -> str:
         if not question.is_closed:
             return display(question, value)
         key = (question.id, tuple(codes_of(value)))
@@ -159,7 +161,7 @@ def _wide(extract: Extract) -> Sheet:
     sheet = Sheet(_("Answers"), header)
     for state, cells in extract.rows:
         by_key = {c.question.key: c for c in cells}
-        row = list(words.state(state))
+        row: list[object] = list(words.state(state))
         for q in extract.questions:
             cell = by_key.get(q.key)
             if cell is None:  # a question not shown for this State's answers
@@ -200,7 +202,7 @@ def _codebook(extract: Extract) -> Sheet:
     return sheet
 
 
-def _metadata(user: User, extract: Extract, layout: str, when) -> Sheet:
+def _metadata(user: User, extract: Extract, layout: str, when: datetime) -> Sheet:
     q = extract.questionnaire
     answered = sum(1 for _s, cells in extract.rows for c in cells if c.answered)
     filters = "; ".join(f"{k}={v}" for k, v in extract.filters.items() if v) or _("none")

@@ -8,14 +8,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from coop_platform.audit.services import record
-from coop_platform.auth.models import User
+from coop_platform.auth.models import User, UserStatus
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound, ValidationFailed
+from coop_platform.core.rows import changed_rows
 from coop_platform.core.signals import answers_need_confirmation
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import (
@@ -25,6 +26,7 @@ from coop_platform.questionnaires.models import (
     Follow,
     Question,
     Questionnaire,
+    QuestionnaireStatus,
     Response,
 )
 from coop_platform.questionnaires.services.reading import readable_state
@@ -43,7 +45,7 @@ def _target(user: User, kind: str, target: str) -> str:
         return readable_state(user, target).iso3
     if kind == "question":
         if not db.session.scalar(select(Question.id).join(Questionnaire).where(
-                Question.key == target, Questionnaire.status != "draft").limit(1)):
+                Question.key == target, Questionnaire.status != QuestionnaireStatus.DRAFT).limit(1)):
             raise NotFound(_l("No such question."))
         return target
     raise ValidationFailed(_l("Follow a State or a question."))
@@ -65,15 +67,16 @@ def follow(user: User, kind: str, target: str) -> bool:
 def unfollow(user: User, kind: str, target: str) -> bool:
     if kind not in FOLLOW_KINDS:
         raise ValidationFailed(_l("Follow a State or a question."))
-    removed = db.session.execute(Follow.__table__.delete().where(
-        Follow.user_id == user.id, Follow.kind == kind, Follow.target == target)).rowcount
+    removed = changed_rows(delete(Follow).where(
+        Follow.user_id == user.id, Follow.kind == kind, Follow.target == target)
+        .execution_options(synchronize_session=False))
     db.session.commit()
     return bool(removed)
 
 
 def follows_of(user: User) -> list[tuple[Follow, State | None]]:
     """The user's follows, States first, each with its State when it follows one."""
-    return [tuple(row) for row in db.session.execute(
+    return [(follow, state) for follow, state in db.session.execute(
         select(Follow, State)
         .outerjoin(State, and_(Follow.kind == "state", State.iso3 == Follow.target))
         .where(Follow.user_id == user.id).order_by(Follow.kind.desc(), Follow.target))]
@@ -90,7 +93,7 @@ def followers(response: Response, keys: list[str]) -> dict[User, set[str]]:
     rows = db.session.execute(
         select(User, Follow.kind, Follow.target).join(Follow, Follow.user_id == User.id)
         .outerjoin(State, User.state_id == State.id)
-        .where(User.status == "active", or_(State.id.is_(None), State.active.is_(True)),
+        .where(User.status == UserStatus.ACTIVE, or_(State.id.is_(None), State.active.is_(True)),
                or_(and_(Follow.kind == "state", Follow.target == response.state.iso3),
                    and_(Follow.kind == "question", Follow.target.in_(keys)))))
     found: dict[User, set[str]] = {}
@@ -119,22 +122,22 @@ def remind(now: datetime | None = None) -> int:
                                    AnswerRevision.number == Answer.revision))
         .join(Questionnaire, Response.questionnaire_id == Questionnaire.id)
         .join(State, Response.state_id == State.id)
-        .where(Questionnaire.status == "open", State.active.is_(True),
+        .where(Questionnaire.status == QuestionnaireStatus.OPEN, State.active.is_(True),
                AnswerRevision.value_json != "null",
                AnswerRevision.confirmed_at < now - REMIND_AFTER)
         .group_by(Response.id).order_by(Response.id)).all()
     db.session.rollback()
     reminded = 0
     for response_id, count in stale:
-        claimed = db.session.execute(
+        claimed = changed_rows(
             update(Response).where(Response.id == response_id,
                                    or_(Response.reminded_at.is_(None),
                                        Response.reminded_at < now - REMIND_EVERY))
-            .values(reminded_at=now)).rowcount
+            .values(reminded_at=now))
         if not claimed:
             db.session.rollback()
             continue
-        response = db.session.get(Response, response_id)
+        response = db.session.get_one(Response, response_id)
         record("questionnaire.reminded", object_type="response", object_id=response.public_id,
                state_id=response.state_id, details={"answers": count})
         answers_need_confirmation.send(response, count=count)

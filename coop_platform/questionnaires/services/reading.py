@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -19,12 +20,12 @@ from coop_platform.core.exceptions import NotFound
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import (
     Answer,
-    AnswerRevision,
     Question,
     Questionnaire,
     Response,
 )
 from coop_platform.questionnaires.services import contacts
+from coop_platform.questionnaires.services.contacts import ReadRevision
 from coop_platform.questionnaires.services.visibility import (
     readable_states,
     sees_everything,
@@ -37,7 +38,7 @@ from coop_platform.states.services import get_state
 STALE_AFTER = timedelta(days=365)
 
 
-def is_stale(revision: AnswerRevision | None, now: datetime | None = None) -> bool:
+def is_stale(revision: ReadRevision | None, now: datetime | None = None) -> bool:
     return revision is not None and as_utc(revision.confirmed_at) < (now or utcnow()) - STALE_AFTER
 
 
@@ -45,10 +46,10 @@ def is_stale(revision: AnswerRevision | None, now: datetime | None = None) -> bo
 class Cell:
     state: State
     question: Question
-    revision: AnswerRevision | None
+    revision: ReadRevision | None
 
     @property
-    def value(self):
+    def value(self) -> Any:
         return self.revision.value if self.revision is not None else None
 
     @property
@@ -68,7 +69,7 @@ def question_by_key(questionnaire: Questionnaire, key: str) -> Question:
 
 
 def _visible_revisions(user: User, questionnaire: Questionnaire, question_ids: list[int],
-                       state_id: int | None = None) -> dict[tuple[int, int], AnswerRevision]:
+                       state_id: int | None = None) -> dict[tuple[int, int], ReadRevision]:
     """{(state id, question id): revision} through the visibility rule, each as this user
     may read it (a hidden listing's contact details withheld: contacts.as_read)."""
     stmt = (visible_answers(user)

@@ -16,13 +16,19 @@ pairs: the revision is the one this reader sees, chosen inside the query.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, or_, select, true
 
 from coop_platform.auth.models import User
-from coop_platform.core.authz import SECRETARIAT_ROLES
-from coop_platform.questionnaires.models import Answer, AnswerRevision, Questionnaire, Response
+from coop_platform.core.authz import SECRETARIAT_ROLES, Role
+from coop_platform.questionnaires.models import (
+    Answer,
+    AnswerRevision,
+    Questionnaire,
+    QuestionnaireStatus,
+    Response,
+)
 from coop_platform.states.models import State
 
 
@@ -30,12 +36,12 @@ class _Branch(NamedTuple):
     """One part of what a reader may read: the answers `when` selects, seen at the revision
     numbered `number`, provided `also` holds."""
 
-    when: ColumnElement
-    number: ColumnElement
-    also: ColumnElement
+    when: ColumnElement[bool]
+    number: Any  # a revision-number column (a mapped attribute), or a CASE over them
+    also: ColumnElement[bool]
 
 
-def _branches(user: User) -> list[_Branch]:
+def _branches(user: Any) -> list[_Branch]:
     """The rule itself; no branch, no answer. The branches never overlap."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
@@ -43,15 +49,15 @@ def _branches(user: User) -> list[_Branch]:
         return [_Branch(true(), Answer.submitted_revision, true())]
     peers = and_(Answer.secretariat_only.is_(False), AnswerRevision.secretariat_only.is_(False),
                  State.active.is_(True))
-    if user.role == "court":
+    if user.role == Role.COURT:
         return [_Branch(true(), Answer.accepted_revision, peers)]
-    if user.role == "focal_point" and user.state_id is not None:
+    if user.role == Role.FOCAL_POINT and user.state_id is not None:
         return [_Branch(Response.state_id == user.state_id, Answer.revision, true()),
                 _Branch(Response.state_id != user.state_id, Answer.accepted_revision, peers)]
     return []
 
 
-def _answers_of(number) -> Select:
+def _answers_of(number: Any) -> Select[Answer, AnswerRevision]:
     return (
         select(Answer, AnswerRevision)
         .join(Response, Answer.response_id == Response.id)
@@ -59,11 +65,11 @@ def _answers_of(number) -> Select:
         .join(State, Response.state_id == State.id)
         .join(AnswerRevision, and_(AnswerRevision.answer_id == Answer.id,
                                    AnswerRevision.number == number))
-        .where(Questionnaire.status != "draft")
+        .where(Questionnaire.status != QuestionnaireStatus.DRAFT)
     )
 
 
-def visible_answers(user: User) -> Select:
+def visible_answers(user: Any) -> Select[Answer, AnswerRevision]:
     """(Answer, AnswerRevision) for every answer the user may read, with the revision they
     see. Join further (Question, Response, State are already joined) and filter at will."""
     branches = _branches(user)
@@ -76,7 +82,7 @@ def visible_answers(user: User) -> Select:
     return _answers_of(number).where(or_(*[and_(b.when, b.also) for b in branches]))
 
 
-def visible_answer_branches(user: User) -> list[Select]:
+def visible_answer_branches(user: Any) -> list[Select[Answer, AnswerRevision]]:
     """The same answers as `visible_answers`, as selects whose union (ALL: they never
     overlap) is exactly it, each joining its revision on a plain column. A search over 100k
     answers needs this: a revision number chosen by CASE is one the planner cannot estimate,
@@ -89,7 +95,7 @@ def visible_answer_branches(user: User) -> list[Select]:
 
 def is_own(user: User, response: Response) -> bool:
     """May answer for this response's State."""
-    return user.role == "focal_point" and user.state_id == response.state_id
+    return user.role == Role.FOCAL_POINT and user.state_id == response.state_id
 
 
 def sees_everything(user: User) -> bool:
@@ -97,7 +103,7 @@ def sees_everything(user: User) -> bool:
     return user.role in SECRETARIAT_ROLES
 
 
-def readable_states(user: User) -> Select:
+def readable_states(user: User) -> Select[State]:
     """The States whose answers this user could see at all (rows of the comparison)."""
     stmt = select(State)
     if not sees_everything(user):
