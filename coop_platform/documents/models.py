@@ -77,7 +77,7 @@ STATUSES: dict[str, Any] = {
 
 
 def _in(column: str, values: Iterable[str]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class DocumentTopic(Model):
