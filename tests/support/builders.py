@@ -40,9 +40,11 @@ def _questionnaire(qid: str) -> Questionnaire:
     return db.session.scalars(select(Questionnaire).where(Questionnaire.public_id == qid)).one()
 
 
-def save_answers(app: Flask, user_id: int, qid: str, section: str, fields: dict) -> list[str]:
-    """Save one section's answers as the section page would (each from its current revision,
-    in English unless the fields say otherwise); returns the keys saved."""
+def save_answers(app: Flask, user_id: int, qid: str, section: str | None, fields: dict
+                 ) -> list[str]:
+    """Save answers as the section page would (each from its current revision, in English
+    unless the fields say otherwise), in one save: one section's, or with `section` None any
+    questions' (one commit instead of one per section); returns the keys saved."""
     with _session(app):
         user = db.session.get_one(User, user_id)
         questionnaire = _questionnaire(qid)
@@ -55,7 +57,8 @@ def save_answers(app: Flask, user_id: int, qid: str, section: str, fields: dict)
         for key in {".".join(name.split(".")[:2]) for name in fields}:
             form.setdefault(f"{key}.language", "en")
             form[f"{key}.base"] = str(current[key][0].revision)
-        questions = [q for q in questionnaire.questions if q.section.code == section]
+        questions = [q for q in questionnaire.questions
+                     if section is None or q.section.code == section]
         changes, errors = read_changes(questions, form)
         assert not errors, errors
         outcome = answering.save(user, response, changes)

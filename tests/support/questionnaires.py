@@ -108,16 +108,27 @@ def _save(client, qid: str, section: str, fields: dict) -> None:
 
 
 def answer_required(client, qid: str) -> None:
+    account = getattr(client, "account", None)
+    if account is not None:  # every section in one save through the services
+        builders.save_answers(client.application, account.id, qid, None,
+                              {k: v for fields in REQUIRED.values() for k, v in fields.items()})
+        return
     for section, fields in REQUIRED.items():
         _save(client, qid, section, fields)
 
 
 def answer_with_word(client, qid: str, word: str, secretariat_only: bool = False) -> None:
     """A unique word in B.5 (a long text) and in section A's contact (the directory)."""
-    flag = {"B.5.secretariat_only": "y"} if secretariat_only else {}
-    _save(client, qid, "B", {"B.5.value": f"Grounds: {word}.", **flag})
-    flag = {"A.1.secretariat_only": "y"} if secretariat_only else {}
-    _save(client, qid, "A", {"A.1.authority": f"Office {word}", **flag})
+    b = {"B.5.value": f"Grounds: {word}.",
+         **({"B.5.secretariat_only": "y"} if secretariat_only else {})}
+    a = {"A.1.authority": f"Office {word}",
+         **({"A.1.secretariat_only": "y"} if secretariat_only else {})}
+    account = getattr(client, "account", None)
+    if account is not None:  # both in one save through the services
+        builders.save_answers(client.application, account.id, qid, None, {**b, **a})
+        return
+    _save(client, qid, "B", b)
+    _save(client, qid, "A", a)
 
 
 def place_answer_canaries(app, owners: dict, moderator, qid: str) -> None:
