@@ -14,6 +14,7 @@ from coop_platform.core.exceptions import Forbidden
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
 class Role(StrEnum):
     """Who a person is on the platform (stored as these values)."""
 
