@@ -48,13 +48,6 @@ SEES = {
 }
 
 
-def set_status(app, doc_id: str, status: str) -> None:
-    with app.app_context():
-        document = db.session.scalars(select(Document).where(Document.public_id == doc_id)).one()
-        document.status = status
-        db.session.commit()
-
-
 def status_of(app, doc_id: str) -> str:
     with app.app_context():
         return db.session.scalars(select(Document.status).where(Document.public_id == doc_id)).one()
