@@ -17,12 +17,15 @@ import io
 import logging
 import os
 import shutil
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import delete, func, or_, select, update
@@ -433,23 +436,55 @@ def forget(app: Flask) -> None:
 
 def close_all() -> None:
     """Forget every open index, as a newly started process has none."""
+    global _epoch
     _opened.clear()
+    _epoch += 1  # each thread drops its kept searcher at its next search
+
+
+# Opening a searcher reads every segment's term table again: at 20k entries, about a tenth of
+# a search. So each thread keeps its own (a searcher reads through file handles that threads
+# must not share) while the index has no newer commit. Not Whoosh's refresh(): it reuses the
+# reader of a segment by the segment's id, and a commit that deletes entries keeps that id
+# while changing which of its entries are deleted, so a re-indexed entry's old version (with
+# its old readers) would stay visible.
+class _Kept(threading.local):
+    key: tuple[str, str, int] | None = None
+    searcher: Any = None
+
+
+_kept = _Kept()
+_epoch = 0
+
+
+def _drop_kept() -> None:
+    if _kept.searcher is not None:
+        with suppress(Exception):
+            _kept.searcher.close()
+    _kept.key, _kept.searcher = None, None
 
 
 def _open_searcher(base: Path):
     name = _current_name(base)
     if name is None:
         return None
+    key = (str(base), name, _epoch)
     try:
-        return _open(base, name).searcher(weighting=scoring.Frequency())
+        if _kept.key != key or not _kept.searcher.up_to_date():
+            _drop_kept()
+            _kept.searcher = _open(base, name).searcher(weighting=scoring.Frequency())
+            _kept.key = key
+        return _kept.searcher
     except Exception as exc:
         log.warning("search: the index is unreadable (%s); rebuilding it", exc)
+        _drop_kept()
         _opened.pop(str(base / name), None)
         return None
 
 
-def searcher_for(app: Flask):
-    """A searcher on the current index; a missing or unreadable one is rebuilt first."""
+@contextmanager
+def searcher_for(app: Flask) -> Iterator[Any]:
+    """This thread's searcher on the current index; a missing or unreadable one is rebuilt
+    first. It stays open for the thread's next search."""
     base = root(app)
     searcher = _open_searcher(base)
     if searcher is None:
@@ -460,7 +495,7 @@ def searcher_for(app: Flask):
         searcher = _open_searcher(base)
     if searcher is None:
         raise SearchUnavailable
-    return searcher
+    yield searcher
 
 
 def snapshot(app: Flask) -> set[tuple]:

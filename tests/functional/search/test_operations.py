@@ -115,3 +115,16 @@ def test_healthz_reports_the_index_and_the_oldest_waiting_change(app, client, em
     report = client.get("/healthz").get_json()["search"]
     assert report["pending_changes"] == 1
     assert report["oldest_pending_seconds"] >= 0
+
+
+def test_a_search_past_its_time_limit_says_so(app, logged_in, embedded):
+    client, user = logged_in("focal_point", "FRA")
+    _documents(app, user.email, 2)
+    assert _found(client, "rebuildword") == 2
+    previous, app.config["SEARCH_QUERY_SECONDS"] = app.config["SEARCH_QUERY_SECONDS"], 0
+    try:
+        page = client.get("/search", query_string={"q": "rebuildword"})
+    finally:
+        app.config["SEARCH_QUERY_SECONDS"] = previous
+    assert page.status_code == 200
+    assert "The search took too long and was stopped" in page.get_data(as_text=True)
