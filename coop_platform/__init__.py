@@ -72,9 +72,13 @@ def create_app(config: Config | str | None = None) -> Flask:
     from coop_platform.core import errors, observability, security
 
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
-    from coop_platform.core.i18n import format_when
+    from coop_platform.core.html import option_tags, state_option_tags
+    from coop_platform.core.i18n import format_when, labels_in
 
     app.jinja_env.filters["when"] = format_when
+    app.jinja_env.globals["labels_in"] = labels_in
+    app.jinja_env.globals["option_tags"] = option_tags
+    app.jinja_env.globals["state_option_tags"] = state_option_tags
     security.init_app(app)
     observability.init_app(app)
     if cfg.ENV_NAME == "production":

@@ -25,6 +25,7 @@ from coop_platform.core.authz import SECRETARIAT_ROLES, require_role
 from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.exceptions import Forbidden
 from coop_platform.core.observability import count_audit_event
+from coop_platform.core.pages import paginate
 from coop_platform.core.signals import audit_requested, request_refused
 from coop_platform.core.spreadsheets import neutralise_csv
 from coop_platform.crypto.keyring import KeysMissing
@@ -219,7 +220,7 @@ def search_events(flt: AuditFilter, page: int, actor: Any,
                   per_page: int = 50) -> Pagination:
     """Newest first, filtered; for the admin and moderator pages."""
     _require_secretariat(actor)
-    return db.paginate(filtered_events(flt), page=page, per_page=per_page, error_out=False)
+    return paginate(filtered_events(flt), page, per_page)
 
 
 CSV_COLUMNS = ("seq", "occurred_at", "actor_label", "state_id", "action", "outcome",

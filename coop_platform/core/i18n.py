@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
+from babel import dates
 from flask import current_app, has_request_context, request
-from flask_babel import format_date, format_time
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -38,5 +42,27 @@ def format_when(value: datetime | None, seconds: bool = False) -> str:
     ("24 Nov 2026 00:38" / "24 nov. 2026 00:38"); an em dash when there is none."""
     if value is None:
         return "—"
-    moment = as_utc(value)
-    return f"{format_date(moment, 'medium')} {format_time(moment, 'HH:mm:ss' if seconds else 'HH:mm')}"
+    return _when_in(as_utc(value), str(get_locale() or "en"), seconds)
+
+
+# A list page writes a moment per row, and Babel reads the locale's patterns again for each:
+# a page's moments recur from one request to the next, so they are kept, per language.
+@lru_cache(maxsize=8192)
+def _when_in(moment: datetime, locale: str, seconds: bool) -> str:
+    time = dates.format_time(moment, "HH:mm:ss" if seconds else "HH:mm", tzinfo=dates.UTC,
+                             locale=locale)
+    return f"{dates.format_date(moment, 'medium', locale=locale)} {time}"
+
+
+_LABELS: dict[tuple[int, str], tuple[Mapping[str, Any], dict[str, str]]] = {}
+
+
+def labels_in(mapping: Mapping[str, Any]) -> dict[str, str]:
+    """A module's table of translatable labels read in the interface's language, once per
+    language: a list looked each label up in the catalogue again, in every cell and option."""
+    locale = str(get_locale() or "en")
+    kept = _LABELS.get((id(mapping), locale))
+    if kept is None or kept[0] is not mapping:  # an id is only unique while its object lives
+        kept = (mapping, {key: str(label) for key, label in mapping.items()})
+        _LABELS[(id(mapping), locale)] = kept
+    return kept[1]

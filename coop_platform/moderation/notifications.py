@@ -18,6 +18,7 @@ from coop_platform.auth.models import User, UserStatus
 from coop_platform.core.authz import SECRETARIAT_ROLES, Role
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound
+from coop_platform.core.pages import paginate
 from coop_platform.core.signals import (
     answers_need_confirmation,
     document_transitioned,
@@ -212,7 +213,7 @@ def unread_count(user: User) -> int:
 def recent(user: User, page: int, per_page: int = 30):
     stmt = (select(Notification).where(Notification.user_id == user.id)
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page, per_page)
 
 
 def mark_all_read(user: User) -> None:

@@ -20,6 +20,7 @@ from coop_platform.auth.services.invitations import invitation_url, new_reset_in
 from coop_platform.core.authz import Role, require_role
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound, ValidationFailed
+from coop_platform.core.pages import paginate
 from coop_platform.extensions import db
 from coop_platform.states.models import State
 
@@ -167,4 +168,4 @@ def list_users(role: str = "", status: str = "", state_iso3: str = "", query: st
         like = "%" + query.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
         stmt = stmt.where(func.lower(User.email).like(like) | func.lower(User.display_name).like(like))
     stmt = stmt.order_by(User.email)
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page, per_page)

@@ -17,6 +17,7 @@ from coop_platform.audit.models import AuditEvent
 from coop_platform.auth.models import User
 from coop_platform.core import objects
 from coop_platform.core.authz import SECRETARIAT_ROLES
+from coop_platform.core.pages import paginate
 from coop_platform.documents.models import (
     CLASSIFICATIONS,
     DOCUMENT_TYPES,
@@ -108,7 +109,7 @@ def list_documents(user: User, flt: DocumentFilter, page: int,
     # The list shows none of a document's collections: four selectin queries saved per page.
     stmt = stmt.options(lazyload(Document.topic_rows), lazyload(Document.audience_rows),
                         lazyload(Document.versions), lazyload(Document.sharing_request))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page, per_page)
 
 
 def _events_of(document: Document, actions: Iterable[str]) -> Select[AuditEvent]:
@@ -143,7 +144,7 @@ def access_log_page(user: User, document: Document, page: int, hide_owner_state:
         stmt = stmt.where(or_(AuditEvent.actor_id.is_(None),
                               ~AuditEvent.actor_id.in_(select(User.id).where(
                                   User.state_id == document.owner_state_id))))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page, per_page)
 
 
 def _document_names(reader: Any, ids: list[str]) -> dict[str, tuple[str, str]]:

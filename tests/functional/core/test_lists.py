@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from coop_platform.extensions import db
 from coop_platform.states.models import State
+from tests.support import builders
 
 FILTERED_LISTS = [("focal_point", "/documents/"), ("moderator", "/moderation/"),
                   ("moderator", "/audit/"), ("admin", "/admin/users")]
@@ -65,3 +66,31 @@ def test_the_user_list_filters_by_state_from_a_list(logged_in, make_user):
     assert sen.email in page
     assert fra.email not in page
     assert '<option value="SEN" selected>' in page
+
+
+def test_a_list_counts_what_the_reader_may_see_on_every_page(app, logged_in):
+    """The page and its total come from one query (a window count): the total is what the
+    reader may see, filters applied, on a full page, the last page and past the end."""
+    client, user = logged_in("focal_point", "FRA")
+    _, senegal = logged_in("focal_point", "SEN")
+    builders.document(app, senegal.id, status="draft", title="Senegal's draft")
+    for number in range(25):
+        builders.document(app, user.id, status="published", title=f"Procedure {number}")
+    rows = re.compile(r"<tr><td><a href=\"/documents/")
+    full = client.get("/documents/").get_data(as_text=True)
+    assert len(rows.findall(full)) == 25
+    assert "Page 1 of" not in full
+    for number in range(2):
+        builders.document(app, user.id, status="published", title=f"Guideline {number}")
+    first = client.get("/documents/").get_data(as_text=True)
+    assert len(rows.findall(first)) == 25
+    assert "Page 1 of 2" in first
+    last = client.get("/documents/", query_string={"page": 2}).get_data(as_text=True)
+    assert len(rows.findall(last)) == 2
+    assert "Page 2 of 2" in last
+    past = client.get("/documents/", query_string={"page": 3})
+    assert past.status_code == 200
+    assert "Page 3 of 2" in past.get_data(as_text=True)
+    assert not rows.findall(past.get_data(as_text=True))
+    filtered = client.get("/documents/", query_string={"state": "FRA", "page": 2})
+    assert "Page 2 of 2" in filtered.get_data(as_text=True)
