@@ -129,6 +129,9 @@ class Config:
     # How long a SQLite statement waits for another process's write lock (a long backup, a
     # stuck command) before the page says the platform is briefly unavailable (503).
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 30_000)
+    # The age public keys (age1…) every backup is encrypted to, separated by commas or
+    # spaces: the people or vaults that keep backups and can restore them.
+    BACKUP_RECIPIENTS = tuple((_env("BACKUP_RECIPIENTS", "") or "").replace(",", " ").split())
     # The web server refuses to start on a database without the schema at the code's head.
     CHECK_SCHEMA_AT_START = True
 

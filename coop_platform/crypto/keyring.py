@@ -19,6 +19,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -221,6 +222,18 @@ class KeyRing:
     def signing_key(self) -> tuple[str, Ed25519PrivateKey]:
         key_id = self.active_id("checkpoint")
         return key_id, Ed25519PrivateKey.from_private_bytes(self.raw(key_id))
+
+    def signature_holds(self, key_id: str, data: bytes, signature: bytes) -> bool:
+        """Whether `signature` is the signing key `key_id`'s over `data` (False for a key
+        that is not a signing key; KeysMissing when this instance lacks it)."""
+        if not key_id.startswith("checkpoint-"):
+            return False
+        public = Ed25519PrivateKey.from_private_bytes(self.raw(key_id)).public_key()
+        try:
+            public.verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
 
 
 def _decode(data: bytes, purpose: str) -> bytes:

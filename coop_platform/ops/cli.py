@@ -1,4 +1,4 @@
-"""flask --app wsgi backup create|verify|restore DIR | mail send [--loop]|status|retry"""
+"""flask --app wsgi backup create|verify|restore DIR, backup identity FILE, mail send|status|retry"""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import logging
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from coop_platform.core import faults
+from coop_platform.core.files import write_whole
 from coop_platform.core.workers import run_forever
+from coop_platform.crypto import archives
 from coop_platform.mail import outbox as mail
 from coop_platform.ops import backup
 
@@ -22,38 +25,76 @@ backup_cli = AppGroup("backup", help="Back up and restore the database and encry
 
 @backup_cli.command("create")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def backup_create(directory: Path) -> None:
-    """Database and encrypted files into DIRECTORY (new or empty), with a manifest."""
+@click.option("-r", "--recipient", "recipients", multiple=True, metavar="AGE1…",
+              help="An age public key to encrypt the backup to (repeatable); added to "
+                   "SPC_BACKUP_RECIPIENTS.")
+@click.option("-R", "--recipients-file", "recipient_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file of age public keys, one per line (repeatable).")
+def backup_create(directory: Path, recipients: tuple[str, ...],
+                  recipient_files: tuple[Path, ...]) -> None:
+    """Database and encrypted files into DIRECTORY (new or empty), as one archive encrypted
+    to the keepers' age public keys, with a signed seal."""
+    keepers = list(current_app.config["BACKUP_RECIPIENTS"]) + list(recipients)
+    for path in recipient_files:
+        keepers += path.read_text(encoding="ascii", errors="replace").splitlines()
     try:
-        report = backup.create(directory)
+        report = backup.create(directory, keepers)
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"backup of the {report.database} database and {report.blobs} encrypted files "
-               f"({report.size} bytes) in {report.directory}; back up keys/ separately")
+               f"({report.size} bytes) in {report.directory}, readable only with a keeper's "
+               f"identity; back up keys/ separately")
+
+
+IDENTITY = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @backup_cli.command("verify")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False))
-def backup_verify(directory: Path) -> None:
-    """Check every file of a backup against its manifest; exit 1 on any problem."""
-    problems = backup.verify(directory)
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-i", "--identity", type=IDENTITY,
+              help="A keeper's age identity file: also open the archive and check every file "
+                   "in it.")
+def backup_verify(directory: Path, identity: Path | None) -> None:
+    """Check a backup's seal and archive (and, with --identity, every file inside); exit 1
+    on any problem."""
+    problems = backup.verify(directory, identity)
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
         raise SystemExit(1)
-    click.echo("backup intact")
+    click.echo("backup intact" if identity else "backup intact (seal and archive; pass "
+                                                  "--identity to check the files inside)")
 
 
 @backup_cli.command("restore")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False))
-def backup_restore(directory: Path) -> None:
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-i", "--identity", type=IDENTITY, required=True,
+              help="A keeper's age identity file (AGE-SECRET-KEY-1…).")
+def backup_restore(directory: Path, identity: Path) -> None:
     """Restore a verified backup into this empty instance (its keys must be the originals)."""
     try:
-        report = backup.restore(directory)
+        report = backup.restore(directory, identity)
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"restored the database and {report.blobs} encrypted files; "
                "run `audit verify` to check the chain")
+
+
+@backup_cli.command("identity")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_identity(file: Path) -> None:
+    """Make a new age identity for a backup keeper in FILE (owner-only, never overwritten)
+    and print its public key. Keep FILE off this server, where the keeper restores."""
+    secret, public = archives.new_identity()
+    try:
+        write_whole(file, f"# public key: {public}\n{secret}\n".encode("ascii"), mode=0o600,
+                    replace=False)
+    except FileExistsError:
+        raise click.ClickException(f"{file} exists: choose a new file") from None
+    except OSError as error:
+        raise click.ClickException(f"{file} cannot be written: {error}") from None
+    click.echo(public)
 
 
 mail_cli = AppGroup("mail", help="The e-mail outbox.")

@@ -5,7 +5,8 @@ started on a missing database file used to create an empty one and fail on every
 
 Left out: what sets things up or looks at them — `db …` (Flask-Migrate's migrations), `keys
 init` and `keys status` (they report malformed keys themselves), and `backup verify` /
-`backup restore` (a backup is checked, and restored into an empty instance).
+`backup restore` (a backup is checked, and restored into an empty instance), `backup identity`
+(it makes a keeper's key pair and touches nothing else).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from flask.cli import ScriptInfo
 from coop_platform.core import schema
 from coop_platform.extensions import db, keyring
 
-SETS_UP = {("keys", "init"), ("keys", "status"), ("backup", "verify"), ("backup", "restore")}
+SETS_UP = {("keys", "init"), ("keys", "status"), ("backup", "verify"), ("backup", "restore"),
+           ("backup", "identity")}
 
 
 def ensure_ready() -> None:
