@@ -23,8 +23,8 @@ test: install translations browser-tools
 	$(BIN)/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 setup: install translations
-	$(FLASK) db upgrade
 	$(FLASK) keys init
+	$(FLASK) db upgrade
 	$(FLASK) states load
 	$(FLASK) questionnaires load
 

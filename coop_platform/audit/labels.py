@@ -14,6 +14,7 @@ ACTIONS = {
     "audit.head_exported": _l("Audit checkpoint exported"),
     "backup.created": _l("Backup made"),
     "backup.restored": _l("Backup restored"),
+    "data.integrity_failure": _l("Stored content failed its integrity check"),
     "demo.account_created": _l("Demo account created"),
     "directory.listing_claimed": _l("Directory listing confirmed by its person"),
     "directory.listing_hidden": _l("Directory listing taken out"),

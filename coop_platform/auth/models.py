@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop_platform.core.authz import SECRETARIAT_ROLES, Role
 from coop_platform.core.clock import as_utc, utcnow
+from coop_platform.crypto.fields import Sealed, SealedLookup
 from coop_platform.extensions import Model
 from coop_platform.states.models import State
 
@@ -51,8 +52,13 @@ class User(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    display_name: Mapped[str] = mapped_column(String(120), default="")
+    # Sealed (crypto/fields.py); a person is found, and kept unique, by the blind index of
+    # the address (`email_lookup`), never by the address itself.
+    _email: Mapped[str] = mapped_column("email", Text, default="")
+    email = SealedLookup("_email", "people", lookup_attr="email_lookup")
+    email_lookup: Mapped[str] = mapped_column(String(80), unique=True)
+    _display_name: Mapped[str] = mapped_column("display_name", Text, default="")
+    display_name = Sealed("_display_name", "people")
     role: Mapped[str] = mapped_column(String(16))
     state_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"))
     status: Mapped[str] = mapped_column(String(12), default="invited")

@@ -25,7 +25,8 @@ from werkzeug.exceptions import HTTPException
 
 from coop_platform.core.exceptions import DomainError
 from coop_platform.core.redaction import recordable_path
-from coop_platform.core.signals import request_refused
+from coop_platform.core.signals import audit_requested, request_refused
+from coop_platform.crypto.fields import SealBroken
 from coop_platform.extensions import db, limiter
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,23 @@ def init_app(app: Flask) -> None:
         log.warning("database unavailable on %s %s: %s", request.method, recordable_path(),
                     type(getattr(error, "orig", None) or error).__name__)
         return _unavailable()
+
+    @app.errorhandler(SealBroken)
+    def _seal_broken(error: SealBroken) -> ResponseReturnValue:
+        # A stored value that does not open where it lies (moved from another row, altered,
+        # or sealed under a key this instance lacks) is never shown; operators are told.
+        log.error("sealed value refused on %s %s: %s", request.method, recordable_path(), error)
+        try:
+            db.session.rollback()
+            audit_requested.send(None, action="data.integrity_failure", outcome="failure",
+                                 actor=current_user if current_user.is_authenticated else None,
+                                 details={"where": str(error)[:200]})
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("could not audit a sealed value refused")
+        return render_error(500, _l("Stored content failed its integrity check and is not "
+                                    "shown. The platform's operators have been alerted."))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> ResponseReturnValue:

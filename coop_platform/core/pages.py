@@ -37,3 +37,21 @@ def paginate(stmt: Select[Any], page: int, per_page: int) -> Pagination:
     """The `page`-th page of `per_page` entities selected by `stmt` (a select of one entity,
     no joined collection), and their total; a page past the end is empty, never a 404."""
     return _CountedPagination(select=stmt, page=page, per_page=per_page, error_out=False)
+
+
+class _ListedPagination(Pagination):
+    """A page of a list already ordered in Python (by a sealed value the database cannot
+    compare): `load(ids)` returns the page's entities in the order of `ids`."""
+
+    def _query_items(self) -> list[Any]:
+        ids: list[Any] = self._query_args["ids"]
+        start = self._query_offset
+        return list(self._query_args["load"](ids[start:start + self.per_page]))
+
+    def _query_count(self) -> int:
+        return len(self._query_args["ids"])
+
+
+def paginate_ids(ids: list[Any], load: Any, page: int, per_page: int) -> Pagination:
+    """The `page`-th page of the ordered `ids`, its entities loaded by `load(ids)` in order."""
+    return _ListedPagination(ids=ids, load=load, page=page, per_page=per_page, error_out=False)

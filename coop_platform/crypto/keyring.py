@@ -35,6 +35,11 @@ PURPOSES: dict[str, int] = {
     "session": 64,  # Flask session signing secret
     "mail": 32,  # e-mail bodies waiting in the outbox (they can hold single-use links)
     "search": 32,  # text extracted from document files, kept for the search index
+    "answers": 32,  # questionnaire answers, their remarks and the Secretariat's comments
+    "content": 32,  # documents' titles, summaries, notes and reasons; notification texts
+    "people": 32,  # people's names and e-mail addresses, wherever they are stored
+    "lookup": 32,  # HMAC of normalised e-mail addresses: finding a person without them
+    "auditlog": 32,  # the free text of audit records (reasons, search queries, addresses)
 }
 _FILE_RE = re.compile(r"^(?P<purpose>[a-z]+)-(?P<version>\d{4})\.key$")
 _NONCE_BYTES = 12
@@ -165,6 +170,10 @@ class KeyRing:
         return self._scan()
 
     # -- access ------------------------------------------------------------------------------
+    def key_ids(self, purpose: str) -> list[str]:
+        """Every key id of `purpose` in keys/, oldest first."""
+        return [k.key_id for k in self._scan() if k.purpose == purpose]
+
     def active_id(self, purpose: str) -> str:
         active = [k for k in self._scan() if k.purpose == purpose and k.active]
         if not active:

@@ -10,8 +10,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from werkzeug.datastructures import MultiDict
 
-from coop_platform.auth.models import User
 from coop_platform.core.clock import utcnow
+from coop_platform.demo.people import demo_person
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import (
     Answer,
@@ -63,10 +63,9 @@ def seed_answers(domain: str) -> None:
     if questionnaire.status != QuestionnaireStatus.OPEN:
         return
     seeded = set()
-    moderator = db.session.scalars(select(User).where(User.email == f"moderator@{domain}")).one()
+    moderator = demo_person(f"moderator@{domain}")
     for iso3, (extra, status) in DEMO_ANSWERS.items():
-        user = db.session.scalars(select(User).where(
-            User.email == f"focal.{iso3.lower()}@{domain}")).one()
+        user = demo_person(f"focal.{iso3.lower()}@{domain}")
         if answering.my_response(user, questionnaire) is not None:
             continue  # seeded before: left as it is now
         response = answering.start_response(user, questionnaire)

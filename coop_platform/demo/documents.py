@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from coop_platform.auth.models import User
+from coop_platform.demo.people import demo_person
 from coop_platform.documents.models import Document
 from coop_platform.documents.services.documents import DocumentInput, create_document, transition
 from coop_platform.documents.services.uploads import UploadSink
@@ -57,7 +58,7 @@ DEMO_DOCUMENTS = [
 
 
 def _user(local: str, domain: str) -> User:
-    return db.session.scalars(select(User).where(User.email == f"{local}@{domain}")).one()
+    return demo_person(f"{local}@{domain}")
 
 
 def seed_documents(domain: str) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop_platform.auth.models import User
 from coop_platform.core.clock import utcnow
+from coop_platform.crypto.fields import Sealed
 from coop_platform.extensions import Model
 from coop_platform.states.models import State
 
@@ -110,8 +111,11 @@ class Document(Model):
                                            default=lambda: str(uuid.uuid4()))
     owner_state_id: Mapped[int] = mapped_column(ForeignKey("states.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    title: Mapped[str] = mapped_column(String(200))
-    summary: Mapped[str] = mapped_column(Text, default="")
+    # Sealed (crypto/fields.py): the list sorts by title in the service, not in SQL.
+    _title: Mapped[str] = mapped_column("title", Text, default="")
+    title = Sealed("_title", "content")
+    _summary: Mapped[str] = mapped_column("summary", Text, default="")
+    summary = Sealed("_summary", "content")
     document_type: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8))
     classification: Mapped[str] = mapped_column(String(16), default="restricted")
@@ -119,7 +123,8 @@ class Document(Model):
     audience: Mapped[str] = mapped_column(String(16))
     shared_with_court: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
-    moderator_comment: Mapped[str] = mapped_column(Text, default="")
+    _moderator_comment: Mapped[str] = mapped_column("moderator_comment", Text, default="")
+    moderator_comment = Sealed("_moderator_comment", "content")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  index=True)
@@ -127,7 +132,8 @@ class Document(Model):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # What the Secretariat saw at its last decision (JSON), so that a resubmission shows what
     # changed since; see services.documents.snapshot().
-    reviewed_snapshot: Mapped[str | None] = mapped_column(Text)
+    _reviewed_snapshot: Mapped[str | None] = mapped_column("reviewed_snapshot", Text)
+    reviewed_snapshot = Sealed("_reviewed_snapshot", "content")
 
     owner_state: Mapped[State] = relationship(lazy="joined")
     created_by: Mapped[User] = relationship()
@@ -189,7 +195,8 @@ class DocumentVersion(Model):
     wrapped_dek: Mapped[str] = mapped_column(Text)
     sealed_meta: Mapped[str] = mapped_column(Text)
     blob_size: Mapped[int] = mapped_column(BigInteger)
-    note: Mapped[str] = mapped_column(Text, default="")  # what changed, from the uploader
+    _note: Mapped[str] = mapped_column("note", Text, default="")  # what changed, from the uploader
+    note = Sealed("_note", "content")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop_platform.core.clock import utcnow
+from coop_platform.crypto.fields import Sealed
 from coop_platform.extensions import Model
 from coop_platform.states.models import State
 
@@ -236,7 +237,8 @@ class Response(Model):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    review_comment: Mapped[str] = mapped_column(Text, default="")
+    _review_comment: Mapped[str] = mapped_column("review_comment", Text, default="")
+    review_comment = Sealed("_review_comment", "answers")
     # {question key: revision} the Secretariat decided on last, to show what changed since.
     reviewed_revisions_json: Mapped[str] = mapped_column(Text, default="")
     # When the State's focal points were last reminded of answers nearly a year unconfirmed.
@@ -269,7 +271,8 @@ class Answer(Model):
     # revision saved without it (widening is its decision).
     secretariat_only: Mapped[bool] = mapped_column(Boolean, default=False)
     # The Secretariat's comment when it returned the response, for this question.
-    review_comment: Mapped[str] = mapped_column(Text, default="")
+    _review_comment: Mapped[str] = mapped_column("review_comment", Text, default="")
+    review_comment = Sealed("_review_comment", "answers")
 
     response: Mapped[Response] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship(lazy="joined")
@@ -285,8 +288,11 @@ class AnswerRevision(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    value_json: Mapped[str] = mapped_column(Text, default="null")
-    remarks: Mapped[str] = mapped_column(Text, default="")
+    # Sealed (crypto/fields.py); an answer not given ("null") is stored empty.
+    _value_json: Mapped[str] = mapped_column("value_json", Text, default="")
+    value_json = Sealed("_value_json", "answers", empty="null")
+    _remarks: Mapped[str] = mapped_column("remarks", Text, default="")
+    remarks = Sealed("_remarks", "answers")
     language: Mapped[str] = mapped_column(String(8), default="en")
     secretariat_only: Mapped[bool] = mapped_column(Boolean, default=False)
     saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -160,7 +160,7 @@ def stop(process: subprocess.Popen) -> str:
 def prepared(tmp_path_factory) -> Instance:
     """An instance as `make run` leaves it, demo data included."""
     instance = Instance(tmp_path_factory.mktemp("fault-template"))
-    for step in (["db", "upgrade"], ["keys", "init"], ["states", "load"],
+    for step in (["keys", "init"], ["db", "upgrade"], ["states", "load"],
                  ["questionnaires", "load"], ["seed-demo"], ["search", "work"]):
         done = instance.flask(*step)
         assert done.returncode == 0, (step, done.stdout, done.stderr)

@@ -195,3 +195,37 @@ def test_every_revision_goes_down_with_rows_in_every_table(migration_app):
         assert db.session.execute(text("SELECT name FROM states WHERE iso3 = 'FRA'")
                                   ).scalar() == "France"
         assert db.session.execute(text("SELECT count(*) FROM users")).scalar() == 1
+
+
+def test_the_sealing_revision_seals_what_was_clear_and_opens_it_going_down(migration_app):
+    """Data written before the sealing revision is sealed by it (and found by the blind
+    index), and opened back into clear by its downgrade."""
+    from coop_platform.auth.models import User
+    from coop_platform.auth.services.common import find_user_by_email
+    from coop_platform.documents.models import Document
+
+    with migration_app.app_context():
+        upgrade(directory=MIGRATIONS)
+        seed_every_table()
+        db.session.scalars(select(Document)).one().summary = "Freezing within 48 hours"
+        db.session.commit()
+        db.session.remove()
+        downgrade(directory=MIGRATIONS, revision="-1")
+        clear = db.session.execute(text("SELECT title, summary FROM documents")).one()
+        assert tuple(clear) == ("Procedure", "Freezing within 48 hours")
+        assert db.session.execute(text("SELECT email FROM users")).scalar() == "fp@example.org"
+        db.session.remove()
+        upgrade(directory=MIGRATIONS)
+        title, summary = db.session.execute(text("SELECT title, summary FROM documents")).one()
+        assert title.startswith("content-0001:")
+        assert summary.startswith("content-0001:")
+        assert "Procedure" not in title
+        email, lookup = db.session.execute(text("SELECT email, email_lookup FROM users")).one()
+        assert email.startswith("people-0001:")
+        assert lookup.startswith("lookup-0001:")
+        document = db.session.scalars(select(Document)).one()
+        assert (document.title, document.summary) == ("Procedure", "Freezing within 48 hours")
+        found = find_user_by_email("  FP@Example.org ")
+        assert found is not None
+        assert found.email == "fp@example.org"
+        assert db.session.scalars(select(User)).one() is found

@@ -34,6 +34,8 @@ from tests.support.rfc6238 import code_for
 sys.path.insert(0, str(ROOT / "deploy"))
 import serve_prod  # noqa: E402
 
+from tests.support.builders import person
+
 pytestmark = pytest.mark.stack
 IN_CI = os.environ.get("CI") == "true"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -236,7 +238,7 @@ def test_lockout_and_the_address_delay_are_shared_by_the_workers(stack, app_on_s
     assert answer.status_code == 403  # the right password meets a locked account
     assert "this account is locked" in answer.text
     with app_on_stack.app_context():
-        user = db.session.scalars(select(User).where(User.email == "locked.out@example.org")).one()
+        user = person("locked.out@example.org")
         lockouts = db.session.scalars(select(AuditEvent).where(
             AuditEvent.action == "login.lockout", AuditEvent.actor_id == user.id)).all()
         assert user.locked_until is not None

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from coop_platform.auth.models import User
+from coop_platform.auth.services.common import find_user_by_email
 from coop_platform.documents.models import Document
 from coop_platform.documents.services.documents import DocumentInput, create_document
 from coop_platform.documents.services.uploads import UploadSink
@@ -25,6 +26,15 @@ from coop_platform.questionnaires.forms import read_changes
 from coop_platform.questionnaires.models import Questionnaire, Response
 from coop_platform.questionnaires.services import answering, review
 from coop_platform.states.models import State
+
+
+def person(email: str) -> User:
+    """The account with this address (in an app context), found as sign-in finds it: by the
+    blind index of the address."""
+    user = find_user_by_email(email)
+    if user is None:
+        raise LookupError(f"no account {email}")
+    return user
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from coop_platform.auth import recovery
 from coop_platform.auth.models import RecoveryCode, User
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import DomainError
+from coop_platform.crypto.fields import lookup_tokens
 from coop_platform.extensions import db, keyring
 
 
@@ -34,8 +35,9 @@ def decrypt_totp_secret(user: User, token: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
+    """The person with this address (any case), by its blind index: addresses are sealed."""
     return db.session.scalars(
-        select(User).where(func.lower(User.email) == email.strip().lower())
+        select(User).where(User.email_lookup.in_(lookup_tokens(email)))
     ).one_or_none()
 
 

@@ -54,13 +54,13 @@ def hidden_listings(listings: Iterable[tuple[int, str, str]]) -> set[tuple[int, 
     if not wanted:
         return set()
     rows = db.session.execute(
-        select(ListingClaim.state_id, ListingClaim.question_key, User.email)
+        select(ListingClaim.state_id, ListingClaim.question_key, User)
         .join(User, ListingClaim.user_id == User.id)
         .where(User.directory_hidden.is_(True),
                ListingClaim.state_id.in_({s for s, _ in wanted}),
                ListingClaim.question_key.in_({k for _, k in wanted})))
-    return {(state_id, key) for state_id, key, email in rows
-            if wanted.get((state_id, key)) == email.casefold()}
+    return {(state_id, key) for state_id, key, user in rows
+            if wanted.get((state_id, key)) == user.email.casefold()}
 
 
 class WithheldContact:

@@ -145,9 +145,9 @@ def _bound(raw: str, field: str) -> Decimal | None:
 
 def _carried_values(question: Question) -> list[Any]:
     """The values of the answers carried into this draft, working and accepted alike."""
-    return [json.loads(v) for v in db.session.scalars(
-        select(AnswerRevision.value_json).join(Answer, AnswerRevision.answer_id == Answer.id)
-        .where(Answer.question_id == question.id, AnswerRevision.value_json != "null"))]
+    return [revision.value for revision in db.session.scalars(
+        select(AnswerRevision).join(Answer, AnswerRevision.answer_id == Answer.id)
+        .where(Answer.question_id == question.id, AnswerRevision._value_json != ""))]
 
 
 def _settings(question: Question, edit: QuestionEdit) -> dict[str, Any]:

@@ -123,7 +123,7 @@ def remind(now: datetime | None = None) -> int:
         .join(Questionnaire, Response.questionnaire_id == Questionnaire.id)
         .join(State, Response.state_id == State.id)
         .where(Questionnaire.status == QuestionnaireStatus.OPEN, State.active.is_(True),
-               AnswerRevision.value_json != "null",
+               AnswerRevision._value_json != "",  # given (an answer not given is stored empty)
                AnswerRevision.confirmed_at < now - REMIND_AFTER)
         .group_by(Response.id).order_by(Response.id)).all()
     db.session.rollback()

@@ -81,15 +81,16 @@ def _changed_by_acceptance(response: Response) -> list[str]:
     """Keys whose submitted revision differs from the accepted one in what a reader sees:
     the value, the remarks or the "Secretariat only" flag (a first acceptance is a change)."""
     seen: dict[str, dict[str, tuple[str, str, bool]]] = {}
-    for key, number, accepted, submitted, value, remarks, restricted in db.session.execute(
-            select(Question.key, AnswerRevision.number, Answer.accepted_revision,
-                   Answer.submitted_revision, AnswerRevision.value_json,
-                   AnswerRevision.remarks, AnswerRevision.secretariat_only)
+    for key, accepted, submitted, revision in db.session.execute(
+            select(Question.key, Answer.accepted_revision, Answer.submitted_revision,
+                   AnswerRevision)
             .join(Answer, AnswerRevision.answer_id == Answer.id)
             .join(Question, Answer.question_id == Question.id)
             .where(Answer.response_id == response.id,
                    or_(AnswerRevision.number == Answer.accepted_revision,
                        AnswerRevision.number == Answer.submitted_revision))):
+        number, value, remarks = revision.number, revision.value_json, revision.remarks
+        restricted = revision.secretariat_only
         content = (value, remarks, restricted)
         if number == submitted:
             seen.setdefault(key, {})["new"] = content

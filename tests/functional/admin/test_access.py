@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from coop_platform.auth.models import User
+from coop_platform.auth.services.common import find_user_by_email
 from coop_platform.extensions import db
 from coop_platform.states.models import State
 
@@ -52,8 +53,7 @@ def test_non_admin_cannot_post_admin_actions(app, logged_in, make_user, role):
     with app.app_context():
         assert db.session.get(User, target.id).status == "active"
         assert db.session.scalars(select(State).where(State.iso3 == "FRA")).one().active
-        assert db.session.scalars(select(User).where(User.email == "new@example.org")
-                                  ).one_or_none() is None
+        assert find_user_by_email("new@example.org") is None
         db.session.remove()
 
 

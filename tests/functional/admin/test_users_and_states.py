@@ -8,10 +8,12 @@ from urllib.parse import urlparse
 from sqlalchemy import select
 
 from coop_platform.auth.models import User
+from coop_platform.auth.services.common import find_user_by_email
 from coop_platform.extensions import db
 from coop_platform.states.models import State
 from tests.conftest import PASSWORD, login, post_form
 from tests.functional.auth.test_invitation import secret_from_page
+from tests.support.builders import person
 from tests.support.rfc6238 import code_for
 
 URL_RE = re.compile(r'<code class="invitation-url"[^>]*>([^<]+)</code>')
@@ -25,7 +27,7 @@ def test_admin_invites_through_the_page(app, logged_in):
     url = URL_RE.search(response.get_data(as_text=True)).group(1)
     assert "/auth/invitation/" in url
     with app.app_context():
-        user = db.session.scalars(select(User).where(User.email == "liaison@example.org")).one()
+        user = person("liaison@example.org")
         assert user.status == "invited"
         assert user.role == "court"
 
@@ -43,7 +45,7 @@ def test_admin_invite_refusals_keep_the_form(app, logged_in):
         assert response.status_code in (400, 409)
         assert message in response.get_data(as_text=True), message
     with app.app_context():
-        assert db.session.scalars(select(User).where(User.email == "x@example.org")).first() is None
+        assert find_user_by_email("x@example.org") is None
 
 
 def test_reset_2fa_ends_sessions_and_requires_re_enrolment(app, logged_in, make_user):

@@ -14,6 +14,7 @@ from coop_platform.audit.models import AuditEvent
 from coop_platform.auth.models import Invitation, User
 from coop_platform.extensions import db
 from tests.conftest import PASSWORD, csrf_token, post_form
+from tests.support.builders import person
 from tests.support.rfc6238 import code_for
 
 OTPAUTH_RE = re.compile(r'data-otpauth-uri="([^"]+)"')
@@ -66,7 +67,7 @@ def test_invitation_accepted_with_independent_totp(app, client, runner, states):
     assert client.get("/auth/account/recovery-codes").status_code == 302
     assert client.get("/").status_code == 200  # signed in after enrolment
     with app.app_context():
-        user = db.session.scalars(select(User).where(User.email == "new.fp@example.org")).one()
+        user = person("new.fp@example.org")
         assert user.status == "active"
         assert user.state.iso3 == "SEN"
         assert user.password_hash.startswith("$argon2id$")
@@ -126,7 +127,7 @@ def test_bad_enrolment_input_is_refused_and_account_stays_invited(
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     with app.app_context():
-        user = db.session.scalars(select(User).where(User.email == "new.fp@example.org")).one()
+        user = person("new.fp@example.org")
         assert user.status == "invited"
         assert user.password_hash is None
         assert db.session.scalars(select(Invitation)).one().used_at is None

@@ -15,6 +15,7 @@ from coop_platform.core.sqlite import creating_allowed
 from coop_platform.crypto.keyring import KeyPermissionError, KeyRing
 from coop_platform.extensions import db
 from tests.conftest import MIGRATIONS, PASSWORD, make_test_config, post_form
+from tests.support.builders import person
 
 
 def production_config(tmp_path, **overrides):
@@ -100,7 +101,7 @@ def test_seed_demo_and_demo_code(app, runner, states):
     with app.app_context():
         statuses = sorted(db.session.scalars(select(Document.status)))
         assert statuses == ["pending"] + ["published"] * 4  # made once, not again
-        japan = db.session.scalars(select(User).where(User.email == "focal.jpn@demo.spc.invalid")).one()
+        japan = person("focal.jpn@demo.spc.invalid")
         titles = {d.title for d in db.session.scalars(visible_documents(japan))}
         assert not any("Asset recovery law" in t for t in titles)  # shared with FRA, SEN, POL only
         assert any("Draft guidance" in t for t in titles)  # its own pending document

@@ -94,3 +94,18 @@ def test_a_list_counts_what_the_reader_may_see_on_every_page(app, logged_in):
     assert not rows.findall(past.get_data(as_text=True))
     filtered = client.get("/documents/", query_string={"state": "FRA", "page": 2})
     assert "Page 2 of 2" in filtered.get_data(as_text=True)
+
+
+def test_documents_sort_by_title_alphabetically_though_titles_are_sealed(app, logged_in):
+    client, user = logged_in("focal_point", "FRA")
+    _, senegal = logged_in("focal_point", "SEN")
+    builders.document(app, senegal.id, status="draft", title="Aaa: Senegal's draft")
+    for title in ("Zèbre procedure", "avocat general", "Étude des avoirs", "Banque centrale"):
+        builders.document(app, user.id, status="published", title=title)
+    page = client.get("/documents/", query_string={"sort": "title"}).get_data(as_text=True)
+    shown = re.findall(r'<tr><td><a href="/documents/[^"]+">([^<]+)</a>', page)
+    # Alphabetical, accents and case aside; another State's draft is not the reader's.
+    assert shown == ["avocat general", "Banque centrale", "Étude des avoirs", "Zèbre procedure"]
+    second = client.get("/documents/", query_string={"sort": "title", "page": 2})
+    assert second.status_code == 200
+    assert not re.findall(r'<tr><td><a href="/documents/', second.get_data(as_text=True))

@@ -10,13 +10,13 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from coop_platform.auth.models import User
 from coop_platform.documents.models import STATUSES
 from coop_platform.documents.services.documents import DocumentInput, add_version, create_document
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.extensions import db
 from coop_platform.states.models import State
 from tests.support import files
+from tests.support.builders import person
 
 ROLES = ["owner", "audience_state", "other_state", "court", "moderator", "admin"]
 AUDIENCES = ["all_states", "selected_states", "secretariat"]
@@ -45,7 +45,7 @@ def stored_upload(content: bytes) -> UploadSink:
 
 def make_document(app, owner_email: str, audience: str, court: bool, status: str) -> dict:
     with app.app_context():
-        owner = db.session.scalars(select(User).where(User.email == owner_email)).one()
+        owner = person(owner_email)
         title = f"doc {audience} {court} {status}"
         document = create_document(owner, DocumentInput(
             title=title, topics=["freezing"], audience=audience,

@@ -11,6 +11,7 @@ from coop_platform.extensions import db
 from coop_platform.moderation.models import Notification
 from tests.conftest import csrf_token, login, post_form
 from tests.support import builders
+from tests.support.builders import person
 from tests.support.documents import upload, uploaded_id
 
 # The lifecycle as the product specification states it, written out here (never read from
@@ -99,10 +100,9 @@ def test_every_transition_for_every_role(app, logged_in, outbox):
 
 
 def notifications_of(app, email: str) -> list[tuple[str, str | None]]:
-    from coop_platform.auth.models import User
 
     with app.app_context():
-        user = db.session.scalars(select(User).where(User.email == email)).one()
+        user = person(email)
         return [(n.kind, n.document.public_id if n.document else None)
                 for n in db.session.scalars(select(Notification).where(Notification.user_id == user.id))]
 
@@ -258,4 +258,4 @@ def test_editing_is_for_the_owner_state_while_draft_or_returned(app, logged_in):
     assert peer.get(f"/documents/{doc}/edit").status_code == 403
     assert moderator.get(f"/documents/{doc}/edit").status_code == 403
     with app.app_context():
-        assert db.session.scalars(select(Document.title)).one() != "T"
+        assert db.session.scalars(select(Document)).one().title != "T"

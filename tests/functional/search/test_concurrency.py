@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 
-from sqlalchemy import select
-
-from coop_platform.auth.models import User
 from coop_platform.documents.models import Document
 from coop_platform.documents.services.documents import (
     DocumentInput,
@@ -18,6 +15,7 @@ from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.extensions import db
 from coop_platform.search import backends
 from coop_platform.search.whoosh import index as whoosh_index
+from tests.support.builders import person
 from tests.support.questionnaires import (
     act,
     answer_required,
@@ -48,7 +46,7 @@ def test_processes_saving_and_searching_leave_the_index_equal_to_a_rebuild(
         answer_required(client, qid)
     assert act(france, qid, "submit").status_code == 303
     with app.app_context():
-        owner = db.session.scalars(select(User).where(User.email == fra.email)).one()
+        owner = person(fra.email)
         documents = []
         for i in range(4):
             sink = UploadSink()
@@ -72,8 +70,7 @@ def test_processes_saving_and_searching_leave_the_index_equal_to_a_rebuild(
     def decider():
         assert decide(moderator, response_id(app, "FRA", qid), "accept").status_code == 303
         with app.app_context():
-            who = db.session.scalars(select(User).where(
-                User.email == moderator_user.email)).one()
+            who = person(moderator_user.email)
             for doc_id in documents:
                 transition(who, db.session.get(Document, doc_id), "publish")
             db.session.remove()

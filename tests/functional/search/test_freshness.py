@@ -26,6 +26,7 @@ from coop_platform.extensions import db
 from coop_platform.search.models import DocumentText
 from coop_platform.states.models import State
 from coop_platform.states.services import set_active
+from tests.support.builders import person
 from tests.support.questionnaires import (
     act,
     answer_required,
@@ -45,7 +46,7 @@ def found(client, query: str) -> int:
 
 
 def _user(email: str) -> User:
-    return db.session.scalars(select(User).where(User.email == email)).one()
+    return person(email)
 
 
 def _sink(text: str) -> UploadSink:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
 
-from coop_platform.auth.models import User
 from coop_platform.documents.services.documents import DocumentInput, create_document
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.extensions import db
+from tests.support.builders import person
 from tests.support.questionnaires import answer_required, save, seeded_questionnaire
 
 COUNT = re.compile(r'class="result-count"[^>]*>(\d+) results?')
@@ -27,7 +26,7 @@ def _count(client, query: str, **params) -> int:
 
 def _document(app, email: str, title: str, language: str, body: str = "Plain.") -> None:
     with app.app_context():
-        owner = db.session.scalars(select(User).where(User.email == email)).one()
+        owner = person(email)
         sink = UploadSink()
         sink(filename="text.txt")
         sink.write(body.encode())
@@ -165,7 +164,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(app, client):
 def test_snippets_are_escaped_text_with_only_marks_added(app, logged_in, search_backend):
     client, user = logged_in("focal_point", "FRA")
     with app.app_context():
-        owner = db.session.scalars(select(User).where(User.email == user.email)).one()
+        owner = person(user.email)
         sink = UploadSink()
         sink(filename="text.txt")
         sink.write(b"Plain.")

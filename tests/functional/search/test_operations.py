@@ -10,14 +10,14 @@ import stat
 import threading
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
-from coop_platform.auth.models import User
 from coop_platform.documents.services.documents import DocumentInput, create_document
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.extensions import db
 from coop_platform.search.models import SearchChange
 from coop_platform.search.whoosh import index as whoosh_index
+from tests.support.builders import person
 
 COUNT = re.compile(r'class="result-count"[^>]*>(\d+) results?')
 
@@ -30,7 +30,7 @@ def _found(client, query: str) -> int:
 
 def _documents(app, email: str, count: int) -> None:
     with app.app_context():
-        owner = db.session.scalars(select(User).where(User.email == email)).one()
+        owner = person(email)
         for i in range(count):
             sink = UploadSink()
             sink(filename="n.txt")

@@ -1,0 +1,90 @@
+"""Sealed fields: what people write is stored as ciphertext bound to its table, column and
+row; a value moved to another row or column is refused, never shown; people are found by the
+blind index of their address."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from sqlalchemy import select, text
+
+from coop_platform.audit.models import AuditEvent
+from coop_platform.auth.services import invitations
+from coop_platform.extensions import db
+from tests.conftest import login
+from tests.support import builders
+from tests.support.questionnaires import seeded_questionnaire
+
+TITLE = "Seizure of vessels — Procédure 7731"
+SUMMARY = "Kestrel summary of the freezing order"
+
+
+def raw(app, sql: str, **params):
+    with app.app_context():
+        return db.session.execute(text(sql), params).all()
+
+
+def test_what_people_write_is_stored_sealed_under_its_purpose(app, logged_in):
+    client, user = logged_in("focal_point", "FRA")
+    builders.document(app, user.id, status="published", title=TITLE, summary=SUMMARY)
+    qid = seeded_questionnaire(app)
+    builders.save_answers(app, user.id, qid, None, {
+        "A.1.authority": "Bureau Quetzalcoatl", "A.1.email": "icc@justice.example.org",
+        "D.7.value": "An order naming Quetzalcoatl's assets.", "D.7.remarks": "Orca remark"})
+    title, summary = raw(app, "SELECT title, summary FROM documents")[0]
+    assert re.fullmatch(r"content-\d{4}:[A-Za-z0-9_=-]+", title)
+    assert re.fullmatch(r"content-\d{4}:[A-Za-z0-9_=-]+", summary)
+    values = " ".join(v + r for v, r in raw(app, "SELECT value_json, remarks FROM "
+                                                 "answer_revisions"))
+    assert "answers-0001:" in values
+    for clear in ("Quetzalcoatl", "Orca", "Kestrel", "7731"):
+        assert clear not in values + title + summary
+    email, name, lookup = raw(app, "SELECT email, display_name, email_lookup FROM users "
+                                   "WHERE id = :id", id=user.id)[0]
+    assert email.startswith("people-0001:")
+    assert user.email not in email
+    assert re.fullmatch(r"lookup-0001:[0-9a-f]{64}", lookup)
+    # Every reader who could, still reads them in clear.
+    page = client.get("/documents/").get_data(as_text=True)
+    assert TITLE in page
+
+
+def test_a_value_moved_to_another_row_or_column_is_refused_not_shown(app, logged_in):
+    client, user = logged_in("focal_point", "FRA")
+    moved = builders.document(app, user.id, status="published", title="Kept for Senegal only")
+    target = builders.document(app, user.id, status="published", title="Public procedure")
+    (token,) = raw(app, "SELECT title FROM documents WHERE public_id = :p", p=moved)[0]
+    with app.app_context():
+        db.session.execute(text("UPDATE documents SET title = :t WHERE public_id = :p"),
+                           {"t": token, "p": target})
+        db.session.commit()
+    page = client.get(f"/documents/{target}")
+    assert page.status_code == 500
+    body = page.get_data(as_text=True)
+    assert "Kept for Senegal only" not in body
+    assert "failed its integrity check" in body
+    with app.app_context():
+        failure = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "data.integrity_failure")).one()
+        assert failure.outcome == "failure"
+        # Another column of the same row does not open either.
+        (summary,) = db.session.execute(text("SELECT summary FROM documents WHERE public_id = "
+                                             ":p"), {"p": moved}).one()
+        db.session.execute(text("UPDATE documents SET title = :t, summary = :s WHERE "
+                                "public_id = :p"), {"t": summary, "s": "", "p": moved})
+        db.session.commit()
+    assert client.get(f"/documents/{moved}").status_code == 500
+
+
+def test_people_are_found_by_the_blind_index_of_their_address(app, make_user, logged_in):
+    with app.app_context():
+        first, _ = invitations.invite("Ana.Lima@Example.ORG", "focal_point", "BRA", None)
+        again, _ = invitations.invite("  ana.lima@example.org", "focal_point", "BRA", None)
+        assert again.id == first.id  # one person, whatever the case
+        assert len(db.session.execute(text("SELECT id FROM users WHERE email_lookup = :l"),
+                                      {"l": first.email_lookup}).all()) == 1
+    account = make_user(email="Case.Sensitive@example.org")
+    client = app.test_client()
+    shouting = dataclasses.replace(account, email="CASE.SENSITIVE@EXAMPLE.ORG")
+    assert login(client, app, shouting).status_code == 302
