@@ -41,6 +41,7 @@ ACTIONS = {
     "enrolment.failure": _l("Enrolment failed"),
     "invitation.created": _l("Invitation created"),
     "keys.init": _l("Keys created"),
+    "keys.resealed": _l("Stored values sealed again under a new key"),
     "keys.rewrapped": _l("Document keys rewrapped"),
     "keys.rotated": _l("Key rotated"),
     "login.failure": _l("Sign-in failed"),

@@ -28,6 +28,7 @@ from coop_platform.core.observability import count_audit_event
 from coop_platform.core.pages import paginate
 from coop_platform.core.signals import audit_requested, request_refused
 from coop_platform.core.spreadsheets import neutralise_csv
+from coop_platform.crypto.fields import SealBroken, lookup_tokens
 from coop_platform.crypto.keyring import KeysMissing
 from coop_platform.extensions import db, keyring
 
@@ -128,6 +129,8 @@ def _check(event: AuditEvent, expected_seq: int, prev_hash: str) -> str:
             return "record content does not match its hash"
     except KeysMissing:
         return f"record names an unknown audit key {event.key_id!r}"
+    except SealBroken:
+        return "sealed content does not open: altered, or moved from another record"
     return ""
 
 
@@ -195,7 +198,8 @@ def filtered_events(flt: AuditFilter) -> Select[AuditEvent]:
         if kind:
             stmt = stmt.where(AuditEvent.object_type == kind.strip())
     if flt.actor:
-        stmt = stmt.where(AuditEvent.actor_label.ilike(f"%{_escape_like(flt.actor)}%", escape="\\"))
+        # Addresses are sealed: the actor is found by the blind index of the whole address.
+        stmt = stmt.where(AuditEvent.actor_lookup.in_(lookup_tokens(flt.actor)))
     if flt.action:
         stmt = stmt.where(AuditEvent.action.like(f"{_escape_like(flt.action)}%", escape="\\"))
     if flt.outcome:

@@ -22,13 +22,14 @@ filters and sorts happen in the services, after opening the reader's rows.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
 from typing import Any, overload
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, attributes
 
 from coop_platform.crypto.keyring import DecryptionError
-from coop_platform.extensions import keyring
+from coop_platform.extensions import db, keyring
 
 # model class -> {sealed attribute name: Sealed}
 _REGISTRY: dict[type, dict[str, Sealed]] = {}
@@ -47,9 +48,13 @@ def _context(table: str, column: str, row_id: object) -> bytes:
 class Sealed:
     """The clear face of a sealed column (see the module's docstring)."""
 
-    def __init__(self, column_attr: str, purpose: str, empty: str = "") -> None:
+    def __init__(self, column_attr: str, purpose: str, empty: str = "",
+                 row_key: str = "id") -> None:
         self.column_attr = column_attr
         self.purpose = purpose
+        # What identifies the row in the associated data: its id, or a unique attribute set
+        # before the INSERT (an audit record's sequence number), which spares the UPDATE.
+        self.row_key = row_key
         # The clear value stored as an empty column (JSON's "null" for an answer not given):
         # that a value is absent is structure, and SQL may still ask it.
         self.empty = empty
@@ -98,14 +103,17 @@ class Sealed:
         kept = obj.__dict__.get(self._kept)
         if kept is not None and kept[0] == token:
             return kept[1]
-        plaintext = self.open(token, obj.id)
+        plaintext = self.open(token, getattr(obj, self.row_key))
         obj.__dict__[self._kept] = (token, plaintext)
         return plaintext
 
     def __set__(self, obj: Any, value: str | None) -> None:
         value = value or self.empty
-        key = attributes.instance_state(obj).key  # the row's identity, even while expired
-        row_id = key[1][0] if key is not None else obj.__dict__.get("id")
+        if self.row_key != "id":
+            row_id = obj.__dict__.get(self.row_key)
+        else:
+            key = attributes.instance_state(obj).key  # the row's identity, even while expired
+            row_id = key[1][0] if key is not None else obj.__dict__.get("id")
         if row_id is None:
             # Sealed once the INSERT has given the row its id (see `_seal_new_rows`).
             obj.__dict__.setdefault(_PENDING, {})[self.name] = value
@@ -129,13 +137,14 @@ class SealedLookup(Sealed):
     beside it, in `lookup_attr`, a blind index — HMAC-SHA256 under the "lookup" key of the
     normalised value, prefixed with that key's id — on which lookups and uniqueness run."""
 
-    def __init__(self, column_attr: str, purpose: str, lookup_attr: str) -> None:
-        super().__init__(column_attr, purpose)
+    def __init__(self, column_attr: str, purpose: str, lookup_attr: str,
+                 row_key: str = "id") -> None:
+        super().__init__(column_attr, purpose, row_key=row_key)
         self.lookup_attr = lookup_attr
 
     def __set__(self, obj: Any, value: str | None) -> None:
         super().__set__(obj, value)
-        setattr(obj, self.lookup_attr, lookup_token(value or ""))
+        setattr(obj, self.lookup_attr, lookup_token(value) if value else None)
 
 
 def lookup_token(value: str, key_id: str | None = None) -> str:
@@ -150,9 +159,9 @@ def lookup_tokens(value: str) -> list[str]:
     return [lookup_token(value, key_id) for key_id in keyring().key_ids("lookup")]
 
 
-def sealed_fields(model: type) -> dict[str, Sealed]:
-    """The sealed attributes of a model class, by name."""
-    return dict(_REGISTRY.get(model, {}))
+def sealed_models() -> dict[type, dict[str, Sealed]]:
+    """Every model with sealed attributes, and those attributes by name."""
+    return {model: dict(fields) for model, fields in _REGISTRY.items()}
 
 
 def open_column(model: type, name: str, row_id: object, token: str | None) -> str:
@@ -173,7 +182,7 @@ def _seal_new_rows(session: Session, _context: Any) -> None:
         tokens = {}
         for name, plaintext in pending.items():
             field = fields[name]
-            tokens[field] = field.seal(plaintext, obj.id)
+            tokens[field] = field.seal(plaintext, getattr(obj, field.row_key))
             obj.__dict__[field._kept] = (tokens[field], plaintext)
         table = type(obj).__table__
         session.connection().execute(
@@ -182,3 +191,64 @@ def _seal_new_rows(session: Session, _context: Any) -> None:
         for field, token in tokens.items():
             attributes.set_committed_value(obj, field.column_attr, token)
         del obj.__dict__[_PENDING]
+
+
+def sealed_purposes() -> set[str]:
+    """The key purposes that seal fields (and "lookup", whose blind indexes they carry)."""
+    purposes = {field.purpose for fields in _REGISTRY.values() for field in fields.values()}
+    if any(isinstance(f, SealedLookup) for fields in _REGISTRY.values() for f in fields.values()):
+        purposes.add("lookup")
+    return purposes
+
+
+def _columns_of(purpose: str) -> Iterator[tuple[type, Sealed, Any]]:
+    """(model, field, the stored column that `purpose` keys) for every field it concerns."""
+    for model, fields in _REGISTRY.items():
+        for field in fields.values():
+            if field.purpose == purpose:
+                yield model, field, model.__table__.c[field.column]  # type: ignore[attr-defined]
+            if purpose == "lookup" and isinstance(field, SealedLookup):
+                column = getattr(model, field.lookup_attr).property.columns[0]
+                yield model, field, model.__table__.c[column.name]  # type: ignore[attr-defined]
+
+
+def values_per_key(purpose: str) -> dict[str, int]:
+    """How many stored values each key of `purpose` seals (or indexes, for "lookup")."""
+    counts: dict[str, int] = {}
+    for key_id in keyring().key_ids(purpose):
+        counts[key_id] = sum(
+            db.session.scalar(select(func.count()).where(column.startswith(f"{key_id}:"))) or 0
+            for _, _, column in _columns_of(purpose))
+    return counts
+
+
+def reseal(purpose: str, batch_size: int = 500,
+           after_batch: Callable[[], None] | None = None) -> int:
+    """Seal again under the active key every value of `purpose` still under an older one (for
+    "lookup": compute every blind index again), a batch per transaction: a run that stops is
+    resumed by running it again. Returns how many values changed."""
+    active = keyring().active_id(purpose)
+    total = 0
+    for model, field, column in _columns_of(purpose):
+        table = model.__table__  # type: ignore[attr-defined]
+        stored = table.c[field.column]
+        key = table.c[field.row_key]
+        while True:
+            rows = db.session.execute(
+                select(table.c.id, key, stored).where(column != "", column.is_not(None),
+                                                      ~column.startswith(f"{active}:"))
+                .order_by(table.c.id).limit(batch_size)).all()
+            if not rows:
+                break
+            for row_id, row_key, token in rows:
+                plaintext = field.open(token, row_key)
+                if purpose == "lookup":
+                    values = {column.name: lookup_token(plaintext)}
+                else:
+                    values = {stored.name: field.seal(plaintext, row_key)}
+                db.session.execute(table.update().where(table.c.id == row_id).values(values))
+            db.session.commit()
+            total += len(rows)
+            if after_batch is not None:
+                after_batch()
+    return total

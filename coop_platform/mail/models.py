@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coop_platform.core.clock import utcnow
+from coop_platform.crypto.fields import Sealed
 from coop_platform.extensions import Model
 
 
@@ -15,8 +16,11 @@ class OutboxMail(Model):
     __tablename__ = "mail_outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(320))
-    subject: Mapped[str] = mapped_column(String(400))
+    # Sealed (crypto/fields.py) under the "mail" key, as the body is.
+    _recipient: Mapped[str] = mapped_column("recipient", Text, default="")
+    recipient = Sealed("_recipient", "mail")
+    _subject: Mapped[str] = mapped_column("subject", Text, default="")
+    subject = Sealed("_subject", "mail")
     # AES-GCM under the "mail" key, bound to the row id; emptied once sent.
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

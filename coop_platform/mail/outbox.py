@@ -120,10 +120,13 @@ def send_due(limit: int = 100, now: datetime | None = None) -> tuple[int, int]:
             failed += 1
             when = now or utcnow()
             gave_up = row.attempts >= MAX_ATTEMPTS
-            log.warning("e-mail %s to %s: attempt %d failed (%s)%s", row.id, row.recipient,
-                        row.attempts, type(exc).__name__, "; giving up" if gave_up else "")
+            # Never the recipient nor the server's words: they can name the address.
+            reason = " ".join(str(part) for part in (type(exc).__name__,
+                                                     getattr(exc, "smtp_code", "")) if part)
+            log.warning("e-mail %s: attempt %d failed (%s)%s", row.id, row.attempts, reason,
+                        "; giving up" if gave_up else "")
             db.session.execute(update(OutboxMail).where(OutboxMail.id == row.id).values(
-                claimed_until=None, last_error=f"{type(exc).__name__}: {exc}"[:200],
+                claimed_until=None, last_error=reason[:200],
                 next_attempt_at=when + delay_after(row.attempts),
                 failed_at=when if gave_up else None))
         else:

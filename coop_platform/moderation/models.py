@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop_platform.core.clock import utcnow
+from coop_platform.crypto.fields import Sealed
 from coop_platform.documents.models import Document
 from coop_platform.extensions import Model
 
@@ -29,7 +30,9 @@ class Notification(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))  # one of KINDS
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
-    params: Mapped[str] = mapped_column(Text, default="{}")
+    # Sealed (crypto/fields.py): the parameters can carry titles and reasons.
+    _params: Mapped[str] = mapped_column("params", Text, default="")
+    params = Sealed("_params", "content", empty="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

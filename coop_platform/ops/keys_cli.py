@@ -1,4 +1,4 @@
-"""flask --app wsgi keys init | rotate | status"""
+"""flask --app wsgi keys init | rotate | rewrap | reseal | status"""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from coop_platform.core import faults
+from coop_platform.crypto.fields import reseal, sealed_purposes, values_per_key
 from coop_platform.crypto.keyring import PURPOSES
 
 keys_cli = AppGroup("keys", help="Create, rotate and inspect the key files in keys/.")
@@ -47,12 +48,35 @@ def keys_rotate(purpose: str) -> None:
     faults.point("keys.rotate.rotated")
     if purpose == "document":
         _rewrap()
+    elif purpose in sealed_purposes():
+        _reseal(purpose)
 
 
 @keys_cli.command("rewrap")
 def keys_rewrap() -> None:
     """Rewrap every document data key under the active KEK (resumes an interrupted rotation)."""
     _rewrap()
+
+
+@keys_cli.command("reseal")
+@click.argument("purpose", type=click.Choice(sorted(PURPOSES)))
+def keys_reseal(purpose: str) -> None:
+    """Seal every stored value of PURPOSE under its active key (resumes an interrupted
+    rotation; for "lookup", compute every blind index again)."""
+    if purpose not in sealed_purposes():
+        raise click.ClickException(f"no stored field is sealed with the {purpose} key")
+    _reseal(purpose)
+
+
+def _reseal(purpose: str) -> None:
+    from coop_platform.audit.services import record
+    from coop_platform.extensions import db
+
+    count = reseal(purpose, after_batch=lambda: faults.point("keys.reseal.batch"))
+    active = _ring().active_id(purpose)
+    record("keys.resealed", details={"purpose": purpose, "key_id": active, "count": count})
+    db.session.commit()
+    click.echo(f"sealed {count} stored values again under {active}")
 
 
 def _rewrap() -> None:
@@ -90,6 +114,14 @@ def keys_status() -> None:
             n = counts.get(info.key_id, 0)
             note = "" if n or info.active else " (no data key uses it: it may be removed)"
             click.echo(f"{info.key_id} wraps {n} document data keys{note}")
+    if counts is not None:
+        for purpose in sorted(sealed_purposes()):
+            for key_id, n in values_per_key(purpose).items():
+                active = key_id == ring.active_id(purpose)
+                note = ("" if active else " (run `keys reseal " + purpose + "`)" if n
+                        else " (nothing uses it: it may be removed)")
+                click.echo(f"{key_id} {'indexes' if purpose == 'lookup' else 'seals'} {n} "
+                           f"stored values{note}")
     _refuse_malformed(ring)
 
 

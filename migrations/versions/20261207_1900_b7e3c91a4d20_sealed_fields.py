@@ -1,11 +1,14 @@
 """What people wrote is sealed at rest: answers, remarks and comments; documents' titles,
-summaries, notes and moderation texts; people's names and e-mail addresses, found by a blind
-index
+summaries, notes and moderation texts; notification parameters; people's names and e-mail
+addresses, found by a blind index; the outbox's recipients and subjects; the audit trail's
+details and actors
 
 Every such value is re-written as AES-256-GCM ciphertext under its purpose's key (answers,
-content, people), bound to its table, column and row id; an answer not given ("null") and an
+content, people, mail, auditlog), bound to its table, column and row (its id; an audit
+record's sequence number); an answer not given ("null"), empty parameters ("{}") and an
 empty text stay empty. `users.email_lookup` holds HMAC-SHA256 under the lookup key of each
-normalised address, unique: sign-in and invitations find people by it. The keys must exist
+normalised address, unique: sign-in and invitations find people by it;
+`audit_events.actor_lookup` the same for the actor, for the audit page's filter. The keys must exist
 first: `flask --app wsgi keys init` (make run and make setup do it before `db upgrade`).
 Downgrading opens every value back into clear.
 
@@ -35,26 +38,31 @@ down_revision = '5e0c2a9d7b41'
 branch_labels = None
 depends_on = None
 
-# (table, column, purpose, the clear value stored empty)
+# (table, column, purpose, the clear value stored empty, the row's key)
 SEALED = [
-    ("answer_revisions", "value_json", "answers", "null"),
-    ("answer_revisions", "remarks", "answers", ""),
-    ("answers", "review_comment", "answers", ""),
-    ("responses", "review_comment", "answers", ""),
-    ("documents", "title", "content", ""),
-    ("documents", "summary", "content", ""),
-    ("documents", "moderator_comment", "content", ""),
-    ("documents", "reviewed_snapshot", "content", ""),
-    ("document_versions", "note", "content", ""),
-    ("users", "email", "people", ""),
-    ("users", "display_name", "people", ""),
+    ("answer_revisions", "value_json", "answers", "null", "id"),
+    ("answer_revisions", "remarks", "answers", "", "id"),
+    ("answers", "review_comment", "answers", "", "id"),
+    ("responses", "review_comment", "answers", "", "id"),
+    ("documents", "title", "content", "", "id"),
+    ("documents", "summary", "content", "", "id"),
+    ("documents", "moderator_comment", "content", "", "id"),
+    ("documents", "reviewed_snapshot", "content", "", "id"),
+    ("document_versions", "note", "content", "", "id"),
+    ("notifications", "params", "content", "{}", "id"),
+    ("users", "email", "people", "", "id"),
+    ("users", "display_name", "people", "", "id"),
+    ("mail_outbox", "recipient", "mail", "", "id"),
+    ("mail_outbox", "subject", "mail", "", "id"),
+    ("audit_events", "details", "auditlog", "{}", "seq"),
+    ("audit_events", "actor_label", "auditlog", "", "seq"),
 ]
 BATCH = 500
 
 
 def _keyring():
     keys = current_app.extensions["spc_keyring"]
-    missing = [p for p in ("answers", "content", "people", "lookup")
+    missing = [p for p in ("answers", "content", "people", "lookup", "mail", "auditlog")
                if not any(k.purpose == p for k in keys.status())]
     if missing:
         raise RuntimeError(f"no {', '.join(missing)} key in {keys.directory}: run "
@@ -82,6 +90,8 @@ def _open(keys, purpose, table, column, row_id, token):
 
 
 def _lookup(keys, address):
+    if not address:
+        return None
     key_id = keys.active_id("lookup")
     digest = hmac.new(keys.raw(key_id), address.strip().lower().encode("utf-8"),
                       hashlib.sha256).hexdigest()
@@ -91,17 +101,19 @@ def _lookup(keys, address):
 def _rewrite(change):
     """Every non-empty value of every sealed column through `change`, in batches."""
     bind = op.get_bind()
-    for table, column, purpose, empty in SEALED:
-        rows = sa.table(table, sa.column("id", sa.Integer), sa.column(column, sa.Text))
+    for table, column, purpose, empty, key in SEALED:
+        rows = sa.table(table, sa.column("id", sa.Integer), sa.column(key, sa.BigInteger),
+                        sa.column(column, sa.Text)) if key != "id" else \
+            sa.table(table, sa.column("id", sa.Integer), sa.column(column, sa.Text))
         last = 0
         while True:
-            batch = bind.execute(sa.select(rows.c.id, rows.c[column])
+            batch = bind.execute(sa.select(rows.c.id, rows.c[key], rows.c[column])
                                  .where(rows.c.id > last).order_by(rows.c.id)
                                  .limit(BATCH)).all()
             if not batch:
                 break
-            for row_id, value in batch:
-                new = change(purpose, table, column, row_id, value, empty)
+            for row_id, row_key, value in batch:
+                new = change(purpose, table, column, row_key, value, empty)
                 if new != value:
                     bind.execute(rows.update().where(rows.c.id == row_id)
                                  .values({column: new}))
@@ -130,6 +142,23 @@ def upgrade():
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.alter_column('title', existing_type=sa.String(length=200), type_=sa.Text(),
                               existing_nullable=False)
+    with op.batch_alter_table('mail_outbox', schema=None) as batch_op:
+        batch_op.alter_column('recipient', existing_type=sa.String(length=320),
+                              type_=sa.Text(), existing_nullable=False)
+        batch_op.alter_column('subject', existing_type=sa.String(length=400), type_=sa.Text(),
+                              existing_nullable=False)
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('actor_lookup', sa.String(length=80), nullable=True))
+        batch_op.create_index(batch_op.f('ix_audit_events_actor_lookup'), ['actor_lookup'],
+                              unique=False)
+        batch_op.alter_column('actor_label', existing_type=sa.String(length=254),
+                              type_=sa.Text(), existing_nullable=False)
+    events = sa.table("audit_events", sa.column("id", sa.Integer),
+                      sa.column("actor_label", sa.Text), sa.column("actor_lookup", sa.String))
+    for row_id, label in bind.execute(sa.select(events.c.id, events.c.actor_label)
+                                      .where(events.c.actor_label != "")).all():
+        bind.execute(events.update().where(events.c.id == row_id)
+                     .values(actor_lookup=_lookup(keys, label)))
 
     def seal(purpose, table, column, row_id, value, empty):
         if value is None or value == "" or value == empty:
@@ -148,6 +177,16 @@ def downgrade():
         return _open(keys, purpose, table, column, row_id, value) if value else empty
 
     _rewrite(open_)
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.alter_column('actor_label', existing_type=sa.Text(),
+                              type_=sa.String(length=254), existing_nullable=False)
+        batch_op.drop_index(batch_op.f('ix_audit_events_actor_lookup'))
+        batch_op.drop_column('actor_lookup')
+    with op.batch_alter_table('mail_outbox', schema=None) as batch_op:
+        batch_op.alter_column('subject', existing_type=sa.Text(), type_=sa.String(length=400),
+                              existing_nullable=False)
+        batch_op.alter_column('recipient', existing_type=sa.Text(),
+                              type_=sa.String(length=320), existing_nullable=False)
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.alter_column('title', existing_type=sa.Text(), type_=sa.String(length=200),
                               existing_nullable=False)

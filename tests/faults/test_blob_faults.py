@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.faults.conftest import serve, stop
+from tests.faults.conftest import app_of, serve, stop
 
 MESSAGE = ("The platform has no room left to store this file, so nothing was kept. Please try "
            "again later, or write to the Secretariat.")
@@ -62,10 +62,20 @@ def _stored(instance) -> tuple[int, int, list[str]]:
 
 
 def _last_refusal(instance) -> dict:
-    with sqlite3.connect(instance.database) as conn:
-        details, = conn.execute("SELECT details FROM audit_events WHERE action = "
-                                "'request.denied' ORDER BY seq DESC LIMIT 1").fetchone()
-    return json.loads(details)
+    """The last refusal's details, opened with the instance's keys (they are sealed)."""
+    from sqlalchemy import select
+
+    from coop_platform.audit.models import AuditEvent
+    from coop_platform.extensions import db
+
+    app = app_of(instance)
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "request.denied")
+                                   .order_by(AuditEvent.seq.desc()).limit(1)).one()
+        details = json.loads(event.details)
+        db.session.remove()
+        db.engine.dispose()
+    return details
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 
 from coop_platform.audit.models import AuditEvent
 from coop_platform.audit.services import record
@@ -46,7 +48,8 @@ def test_sequence_is_gapless_and_linked(app, chain):
 def test_edited_record_is_detected(app, chain, runner):
     target = chain[1]
     with app.app_context():
-        db.session.execute(update(AuditEvent).where(AuditEvent.id == target)
+        events = AuditEvent.__table__  # the stored columns, as an intruder edits them
+        db.session.execute(events.update().where(events.c.id == target)
                            .values(details='{"step":"nothing happened"}'))
         db.session.commit()
     result = verify(runner)
@@ -246,7 +249,8 @@ def test_editing_any_single_column_is_detected_and_named(app, chain, runner, col
         elif value == "swap":
             value = event.seq + 1000
         assert getattr(event, column) != value
-        db.session.execute(update(AuditEvent).where(AuditEvent.id == target)
+        events = AuditEvent.__table__  # the stored columns, as an intruder edits them
+        db.session.execute(events.update().where(events.c.id == target)
                            .values({column: value}))
         db.session.commit()
     result = verify(runner)
@@ -275,3 +279,26 @@ def test_the_audit_page_reads_like_sentences_and_the_export_keeps_codes(app, log
     assert "Document submitted for moderation" not in csv
     # Every field quoted, as in the answers' exports: one cell whatever the separator.
     assert all(line.startswith('"') and line.endswith('"') for line in csv.splitlines())
+
+
+def test_the_actor_filter_finds_a_whole_address_through_its_blind_index(app, logged_in):
+    """Addresses are sealed in the trail: the actor box takes a whole address, in any case,
+    and finds it by its blind index; a part of an address finds nothing."""
+    moderator, _ = logged_in("moderator", None)
+    focal, focal_user = logged_in("focal_point", "FRA")
+    other, other_user = logged_in("focal_point", "SEN")
+    rows = re.compile(r"<tr><td>\d+</td>")
+
+    def events_of(actor: str) -> str:
+        return moderator.get("/audit/", query_string={"actor": actor}).get_data(as_text=True)
+
+    mine = events_of(focal_user.email.upper())
+    assert rows.findall(mine)
+    assert focal_user.email in mine
+    assert other_user.email not in mine
+    assert not rows.findall(events_of(focal_user.email.split("@")[0]))
+    with app.app_context():
+        stored = db.session.execute(AuditEvent.__table__.select().where(
+            AuditEvent.__table__.c.actor_id == focal_user.id)).mappings().first()
+        assert focal_user.email not in stored["actor_label"]
+        assert stored["actor_lookup"].startswith("lookup-")

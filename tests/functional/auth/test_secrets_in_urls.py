@@ -16,12 +16,18 @@ from tests.conftest import csrf_token
 
 
 def every_stored_value(app) -> str:
-    """Every row of every table, as text."""
+    """Every row of every table, as text, with every sealed value opened too: a secret must
+    not be stored, sealed or not."""
+    from coop_platform.crypto.fields import sealed_models
+
     with app.app_context():
         dump = []
         for table in db.metadata.sorted_tables:
             for row in db.session.execute(select(table)):
                 dump.append(" ".join(str(v) for v in row))
+        for model, fields in sealed_models().items():
+            for obj in db.session.scalars(select(model)):
+                dump.append(" ".join(getattr(obj, name) for name in fields))
         db.session.remove()
         return "\n".join(dump)
 

@@ -249,8 +249,8 @@ def test_an_address_that_must_wait_gets_429_with_retry_after_instead_of_a_sleep(
         app.config["THROTTLE_BASE_DELAY"] = 0.0
         app.config["THROTTLE_MAX_DELAY"] = 0.0
     with app.app_context():
-        refusals = db.session.scalars(select(AuditEvent.details).where(
-            AuditEvent.action == "request.denied")).all()
+        refusals = [e.details for e in db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "request.denied"))]
         db.session.remove()
     assert any('"reason":"address must wait"' in r and '"status":429' in r for r in refusals)
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pytest
 from sqlalchemy import select, text
 
 from coop_platform.audit.models import AuditEvent
 from coop_platform.auth.services import invitations
-from coop_platform.extensions import db
+from coop_platform.crypto.fields import reseal, values_per_key
+from coop_platform.extensions import db, keyring
+from coop_platform.mail import outbox as mail
 from tests.conftest import login
 from tests.support import builders
 from tests.support.questionnaires import seeded_questionnaire
@@ -88,3 +91,53 @@ def test_people_are_found_by_the_blind_index_of_their_address(app, make_user, lo
     client = app.test_client()
     shouting = dataclasses.replace(account, email="CASE.SENSITIVE@EXAMPLE.ORG")
     assert login(client, app, shouting).status_code == 302
+
+
+@pytest.mark.parametrize("purpose", ["answers", "content", "people", "lookup", "mail",
+                                     "auditlog"])
+def test_rotating_a_sealing_key_seals_everything_again_and_resumes_when_stopped(
+        app, logged_in, make_user, runner, purpose):
+    client, user = logged_in("focal_point", "FRA")
+    moderator, _ = logged_in("moderator", None)
+    document = builders.document(app, user.id, status="published", title=TITLE,
+                                 summary=SUMMARY)
+    builders.save_answers(app, user.id, seeded_questionnaire(app), None, {
+        "A.1.authority": "Bureau Quetzalcoatl", "A.1.email": "icc@justice.example.org",
+        "D.7.value": "An order naming the assets.", "D.7.remarks": "Orca remark"})
+    with app.app_context():
+        mail.queue(db.session(), mail.Mail("waiting@example.org", "Waiting", "Body"))
+        db.session.commit()
+        old = keyring().active_id(purpose)
+        new = keyring().rotate(purpose).key_id
+        stops = []
+
+        def stop_after_the_first_batch():
+            stops.append(1)
+            if len(stops) == 1:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            reseal(purpose, batch_size=1, after_batch=stop_after_the_first_batch)
+        db.session.rollback()
+        halfway = values_per_key(purpose)
+        assert halfway[new] == 1  # the first batch landed, the rest waits
+        assert halfway[old] >= 1
+        db.session.remove()
+    resumed = runner.invoke(args=["keys", "reseal", purpose])
+    assert resumed.exit_code == 0, resumed.output
+    with app.app_context():
+        done = values_per_key(purpose)
+        assert done[old] == 0
+        if purpose == "auditlog":  # the command's own records are sealed under the new key
+            assert done[new] >= halfway[old] + 1
+        else:
+            assert done[new] == halfway[old] + 1
+    status = runner.invoke(args=["keys", "status"]).output
+    assert f"{old} {'indexes' if purpose == 'lookup' else 'seals'} 0 stored values (nothing" \
+           in status
+    # Every page still reads: the document, the answers, sign-in, the audit trail.
+    assert TITLE in client.get(f"/documents/{document}").get_data(as_text=True)
+    assert login(app.test_client(), app, user).status_code == 302
+    assert moderator.get("/audit/").status_code == 200
+    assert "Orca remark" in client.get(
+        f"/questionnaires/{seeded_questionnaire(app)}/response/D").get_data(as_text=True)

@@ -142,8 +142,9 @@ def test_the_listed_person_confirms_from_the_directory(app, world):
     with app.app_context():
         event = db.session.scalars(select(AuditEvent).where(
             AuditEvent.action == "questionnaire.answers_confirmed")).one()
+        details = json.loads(event.details)  # sealed: opened with the keys
         db.session.remove()
-    assert json.loads(event.details) == {"questions": ["A.1"]}
+    assert details == {"questions": ["A.1"]}
     assert event.actor_id == person.id
 
 

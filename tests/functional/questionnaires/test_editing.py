@@ -123,8 +123,9 @@ def test_a_draft_is_edited_then_opened_and_the_old_version_keeps_its_wording(app
     with app.app_context():
         event = db.session.scalars(select(AuditEvent).where(
             AuditEvent.action == "questionnaire.question_edited")).one()
+        details = json.loads(event.details)  # sealed: opened with the keys
         db.session.remove()
-    assert json.loads(event.details) == {"question": "A.3",
+    assert details == {"question": "A.3",
                                          "changes": ["options_json", "text_fr"]}
 
 

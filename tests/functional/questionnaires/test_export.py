@@ -211,14 +211,15 @@ def test_each_export_and_print_is_audited(app, world):
     with app.app_context():
         events = list(db.session.scalars(select(AuditEvent).where(
             AuditEvent.action == "questionnaire.exported").order_by(AuditEvent.seq)))
+        details = [json.loads(e.details) for e in events]  # sealed: opened with the keys
         db.session.remove()
     assert [e.actor_id for e in events] == [user.id, user.id]
-    grid = json.loads(events[0].details)
+    grid = details[0]
     # 25: the WEOG States Parties of the reference list (shared/data/states_parties.tsv).
     assert grid == {"source": "grid", "format": "xlsx", "layout": "wide", "part": "answers",
                     "filters": {"questions": "A.3 B.3", "group": "WEOG"}, "states": 25,
                     "questions": 2}
-    assert json.loads(events[1].details)["format"] == "print"
+    assert details[1]["format"] == "print"
     assert events[1].object_id == qid
 
 

@@ -39,9 +39,9 @@ FIRST_ACCEPTED = ["A.1", "A.3", "A.4", "B.1", "B.3", "B.4", "B.5", "B.6", "C.1",
 
 def _notes(app, account, kind="answer_changed") -> list[dict]:
     with app.app_context():
-        found = [json.loads(p) for p in db.session.scalars(
-            select(Notification.params).where(Notification.user_id == account.id,
-                                              Notification.kind == kind)
+        found = [json.loads(n.params) for n in db.session.scalars(
+            select(Notification).where(Notification.user_id == account.id,
+                                       Notification.kind == kind)
             .order_by(Notification.id))]
         db.session.remove()
     return found
