@@ -37,3 +37,27 @@ def bench_app(base: Path, database_url: str | None) -> Iterator[tuple[Flask, str
         finally:
             db.session.remove()  # release read locks before dropping the tables
             db.drop_all()
+
+
+def insert_sealed(model, rows: list[dict]) -> list[int]:
+    """Insert `rows` of `model` in bulk, as the application stores them: each sealed
+    attribute (given by its clear name) sealed for the row's id. Returns the ids."""
+    from sqlalchemy import bindparam, insert
+
+    from coop_platform.crypto.fields import sealed_models
+
+    fields = sealed_models().get(model, {})
+    table = model.__table__
+    plain = [{k: v for k, v in row.items() if k not in fields} for row in rows]
+    ids = list(db.session.scalars(insert(table).returning(table.c.id), plain))
+    updates = []
+    for row_id, row in zip(ids, rows, strict=True):
+        sealed = {f"new_{fields[k].column}": fields[k].seal(v, row_id)
+                  for k, v in row.items() if k in fields}
+        if sealed:
+            updates.append({"row_id": row_id, **sealed})
+    if updates:
+        columns = [name.removeprefix("new_") for name in updates[0] if name != "row_id"]
+        db.session.execute(table.update().where(table.c.id == bindparam("row_id"))
+                           .values({c: bindparam(f"new_{c}") for c in columns}), updates)
+    return ids

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import bench_app  # noqa: E402
+from _support import bench_app, insert_sealed  # noqa: E402
 from flask_login import login_user  # noqa: E402
 from sqlalchemy import event, insert, select  # noqa: E402
 
@@ -72,7 +72,7 @@ def populate(questionnaire_id: int, state_ids: list[int]) -> None:
         ids = db.session.execute(insert(Answer).returning(Answer.id, Answer.question_id),
                                  answers).all()
         questions = {q.id: q for q in questionnaire.questions}
-        db.session.execute(insert(AnswerRevision), [
+        insert_sealed(AnswerRevision, [
             {"answer_id": answer_id, "number": number, "saved_at": now, "confirmed_at": now,
              "value_json": json.dumps(_value(questions[qid], n + number)), "remarks": "",
              "language": "en", "secretariat_only": False}

@@ -41,7 +41,7 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import bench_app  # noqa: E402
+from _support import bench_app, insert_sealed  # noqa: E402
 from flask_login import login_user  # noqa: E402
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
@@ -159,7 +159,7 @@ def answer(questionnaire_id: int, questions, rng, words) -> None:
              "submitted_revision": 1, "accepted_revision": 1, "secretariat_only": False,
              "review_comment": ""} for qid, _q in questions]).all()
         by_id = dict(questions)
-        db.session.execute(insert(AnswerRevision), [
+        insert_sealed(AnswerRevision, [
             {"answer_id": a, "number": 1, "saved_at": now, "confirmed_at": now,
              "value_json": json.dumps(_value(by_id[q], rng, words)), "remarks": "",
              "language": rng.choice(LANGUAGES), "secretariat_only": False}
@@ -171,14 +171,13 @@ def add_documents(count: int, author_id: int, rng, words) -> None:
     now = utcnow()
     states = list(db.session.scalars(select(State.id)))
     for _ in range(count):
-        doc_id = db.session.execute(insert(Document).values(
+        (doc_id,) = insert_sealed(Document, [dict(
             public_id=str(uuid.uuid4()), owner_state_id=rng.choice(states),
             created_by_id=author_id, title=prose(rng, words, 8).capitalize(),
             summary=prose(rng, words, 30), document_type="procedure",
             language=rng.choice(LANGUAGES), classification="restricted",
             audience="all_states", shared_with_court=True, status="published",
-            created_at=now, updated_at=now, published_at=now).returning(Document.id)
-        ).scalar_one()
+            created_at=now, updated_at=now, published_at=now)])
         db.session.execute(insert(DocumentTopic).values(document_id=doc_id, topic="freezing"))
         version_public_id = str(uuid.uuid4())
         version_id = db.session.execute(insert(DocumentVersion).values(

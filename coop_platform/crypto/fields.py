@@ -58,13 +58,14 @@ class Sealed:
         # The clear value stored as an empty column (JSON's "null" for an answer not given):
         # that a value is absent is structure, and SQL may still ask it.
         self.empty = empty
-        self.name = self.table = ""
+        self.name = self.table = self._kept = ""
         self.owner: type | None = None
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
         self.owner = owner
         self.table = str(owner.__dict__["__tablename__"])
+        self._kept = f"_spc_open_{name}"  # where an opened value is kept, with its token
         _REGISTRY.setdefault(owner, {})[name] = self
 
     @functools.cached_property
@@ -96,13 +97,14 @@ class Sealed:
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        pending = obj.__dict__.get(_PENDING)
-        if pending and self.name in pending:
-            return pending[self.name]
+        # The hot path: a list reads thousands of these per page.
         token = getattr(obj, self.column_attr)
         kept = obj.__dict__.get(self._kept)
         if kept is not None and kept[0] == token:
             return kept[1]
+        pending = obj.__dict__.get(_PENDING)
+        if pending and self.name in pending:
+            return pending[self.name]
         plaintext = self.open(token, getattr(obj, self.row_key))
         obj.__dict__[self._kept] = (token, plaintext)
         return plaintext
@@ -123,9 +125,6 @@ class Sealed:
         setattr(obj, self.column_attr, token)
         obj.__dict__[self._kept] = (token, value)
 
-    @property
-    def _kept(self) -> str:
-        return f"_spc_open_{self.name}"
 
 
 def _normal_address(value: str) -> str:
