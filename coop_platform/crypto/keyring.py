@@ -16,6 +16,7 @@ import hmac
 import os
 import re
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,7 @@ PURPOSES: dict[str, int] = {
     "people": 32,  # people's names and e-mail addresses, wherever they are stored
     "lookup": 32,  # HMAC of normalised e-mail addresses: finding a person without them
     "auditlog": 32,  # the free text of audit records (reasons, search queries, addresses)
+    "index": 32,  # HMAC of the terms the embedded search index holds instead of words
 }
 _FILE_RE = re.compile(r"^(?P<purpose>[a-z]+)-(?P<version>\d{4})\.key$")
 _NONCE_BYTES = 12
@@ -78,9 +80,15 @@ class KeyInfo:
 
 
 class KeyRing:
+    # How long a listing of keys/ is trusted: every sealed value asks for its purpose's active
+    # key, and listing the folder each time was most of the cost of sealing one. A rotation
+    # made by this process shows at once; one made by another process within this time.
+    LISTING_SECONDS = 1.0
+
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)
         self._cache: dict[str, bytes] = {}
+        self._listing: tuple[float, list[KeyInfo]] | None = None
 
     # -- files -------------------------------------------------------------------------------
     def _scan(self) -> list[KeyInfo]:
@@ -138,6 +146,13 @@ class KeyRing:
         if found:
             raise KeyFileMalformed(" ".join(found))
 
+    def _listed(self) -> list[KeyInfo]:
+        """The keys, from a listing at most LISTING_SECONDS old."""
+        now = time.monotonic()
+        if self._listing is None or now - self._listing[0] > self.LISTING_SECONDS:
+            self._listing = (now, self._scan())
+        return self._listing[1]
+
     def _write_new(self, purpose: str, version: int) -> KeyInfo:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)
@@ -150,6 +165,7 @@ class KeyRing:
         # over an existing key: two concurrent `keys init` cannot overwrite each other's.
         write_whole(path, base64.b64encode(raw) + b"\n", replace=False)
         faults.point("keys.write.done")
+        self._listing = None
         return KeyInfo(purpose, version, path, True)
 
     def init(self) -> list[KeyInfo]:
@@ -172,10 +188,10 @@ class KeyRing:
     # -- access ------------------------------------------------------------------------------
     def key_ids(self, purpose: str) -> list[str]:
         """Every key id of `purpose` in keys/, oldest first."""
-        return [k.key_id for k in self._scan() if k.purpose == purpose]
+        return [k.key_id for k in self._listed() if k.purpose == purpose]
 
     def active_id(self, purpose: str) -> str:
-        active = [k for k in self._scan() if k.purpose == purpose and k.active]
+        active = [k for k in self._listed() if k.purpose == purpose and k.active]
         if not active:
             raise KeysMissing(
                 f"No {purpose!r} key in {self.directory}; run `flask --app wsgi keys init`."

@@ -50,6 +50,13 @@ def keys_rotate(purpose: str) -> None:
         _rewrap()
     elif purpose in sealed_purposes():
         _reseal(purpose)
+    elif purpose == "index":
+        # The index holds tokens keyed under the old key: queries keyed under the new one
+        # would find nothing until it is built again.
+        from coop_platform.search import backends
+
+        count = backends.backend(current_app).rebuild(current_app, wait=True)
+        click.echo(f"search index rebuilt under the new key: {count} entries")
 
 
 @keys_cli.command("rewrap")

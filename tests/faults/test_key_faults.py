@@ -19,7 +19,7 @@ from tests.faults.conftest import ROOT, app_of, serve, stop, wait_until
 # seed, the 64-byte session secret) — not read from the key manager.
 KEY_BYTES = {"document": 32, "totp": 32, "audit": 32, "checkpoint": 32, "session": 64,
              "mail": 32, "search": 32, "answers": 32, "content": 32, "people": 32,
-             "lookup": 32, "auditlog": 32}
+             "lookup": 32, "auditlog": 32, "index": 32}
 # Where `keys rotate` can be killed: half-way through writing the new key, written but not
 # yet under its name, named, the rotation recorded but nothing rewrapped, a batch rewrapped.
 KILL_POINTS = ["files.half_written", "files.before_rename", "keys.write.done",

@@ -22,7 +22,7 @@ from flask import Flask
 from markupsafe import Markup
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
-from whoosh import collectors, sorting
+from whoosh import collectors, sorting, spelling
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit
 from whoosh.idsets import BitSet
@@ -33,15 +33,20 @@ from coop_platform.extensions import db
 from coop_platform.search import query as q
 from coop_platform.search.contract import DRAIN_AFTER_COMMIT, FACETS, KINDS, Ask, Found, Hit
 from coop_platform.search.entries import COURT, PEER, SECRETARIAT, Principals, principals_of
+from coop_platform.search.keyed import keyed
 from coop_platform.search.models import SearchChange
 from coop_platform.search.snippets import marked
 from coop_platform.search.whoosh import index
 from coop_platform.search.whoosh.index import (
     ANALYZERS,
+    CLEAR_ANALYZERS,
     LANGS,
-    MAX_EXPANSION,
+    PREFIX_CHARS,
     TEXT_FIELDS,
     WORDS,
+    current_vocabulary,
+    keyed_owner,
+    keyed_principal,
     searcher_for,
     stem,
 )
@@ -52,7 +57,13 @@ NAME = "whoosh"
 
 # -- reading -----------------------------------------------------------------------------------
 def _tokens(field: str, text: str) -> list[str]:
+    """The keyed tokens the index holds for `text` in `field`."""
     return [t.text for t in ANALYZERS[field](text, mode="query")]
+
+
+def _clear_tokens(field: str, text: str) -> list[str]:
+    """The same terms before they are keyed (snippets and suggestions work on these)."""
+    return [t.text for t in CLEAR_ANALYZERS[field](text, mode="query")]
 
 
 def _phrase_tokens(field: str, text: str) -> list[str]:
@@ -82,21 +93,13 @@ def _phrase(words: tuple[str, ...]):
     return wq.Or(branches) if branches else wq.NullQuery
 
 
-def _prefix(reader, text: str, notices: list[str]):
-    folded = _tokens("all", text)
+def _prefix(text: str):
+    """Words that start with `text`: the keyed token of its first letters, which the index
+    holds beside every word it starts (index._Prefixes)."""
+    folded = _clear_tokens("all", text)
     if not folded:
         return wq.NullQuery
-    terms = []
-    for term in reader.expand_prefix("all", folded[0]):
-        terms.append(wq.Term("all", term.decode("utf-8") if isinstance(term, bytes) else term))
-        if len(terms) >= MAX_EXPANSION:
-            from flask_babel import gettext
-
-            notices.append(gettext("“%(term)s*” matches too many words; only the first %(n)d "
-                                   "were used. Add letters to narrow it.", term=text,
-                                   n=MAX_EXPANSION))
-            break
-    return wq.Or(terms) if terms else wq.NullQuery
+    return wq.Term("prefix", keyed("prefix", folded[0][:PREFIX_CHARS]))
 
 
 def compile_tree(node, reader, notices: list[str]):
@@ -107,7 +110,7 @@ def compile_tree(node, reader, notices: list[str]):
     if isinstance(node, q.Phrase):
         return _phrase(node.words)
     if isinstance(node, q.Prefix):
-        return _prefix(reader, node.text, notices)
+        return _prefix(node.text)
     if isinstance(node, q.Filter):
         return wq.Term(node.field, node.value)
     if isinstance(node, q.Not):
@@ -120,12 +123,13 @@ def compile_tree(node, reader, notices: list[str]):
 
 
 def access_query(principals: Principals):
-    branches = [wq.Term("acl", t) for t in sorted(principals.tokens)
+    branches = [wq.Term("acl", keyed_principal(t)) for t in sorted(principals.tokens)
                 if t in (SECRETARIAT, COURT) or t.startswith("s")]
     if PEER in principals.tokens:
-        peer = wq.Term("acl", PEER)
+        peer = wq.Term("acl", keyed_principal(PEER))
         if principals.own_state_id is not None:
-            peer = wq.And([peer, wq.Not(wq.Term("owner", str(principals.own_state_id)))])
+            peer = wq.And([peer, wq.Not(wq.Term("owner",
+                                                keyed_owner(principals.own_state_id)))])
         branches.append(peer)
     return wq.Or(branches)
 
@@ -315,14 +319,15 @@ class _SegmentValuesCategorizer(sorting.Categorizer):
 
 
 def vocabulary_near(app: Flask, word: str) -> list[str]:
-    """Index words within two edits of `word` (of every entry: callers check visibility)."""
-    folded = _tokens("all", word)
+    """Indexed words within two edits of `word` (of every entry: callers check visibility),
+    from the vocabulary the index keeps sealed beside it (its terms are keyed)."""
+    folded = _clear_tokens("all", word)
     if not folded:
         return []
-    with searcher_for(app) as searcher:
-        found = searcher.reader().terms_within("all", folded[0], 2, prefix=1)
-        return sorted({w for w in found if w != folded[0]},
-                      key=lambda w: (abs(len(w) - len(folded[0])), w))[:20]
+    corrector = spelling.ListCorrector(current_vocabulary(app))
+    found = corrector.suggest(folded[0], limit=200, maxdist=2, prefix=1)
+    return sorted({w for w in found if w != folded[0]},
+                  key=lambda w: (abs(len(w) - len(folded[0])), w))[:20]
 
 
 _TOKEN = re.compile(WORDS)
@@ -334,9 +339,9 @@ def match_spans(text: str, words: list[str], language: str) -> list[tuple[int, i
     lang = language if language in LANGS else None
     wanted = set()
     for w in words:
-        wanted.update(_tokens("all", w))
+        wanted.update(_clear_tokens("all", w))
         if lang:
-            wanted.update(_tokens(lang, w))
+            wanted.update(_clear_tokens(lang, w))
     if not wanted:
         return []
     starts = tuple({w[:3] for w in wanted})

@@ -47,8 +47,9 @@ from whoosh.support.charset import accent_map
 
 from coop_platform.core import faults
 from coop_platform.core.clock import utcnow
+from coop_platform.core.files import write_whole
 from coop_platform.documents.models import Document
-from coop_platform.extensions import db
+from coop_platform.extensions import db, keyring
 from coop_platform.questionnaires.models import Answer, Response
 from coop_platform.search.contract import INTERNAL, SearchUnavailable
 from coop_platform.search.entries import (
@@ -56,12 +57,14 @@ from coop_platform.search.entries import (
     answer_entries,
     document_entries,
 )
+from coop_platform.search.keyed import PURPOSE, keyed
 from coop_platform.search.models import SearchChange
 
 log = logging.getLogger(__name__)
 LANGS = ("en", "fr", "es")
 TEXT_FIELDS = (*LANGS, "all")
-MAX_EXPANSION = 256
+PREFIX_CHARS = 16  # a longer prefix is looked up by its first 16 characters
+MIN_PREFIX = 3
 KEEP_APPLIED = timedelta(hours=1)
 WORDS = r"\w+"
 
@@ -101,6 +104,45 @@ class _StemBothWays(Filter):
                 yield twin
 
 
+class _Keyed(Filter):
+    """The last step of every analysis: each term becomes its keyed token (keyed.py), so the
+    index never holds a word. (Pickled into the index with the schema: the field only, never
+    a key.)"""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Keyed) and other.field == self.field
+
+    def __hash__(self) -> int:
+        return hash(self.field)
+
+    def __call__(self, tokens):
+        for token in tokens:
+            if not token.stopped:
+                token.text = keyed(self.field, token.text)
+            yield token
+
+
+class _Prefixes(Filter):
+    """Each folded word's leading 3…PREFIX_CHARS characters, at the word's position: what a
+    prefix query ("asse*") looks up, since keyed tokens cannot be expanded."""
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Prefixes)
+
+    def __hash__(self) -> int:
+        return hash("prefixes")
+
+    def __call__(self, tokens):
+        for token in tokens:
+            word = token.text
+            for end in range(MIN_PREFIX, min(len(word), PREFIX_CHARS) + 1):
+                token.text = word[:end]
+                yield token
+
+
 def _analyzer(lang: str | None):
     chain = RegexTokenizer(WORDS) | LowercaseFilter()
     if lang is None:
@@ -108,8 +150,12 @@ def _analyzer(lang: str | None):
     return chain | StopFilter(lang=lang) | _StemBothWays(lang)
 
 
-ANALYZERS = {"en": _analyzer("en"), "fr": _analyzer("fr"), "es": _analyzer("es"),
-             "all": _analyzer(None)}
+# What the words become before they are keyed: the vocabulary, snippets and the prefix field
+# read these; the index fields hold them keyed.
+CLEAR_ANALYZERS = {"en": _analyzer("en"), "fr": _analyzer("fr"), "es": _analyzer("es"),
+                   "all": _analyzer(None)}
+ANALYZERS = {field: analyzer | _Keyed(field) for field, analyzer in CLEAR_ANALYZERS.items()}
+PREFIX_ANALYZER = CLEAR_ANALYZERS["all"] | _Prefixes() | _Keyed("prefix")
 
 
 def schema() -> Schema:
@@ -119,15 +165,75 @@ def schema() -> Schema:
         kind=ID(stored=True, sortable=True),
         ref=NUMERIC(stored=True),
         revision=NUMERIC(stored=True),
-        acl=KEYWORD(stored=True),
-        owner=ID,
+        acl=KEYWORD(stored=True),  # keyed tokens of the principals that may read the entry
+        owner=ID,  # keyed too
         state=ID(sortable=True), group=ID(sortable=True), section=ID(sortable=True),
         question=ID(sortable=True), type=ID(sortable=True), lang=ID(sortable=True),
         topic=KEYWORD(commas=True),
         date=DATETIME(stored=True, sortable=True),
         en=TEXT(analyzer=ANALYZERS["en"]), fr=TEXT(analyzer=ANALYZERS["fr"]),
         es=TEXT(analyzer=ANALYZERS["es"]), all=TEXT(analyzer=ANALYZERS["all"]),
+        prefix=TEXT(analyzer=PREFIX_ANALYZER, phrase=False),
     )
+
+
+def keyed_principal(token: str) -> str:
+    return keyed("acl", token)
+
+
+def keyed_owner(state_id: object) -> str:
+    return keyed("owner", str(state_id))
+
+
+# -- the vocabulary ("did you mean"), sealed at rest and held in memory ------------------------
+VOCABULARY = "vocabulary.sealed"
+_vocabularies: dict[str, tuple[int, list[str]]] = {}
+_vocabulary_lock = threading.Lock()
+
+
+def _vocabulary_context(generation: Path) -> bytes:
+    return f"search-vocabulary|{generation.name}".encode()
+
+
+def clear_words(text: str) -> set[str]:
+    """The folded words of a text, as the vocabulary keeps them."""
+    return {t.text for t in CLEAR_ANALYZERS["all"](text)
+            if MIN_PREFIX <= len(t.text) <= 64}
+
+
+def vocabulary(generation: Path) -> list[str]:
+    """The generation's words, sorted; read and opened once per change of the file."""
+    path = generation / VOCABULARY
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return []
+    with _vocabulary_lock:
+        kept = _vocabularies.get(str(path))
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+    sealed = path.read_text(encoding="ascii")
+    words = keyring().decrypt(PURPOSE, sealed, _vocabulary_context(generation)).decode()
+    listed = words.split("\n") if words else []
+    with _vocabulary_lock:
+        _vocabularies[str(path)] = (stamp, listed)
+    return listed
+
+
+def current_vocabulary(app: Flask) -> list[str]:
+    base = root(app)
+    name = _current_name(base)
+    return vocabulary(base / name) if name else []
+
+
+def add_to_vocabulary(generation: Path, words: set[str]) -> None:
+    """Add words to the generation's sealed vocabulary (by its one writer at a time)."""
+    known = vocabulary(generation)
+    if not words - set(known):
+        return
+    merged = "\n".join(sorted(set(known) | words))
+    sealed = keyring().encrypt(PURPOSE, merged.encode(), _vocabulary_context(generation))
+    write_whole(generation / VOCABULARY, sealed.encode("ascii"))
 
 
 # -- where the index lives ---------------------------------------------------------------------
@@ -205,10 +311,11 @@ def _internal_session():
 def _document(entry: Entry) -> dict:
     fields = {
         "key": entry.key, "obj": entry.key.split(".")[0], "kind": entry.kind,
-        "ref": entry.ref, "revision": entry.revision, "acl": " ".join(sorted(entry.acl)),
-        "owner": str(entry.owner), "state": entry.state, "group": entry.group,
+        "ref": entry.ref, "revision": entry.revision,
+        "acl": " ".join(sorted(keyed_principal(t) for t in entry.acl)),
+        "owner": keyed_owner(entry.owner), "state": entry.state, "group": entry.group,
         "lang": entry.lang, "date": entry.date.replace(tzinfo=None) if entry.date else None,
-        "all": entry.buckets.everything(),
+        "all": entry.buckets.everything(), "prefix": entry.buckets.everything(),
     }
     for lang in LANGS:
         fields[lang] = entry.buckets.joined(lang)
@@ -243,15 +350,21 @@ def _expand(session: Session, changes) -> tuple[set[int], set[int]]:
     return answers, documents
 
 
-def _write(writer, session: Session, answers: set[int], documents: set[int]) -> None:
+def _write(writer, session: Session, answers: set[int], documents: set[int]) -> set[str]:
+    """Write the entries of these answers and documents; returns their words, for the
+    vocabulary."""
+    words: set[str] = set()
     for answer_id, entries in answer_entries(session, answers).items():
         writer.delete_by_term("obj", f"a{answer_id}")
         for entry in entries:
             writer.add_document(**_document(entry))
+            words |= clear_words(entry.buckets.everything())
     for document_id, entries in document_entries(session, documents).items():
         writer.delete_by_term("obj", f"d{document_id}")
         for entry in entries:
             writer.add_document(**_document(entry))
+            words |= clear_words(entry.buckets.everything())
+    return words
 
 
 def drain(app: Flask, lock_timeout: float = 0.5, limit: int = 2000) -> int:
@@ -288,7 +401,7 @@ def drain(app: Flask, lock_timeout: float = 0.5, limit: int = 2000) -> int:
                 writer.cancel()
                 return 0
             answers, documents = _expand(session, [(r.kind, r.target_id) for r in rows])
-            _write(writer, session, answers, documents)
+            add_to_vocabulary(base / name, _write(writer, session, answers, documents))
             session.rollback()
             writer.commit()
             now = utcnow()
@@ -354,13 +467,15 @@ def rebuild(app: Flask, wait: bool = False) -> int:
             session.rollback()
         writer = ix.writer(limitmb=128)
         written = 0
+        words: set[str] = set()
         try:
             with _internal_session() as session:
                 ids = sorted(answers)
                 for i in range(0, len(ids), 2000):
-                    _write(writer, session, set(ids[i:i + 2000]), set())
+                    words |= _write(writer, session, set(ids[i:i + 2000]), set())
                     session.expunge_all()
-                _write(writer, session, set(), documents)
+                words |= _write(writer, session, set(), documents)
+            add_to_vocabulary(path, words)
             writer.commit()
             faults.point("search.rebuild.written")
         except BaseException:
@@ -387,7 +502,7 @@ def rebuild(app: Flask, wait: bool = False) -> int:
                     writer = ix.writer(timeout=30)
                     try:
                         a, d = _expand(session, [(r.kind, r.target_id) for r in late])
-                        _write(writer, session, a, d)
+                        add_to_vocabulary(path, _write(writer, session, a, d))
                         writer.commit()
                     except BaseException:
                         writer.cancel()

@@ -128,3 +128,26 @@ def test_a_search_past_its_time_limit_says_so(app, logged_in, embedded):
         app.config["SEARCH_QUERY_SECONDS"] = previous
     assert page.status_code == 200
     assert "The search took too long and was stopped" in page.get_data(as_text=True)
+
+
+def test_the_embedded_index_holds_keyed_tokens_and_a_new_index_key_rebuilds_it(
+        app, logged_in, runner, embedded):
+    """Words, prefixes and suggestions work from keyed tokens; rotating the index key
+    rebuilds the index under the new one, and searches find the same entries."""
+    client, user = logged_in("focal_point", "FRA")
+    _documents(app, user.email, 3)
+    assert _found(client, "rebuildword") == 3
+    assert _found(client, "rebuildw*") == 3
+    assert _found(client, '"rebuildword number1"') == 1
+    with app.app_context():
+        folder = whoosh_index.root(app)
+    stored = b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+    assert b"rebuildword" not in stored
+    assert b"rebuil" not in stored
+    rotated = runner.invoke(args=["keys", "rotate", "index"])
+    assert rotated.exit_code == 0, rotated.output
+    assert "search index rebuilt under the new key: " in rotated.output
+    assert _found(client, "rebuildword") == 3
+    assert _found(client, "rebuildw*") == 3
+    suggested = client.get("/search", query_string={"q": "rebuildwrd"}).get_data(as_text=True)
+    assert "rebuildword" in suggested

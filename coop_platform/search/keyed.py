@@ -1,0 +1,41 @@
+"""Keyed tokens: what the embedded index holds instead of words.
+
+Every analysed term (stemmed, folded, as before) and every who-may-see token becomes a
+truncated HMAC-SHA256 under the "index" key, salted with its field; a query's terms go through
+the same analysis and the same function, so words, phrases (positions are kept), AND/OR/NOT,
+stemming per language, field filters, facets and relevance work as before. Without keys/, the
+index shows how often each unknown token occurs, which occur together and how large each
+entry is — no word. Rotating the index key means rebuilding the index (`search reindex`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from functools import lru_cache
+
+from coop_platform.extensions import keyring
+
+PURPOSE = "index"
+TOKEN_BYTES = 10  # 80 bits: no two of a corpus's terms collide (16 base32 characters)
+
+
+def active_key_id() -> str:
+    return keyring().active_id(PURPOSE)
+
+
+def keyed(field: str, term: str, key_id: str | None = None) -> str:
+    """The token that stands for `term` in `field`, under the active index key."""
+    ring = keyring()
+    return _keyed(str(ring.directory), key_id or ring.active_id(PURPOSE), field, term)
+
+
+# Indexing a corpus asks for the same terms again and again; the cache lives in this
+# process's memory only, where the clear terms already are while they are analysed.
+# (Keyed by the key folder too: two instances in one process have two "index-0001" keys.)
+@lru_cache(maxsize=400_000)
+def _keyed(keys: str, key_id: str, field: str, term: str) -> str:
+    digest = hmac.new(keyring().raw(key_id), f"{field}\x1f{term}".encode(),
+                      hashlib.sha256).digest()
+    return base64.b32encode(digest[:TOKEN_BYTES]).decode("ascii").lower()
