@@ -283,8 +283,20 @@ def _open(base: Path, name: str):
         except Exception as exc:
             _close_files_left_open(exc.__traceback__)
             raise IndexUnreadable(f"{name}: {type(exc).__name__}") from None
+        if not _keyed_schema(ix.schema):
+            # Built by an earlier version (words in clear, before keyed tokens): never
+            # written to nor read again; it is rebuilt as a broken one is.
+            ix.close()
+            raise IndexUnreadable(f"{name}: built with another schema")
         _opened[path] = ix
     return ix
+
+
+def _keyed_schema(found: Schema) -> bool:
+    """Whether an index's schema is this version's: the same fields, terms keyed."""
+    keyed_steps = getattr(found["all"].analyzer, "items", []) if "all" in found else []
+    return (set(found.names()) == set(schema().names())
+            and any(isinstance(step, _Keyed) for step in keyed_steps))
 
 
 def _close_files_left_open(trace) -> None:

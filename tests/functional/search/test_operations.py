@@ -151,3 +151,24 @@ def test_the_embedded_index_holds_keyed_tokens_and_a_new_index_key_rebuilds_it(
     assert _found(client, "rebuildw*") == 3
     suggested = client.get("/search", query_string={"q": "rebuildwrd"}).get_data(as_text=True)
     assert "rebuildword" in suggested
+
+
+def test_an_index_built_before_keyed_tokens_is_rebuilt_not_written_to(app, logged_in,
+                                                                      embedded):
+    """An index left by an earlier version holds words in clear and another schema: it is
+    replaced by a keyed one on first use, never added to."""
+    from whoosh import index as whoosh_files
+    from whoosh.fields import ID, TEXT, Schema
+
+    client, user = logged_in("focal_point", "FRA")
+    _documents(app, user.email, 2)
+    base = whoosh_index.root(app)
+    whoosh_index.close_all()
+    old = base / "gen-old"
+    old.mkdir(mode=0o700)
+    writer = whoosh_files.create_in(str(old), Schema(key=ID(stored=True), all=TEXT)).writer()
+    writer.add_document(key="a1.en", all="rebuildword in clear")
+    writer.commit()
+    (base / "CURRENT").write_text("gen-old")
+    assert _found(client, "rebuildword") == 2
+    assert (base / "CURRENT").read_text().strip() != "gen-old"
