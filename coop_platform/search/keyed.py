@@ -11,8 +11,10 @@ entry is — no word. Rotating the index key means rebuilding the index (`search
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
+from collections.abc import Callable
 from functools import lru_cache
 
 from coop_platform.extensions import keyring
@@ -27,15 +29,23 @@ def active_key_id() -> str:
 
 def keyed(field: str, term: str, key_id: str | None = None) -> str:
     """The token that stands for `term` in `field`, under the active index key."""
+    return keyer(field, key_id)(term)
+
+
+def keyer(field: str, key_id: str | None = None) -> Callable[[str], str]:
+    """`keyed` for many terms of one field: the key is looked up once, not per term (an
+    index build keys millions of terms)."""
     ring = keyring()
-    return _keyed(str(ring.directory), key_id or ring.active_id(PURPOSE), field, term)
+    scope = f"{ring.directory}|{key_id or ring.active_id(PURPOSE)}"
+    return functools.partial(_keyed, scope, field)
 
 
 # Indexing a corpus asks for the same terms again and again; the cache lives in this
 # process's memory only, where the clear terms already are while they are analysed.
-# (Keyed by the key folder too: two instances in one process have two "index-0001" keys.)
+# (Scoped by the key folder too: two instances in one process have two "index-0001" keys.)
 @lru_cache(maxsize=400_000)
-def _keyed(keys: str, key_id: str, field: str, term: str) -> str:
+def _keyed(scope: str, field: str, term: str) -> str:
+    key_id = scope.rpartition("|")[2]
     digest = hmac.new(keyring().raw(key_id), f"{field}\x1f{term}".encode(),
                       hashlib.sha256).digest()
     return base64.b32encode(digest[:TOKEN_BYTES]).decode("ascii").lower()

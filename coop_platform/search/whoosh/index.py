@@ -57,7 +57,7 @@ from coop_platform.search.entries import (
     answer_entries,
     document_entries,
 )
-from coop_platform.search.keyed import PURPOSE, keyed
+from coop_platform.search.keyed import PURPOSE, keyed, keyer
 from coop_platform.search.models import SearchChange
 
 log = logging.getLogger(__name__)
@@ -119,9 +119,10 @@ class _Keyed(Filter):
         return hash(self.field)
 
     def __call__(self, tokens):
+        key = keyer(self.field)
         for token in tokens:
             if not token.stopped:
-                token.text = keyed(self.field, token.text)
+                token.text = key(token.text)
             yield token
 
 

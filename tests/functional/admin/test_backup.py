@@ -19,9 +19,10 @@ from coop_platform import create_app
 from coop_platform.documents.storage import PendingBlob
 from coop_platform.extensions import db
 from tests.conftest import PG_URL, login, make_test_config
-from tests.support import files
+from tests.support import builders, files
 from tests.support.databases import throwaway_postgresql
 from tests.support.documents import upload, uploaded_id
+from tests.support.questionnaires import seeded_questionnaire
 
 CONTENTS = {"pdf": files.pdf(), "txt": files.txt(), "docx": files.docx()}
 
@@ -93,6 +94,10 @@ def test_a_backup_restores_into_an_empty_instance(app, make_user, runner, tmp_pa
                                                    empty_instance, keeper):
     owner, client, documents = owner_with_documents(app, make_user)
     assert download_all(client, documents) == CONTENTS
+    qid = seeded_questionnaire(app)
+    builders.save_answers(app, owner.id, qid, None, {
+        "D.7.value": "Freezing by order of the investigating judge.",
+        "D.7.remarks": "Handled by the asset recovery office."})
 
     target = tmp_path / "backup"
     made = back_up(runner, target, keeper)
@@ -132,6 +137,9 @@ def test_a_backup_restores_into_an_empty_instance(app, make_user, runner, tmp_pa
     fresh = empty_instance.test_client()
     assert login(fresh, empty_instance, owner).status_code == 302
     assert download_all(fresh, documents) == CONTENTS
+    answers = fresh.get(f"/questionnaires/{qid}/response/D").get_data(as_text=True)
+    assert "Freezing by order of the investigating judge." in answers  # sealed, and opens
+    assert "Handled by the asset recovery office." in answers
     # Nothing of the opened archive is left in the instance.
     assert not list(Path(empty_instance.config["INSTANCE_DIR"]).glob(".restoring-*"))
     # A second restore over a live instance is refused: nothing is overwritten.
