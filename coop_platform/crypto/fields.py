@@ -14,8 +14,8 @@ length would say as much.
 
 A new row has no id before its INSERT: its sealed values go in empty and are sealed by one
 UPDATE in the same flush, once the id is known (the mail outbox did so before by hand). A
-plain `select()` of a sealed column returns the ciphertext; `open_column` opens it, given the
-row id. Anything that compares or sorts a sealed column in SQL compares ciphertext: such
+plain `select()` of a sealed column returns the ciphertext; `Model.attribute.open(token, row
+id)` opens it. Anything that compares or sorts a sealed column in SQL compares ciphertext: such
 filters and sorts happen in the services, after opening the reader's rows.
 """
 
@@ -161,12 +161,6 @@ def lookup_tokens(value: str) -> list[str]:
 def sealed_models() -> dict[type, dict[str, Sealed]]:
     """Every model with sealed attributes, and those attributes by name."""
     return {model: dict(fields) for model, fields in _REGISTRY.items()}
-
-
-def open_column(model: type, name: str, row_id: object, token: str | None) -> str:
-    """The clear value of sealed attribute `name` of `model`, from a plain select of its
-    column (`token`) and the row's id."""
-    return _REGISTRY[model][name].open(token, row_id)
 
 
 @event.listens_for(Session, "after_flush")
