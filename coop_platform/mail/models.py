@@ -16,13 +16,14 @@ class OutboxMail(Model):
     __tablename__ = "mail_outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Sealed (crypto/fields.py) under the "mail" key, as the body is.
+    # Sealed (crypto/fields.py) under the "mail" key.
     _recipient: Mapped[str] = mapped_column("recipient", Text, default="")
     recipient = Sealed("_recipient", "mail")
     _subject: Mapped[str] = mapped_column("subject", Text, default="")
     subject = Sealed("_subject", "mail")
-    # AES-GCM under the "mail" key, bound to the row id; emptied once sent.
-    body: Mapped[str] = mapped_column(Text, default="")
+    # Emptied once sent (it can carry a single-use link).
+    _body: Mapped[str] = mapped_column("body", Text, default="")
+    body = Sealed("_body", "mail")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

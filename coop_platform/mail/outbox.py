@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.rows import changed_rows
-from coop_platform.extensions import db, keyring
+from coop_platform.extensions import db
 from coop_platform.mail.models import OutboxMail
 
 log = logging.getLogger(__name__)
@@ -42,18 +42,13 @@ class Mail:
     body: str
 
 
-def _context(row_id: int) -> bytes:
-    return f"mail:{row_id}".encode()
-
-
 def queue(session: Session, mail: Mail) -> None:
     """Write the message in the caller's transaction; it leaves after the commit."""
     now = utcnow()
-    row = OutboxMail(recipient=mail.to, subject=mail.subject[:400], body="", created_at=now,
+    row = OutboxMail(recipient=mail.to, subject=mail.subject[:400], body=mail.body,
+                     created_at=now,
                      next_attempt_at=now, attempts=0, last_error="")
     session.add(row)
-    session.flush()
-    row.body = keyring().encrypt("mail", mail.body.encode(), _context(row.id))
 
 
 def deliver(mail: Mail) -> None:
@@ -114,8 +109,7 @@ def send_due(limit: int = 100, now: datetime | None = None) -> tuple[int, int]:
         if row is None:
             break
         try:
-            body = keyring().decrypt("mail", row.body, _context(row.id)).decode()
-            deliver(Mail(row.recipient, row.subject, body))
+            deliver(Mail(row.recipient, row.subject, row.body))
         except Exception as exc:  # the message stays; the next attempt waits longer
             failed += 1
             when = now or utcnow()
@@ -132,7 +126,7 @@ def send_due(limit: int = 100, now: datetime | None = None) -> tuple[int, int]:
         else:
             sent += 1
             db.session.execute(update(OutboxMail).where(OutboxMail.id == row.id).values(
-                claimed_until=None, sent_at=now or utcnow(), body="", last_error=""))
+                claimed_until=None, sent_at=now or utcnow(), _body="", last_error=""))
         db.session.commit()
     return sent, failed
 

@@ -8,7 +8,9 @@ content, people, mail, auditlog), bound to its table, column and row (its id; an
 record's sequence number); an answer not given ("null"), empty parameters ("{}") and an
 empty text stay empty. `users.email_lookup` holds HMAC-SHA256 under the lookup key of each
 normalised address, unique: sign-in and invitations find people by it;
-`audit_events.actor_lookup` the same for the actor, for the audit page's filter. The keys must exist
+`audit_events.actor_lookup` the same for the actor, for the audit page's filter. Unsent
+e-mail bodies, already sealed under the mail key with "mail:<id>" as context, are sealed
+again with the table, column and row as every sealed field is. The keys must exist
 first: `flask --app wsgi keys init` (make run and make setup do it before `db upgrade`).
 Downgrading opens every value back into clear.
 
@@ -89,6 +91,33 @@ def _open(keys, purpose, table, column, row_id, token):
         blob[:12], blob[12:], _aad(purpose, key_id, table, column, row_id)).decode("utf-8")
 
 
+def _rebind_bodies(keys, old_context, new_context):
+    """Unsent e-mail bodies were sealed under the mail key with b"mail:<id>" as context; as a
+    sealed field their context names the table, column and row like every other's."""
+    bind = op.get_bind()
+    mails = sa.table("mail_outbox", sa.column("id", sa.Integer), sa.column("body", sa.Text))
+    for row_id, body in bind.execute(sa.select(mails.c.id, mails.c.body)
+                                     .where(mails.c.body != "")).all():
+        key_id, _, encoded = body.partition(":")
+        blob = base64.urlsafe_b64decode(encoded.encode())
+        clear = AESGCM(keys.raw(key_id)).decrypt(
+            blob[:12], blob[12:], f"spc|mail|{key_id}|".encode() + old_context(row_id))
+        active = keys.active_id("mail")
+        nonce = os.urandom(12)
+        sealed = AESGCM(keys.raw(active)).encrypt(
+            nonce, clear, f"spc|mail|{active}|".encode() + new_context(row_id))
+        bind.execute(mails.update().where(mails.c.id == row_id).values(
+            body=f"{active}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"))
+
+
+def _by_id(row_id):
+    return f"mail:{row_id}".encode()
+
+
+def _as_field(row_id):
+    return f"mail_outbox|body|{row_id}".encode()
+
+
 def _lookup(keys, address):
     if not address:
         return None
@@ -160,6 +189,8 @@ def upgrade():
         bind.execute(events.update().where(events.c.id == row_id)
                      .values(actor_lookup=_lookup(keys, label)))
 
+    _rebind_bodies(keys, _by_id, _as_field)
+
     def seal(purpose, table, column, row_id, value, empty):
         if value is None or value == "" or value == empty:
             return "" if value is not None else None
@@ -177,6 +208,7 @@ def downgrade():
         return _open(keys, purpose, table, column, row_id, value) if value else empty
 
     _rewrite(open_)
+    _rebind_bodies(keys, _as_field, _by_id)
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.alter_column('actor_label', existing_type=sa.Text(),
                               type_=sa.String(length=254), existing_nullable=False)

@@ -208,6 +208,10 @@ def test_the_sealing_revision_seals_what_was_clear_and_opens_it_going_down(migra
         upgrade(directory=MIGRATIONS)
         seed_every_table()
         db.session.scalars(select(Document)).one().summary = "Freezing within 48 hours"
+        from coop_platform.mail import outbox
+
+        outbox.queue(db.session(), outbox.Mail("fp@example.org", "Invitation",
+                                               "Open https://example.org/auth/invitation/x"))
         db.session.commit()
         db.session.remove()
         downgrade(directory=MIGRATIONS, revision="-1")
@@ -229,3 +233,8 @@ def test_the_sealing_revision_seals_what_was_clear_and_opens_it_going_down(migra
         assert found is not None
         assert found.email == "fp@example.org"
         assert db.session.scalars(select(User)).one() is found
+        from coop_platform.mail.models import OutboxMail
+
+        mail = db.session.scalars(select(OutboxMail)).one()
+        assert mail.body == "Open https://example.org/auth/invitation/x"
+        assert mail.recipient == "fp@example.org"

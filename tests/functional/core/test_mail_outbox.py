@@ -49,9 +49,10 @@ def test_a_request_writes_the_outbox_and_the_sender_delivers_it(app, logged_in, 
     assert page.status_code == 200
     assert smtp_server.messages == []
     (row,) = _rows(app)
-    assert "SECRET" not in row.body
-    assert "invitation" not in row.body
-    assert row.body.startswith("mail-0001:")
+    stored = row._body  # the column as stored: sealed
+    assert "SECRET" not in stored
+    assert "invitation" not in stored
+    assert stored.startswith("mail-0001:")
     assert _send(app) == (1, 0)
     assert [to for to, _ in smtp_server.messages] == [["new.fp@example.org"]]
     assert "/auth/invitation/" in smtp_server.messages[0][1]
@@ -98,7 +99,7 @@ def test_after_the_last_attempt_the_message_stays_for_the_operators(app, runner)
     (row,) = _rows(app)
     assert row.attempts == mail.MAX_ATTEMPTS
     assert row.failed_at is not None
-    assert row.body != ""  # kept, to be sent once SMTP is fixed
+    assert row._body != ""  # kept, to be sent once SMTP is fixed
     assert "pending 0" in runner.invoke(args=["mail", "status"]).output
     assert "failed 1" in runner.invoke(args=["mail", "status"]).output
     assert runner.invoke(args=["mail", "retry"]).output == "1 message(s) will be tried again\n"
