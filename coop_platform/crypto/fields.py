@@ -28,6 +28,7 @@ from typing import Any, overload
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, attributes
 
+from coop_platform.core.rows import changed_rows
 from coop_platform.crypto.keyring import DecryptionError
 from coop_platform.extensions import db, keyring
 
@@ -124,7 +125,6 @@ class Sealed:
         token = self.seal(value, row_id)
         setattr(obj, self.column_attr, token)
         obj.__dict__[self._kept] = (token, value)
-
 
 
 def _normal_address(value: str) -> str:
@@ -239,9 +239,12 @@ def reseal(purpose: str, batch_size: int = 500,
                     values = {column.name: lookup_token(plaintext)}
                 else:
                     values = {stored.name: field.seal(plaintext, row_key)}
-                db.session.execute(table.update().where(table.c.id == row_id).values(values))
+                # Only if the value is still the one read: a person who saved a new one
+                # meanwhile sealed it under the active key, and keeps it.
+                total += changed_rows(table.update()
+                                      .where(table.c.id == row_id, stored == token)
+                                      .values(values))
             db.session.commit()
-            total += len(rows)
             if after_batch is not None:
                 after_batch()
     return total

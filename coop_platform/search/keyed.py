@@ -15,16 +15,11 @@ import functools
 import hashlib
 import hmac
 from collections.abc import Callable
-from functools import lru_cache
 
 from coop_platform.extensions import keyring
 
 PURPOSE = "index"
 TOKEN_BYTES = 10  # 80 bits: no two of a corpus's terms collide (16 base32 characters)
-
-
-def active_key_id() -> str:
-    return keyring().active_id(PURPOSE)
 
 
 def keyed(field: str, term: str, key_id: str | None = None) -> str:
@@ -43,7 +38,7 @@ def keyer(field: str, key_id: str | None = None) -> Callable[[str], str]:
 # Indexing a corpus asks for the same terms again and again; the cache lives in this
 # process's memory only, where the clear terms already are while they are analysed.
 # (Scoped by the key folder too: two instances in one process have two "index-0001" keys.)
-@lru_cache(maxsize=400_000)
+@functools.lru_cache(maxsize=400_000)
 def _keyed(scope: str, field: str, term: str) -> str:
     key_id = scope.rpartition("|")[2]
     digest = hmac.new(keyring().raw(key_id), f"{field}\x1f{term}".encode(),

@@ -102,7 +102,7 @@ def _prefix(text: str):
     return wq.Term("prefix", keyed("prefix", folded[0][:PREFIX_CHARS]))
 
 
-def compile_tree(node, reader, notices: list[str]):
+def compile_tree(node):
     if isinstance(node, q.Everything):
         return wq.Every()
     if isinstance(node, q.Word):
@@ -114,11 +114,11 @@ def compile_tree(node, reader, notices: list[str]):
     if isinstance(node, q.Filter):
         return wq.Term(node.field, node.value)
     if isinstance(node, q.Not):
-        return wq.Not(compile_tree(node.child, reader, notices))
+        return wq.Not(compile_tree(node.child))
     if isinstance(node, q.And):
-        return wq.And([compile_tree(c, reader, notices) for c in node.children])
+        return wq.And([compile_tree(c) for c in node.children])
     if isinstance(node, q.Or):
-        return wq.Or([compile_tree(c, reader, notices) for c in node.children])
+        return wq.Or([compile_tree(c) for c in node.children])
     raise TypeError(node)
 
 
@@ -211,7 +211,7 @@ def search(app: Flask, user: User, ask: Ask, notices: list[str], facets: bool = 
         log.exception("search: pending changes could not be applied before a search")
     seconds = float(app.config.get("SEARCH_QUERY_SECONDS", 3))
     with searcher_for(app) as searcher:
-        asked = compile_tree(ask.tree, searcher.reader(), notices)
+        asked = compile_tree(ask.tree)
         allowed = _allowed(searcher, principals)
         groups = {"kind": _SegmentValues("kind")}
         if facets:

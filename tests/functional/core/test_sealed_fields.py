@@ -141,3 +141,35 @@ def test_rotating_a_sealing_key_seals_everything_again_and_resumes_when_stopped(
     assert moderator.get("/audit/").status_code == 200
     assert "Orca remark" in client.get(
         f"/questionnaires/{seeded_questionnaire(app)}/response/D").get_data(as_text=True)
+
+
+def test_a_reseal_keeps_a_value_saved_while_it_ran(app, logged_in, monkeypatch):
+    """The reseal writes a value only if it is still the one it read: a title saved between
+    its read and its write (under the new key) is kept, not replaced by the old one."""
+    from coop_platform.crypto.fields import Sealed
+    from coop_platform.documents.models import Document
+
+    _, user = logged_in("focal_point", "FRA")
+    public_id = builders.document(app, user.id, status="published", title="Title before")
+    original, saved = Sealed.open, []
+
+    def open_while_someone_saves(self, token, row_id):
+        plaintext = original(self, token, row_id)
+        if self is Document.title and not saved:
+            saved.append(row_id)
+            table = Document.__table__
+            db.session.execute(table.update().where(table.c.id == row_id).values(
+                title=Document.title.seal("Title saved meanwhile", row_id)))
+        return plaintext
+
+    with app.app_context():
+        keyring().rotate("content")
+        monkeypatch.setattr(Sealed, "open", open_while_someone_saves)
+        reseal("content")
+        monkeypatch.undo()
+        db.session.remove()
+        document = db.session.scalars(select(Document).where(
+            Document.public_id == public_id)).one()
+        assert saved
+        assert document.title == "Title saved meanwhile"
+        db.session.remove()
