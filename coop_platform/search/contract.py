@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flask import Flask
 
 if TYPE_CHECKING:
-    from markupsafe import Markup
     from sqlalchemy.orm import Session
 
     from coop_platform.auth.models import User
@@ -76,10 +75,6 @@ class SearchBackend(Protocol):
 
     def vocabulary_near(self, app: Flask, word: str) -> list[str]:
         """Indexed words spelled like `word`, closest first (for "did you mean")."""
-
-    def snippets(self, texts: list[tuple[str, str]], words: list[str]) -> list[Markup]:
-        """Each (text, language) cut around its matches, escaped, with matches marked the
-        way this backend matched them."""
 
     def record_changes(self, session: Session, subjects: set[tuple[str, int]]) -> None:
         """Called before a transaction that changed content commits, with what it changed:

@@ -7,8 +7,9 @@
 - `DocumentText`: the text extracted from a document version's file, sealed under the
   "search" key (the file itself is encrypted at rest; its text must not sit in clear in the
   database either). Confidential documents never get one.
-- `SearchText` and `SearchWord`: the PostgreSQL backend's index — a tsvector per answer
-  revision and per document, and the vocabulary (for "did you mean"). Unused on SQLite.
+- `SearchText` and `SearchWord`: the PostgreSQL backend's index — a tsvector of keyed
+  tokens per answer revision and per document, and the vocabulary (for "did you mean"),
+  sealed. Unused on SQLite.
 """
 
 from __future__ import annotations
@@ -101,10 +102,11 @@ class SearchText(Model):
 
 
 class SearchWord(Model):
-    __tablename__ = "search_words"
-    __table_args__ = (
-        Index("ix_search_words_trgm", "word", postgresql_using="gin",
-              postgresql_ops={"word": "gin_trgm_ops"}),
-    )
+    """One word of the vocabulary, sealed under the "index" key and bound to its token (the
+    word's keyed token, which keeps each word once without showing it)."""
 
-    word: Mapped[str] = mapped_column(String(64), primary_key=True)
+    __tablename__ = "search_words"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    sealed_word: Mapped[str] = mapped_column(Text)

@@ -36,6 +36,7 @@ from coop_platform.search import query as q
 from coop_platform.search.contract import KINDS, Ask, Found, SearchUnavailable
 from coop_platform.search.entries import file_text_of, principals_of
 from coop_platform.search.models import DocumentText, TextStatus
+from coop_platform.search.snippets import snippets
 
 PER_PAGE = 20
 MAX_PAGE = 50
@@ -144,14 +145,14 @@ def _clean(text: str, words: list[str]) -> str:
     if stems and len(text) > SNIPPET_WINDOW:
         first = re.search("|".join(stems), text, re.IGNORECASE)
         start = max(0, first.start() - SNIPPET_WINDOW // 4) if first else 0
-    text = text[start:start + SNIPPET_WINDOW].replace("\x02", " ").replace("\x03", " ")
+    text = text[start:start + SNIPPET_WINDOW]
     return ("… " if start else "") + " ".join(text.split())
 
 
 def _snippets(texts: list[tuple[str, str]], words: list[str]) -> list[Markup]:
-    """One snippet per (text, language), highlighted the way the backend matched."""
-    cleaned = [(_clean(t, words), lang) for t, lang in texts]
-    return backends.backend(current_app).snippets(cleaned, words)
+    """One snippet per (text, language), its words marked as the index matched them (both
+    backends analyse alike)."""
+    return snippets([(_clean(t, words), lang) for t, lang in texts], words)
 
 
 # -- loading what the page shows -----------------------------------------------------------

@@ -1,14 +1,13 @@
-"""Snippets as the pages show them: escaped text with only <mark> around what matched, from
-either a backend's match positions or its markers."""
+"""Snippets as the pages show them: escaped text with only <mark> around the words that
+matched, found in the opened texts by the index's own analysis (both backends)."""
 
 from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from coop_platform.search.analysis import match_spans
+
 SNIPPET_CHARS = 240
-MARK = Markup("<mark>{}</mark>")
-
-
 MARK = Markup("<mark>{}</mark>")
 
 
@@ -30,13 +29,6 @@ def marked(text: str, spans: list[tuple[int, int]]) -> Markup:
     return Markup("").join(out)
 
 
-def from_markers(text: str) -> Markup:
-    """ts_headline's output, with \x02 … \x03 around matches, made safe."""
-    out = []
-    for i, part in enumerate(text.split("\x02")):
-        inside, _, after = part.partition("\x03") if i else ("", "", part)
-        if inside:
-            out.append(MARK.format(inside))
-        out.append(escape(after))
-    return Markup("").join(out)
-
+def snippets(texts: list[tuple[str, str]], words: list[str]) -> list[Markup]:
+    """Each (text, language) cut around its first match, escaped, with matches marked."""
+    return [marked(t, match_spans(t, words, lang)) for t, lang in texts]

@@ -197,6 +197,9 @@ def test_every_revision_goes_down_with_rows_in_every_table(migration_app):
         assert db.session.execute(text("SELECT count(*) FROM users")).scalar() == 1
 
 
+SEALING_PARENT = "5e0c2a9d7b41"  # the revision before b7e3c91a4d20, which seals
+
+
 def test_the_sealing_revision_seals_what_was_clear_and_opens_it_going_down(migration_app):
     """Data written before the sealing revision is sealed by it (and found by the blind
     index), and opened back into clear by its downgrade."""
@@ -214,7 +217,7 @@ def test_the_sealing_revision_seals_what_was_clear_and_opens_it_going_down(migra
                                                "Open https://example.org/auth/invitation/x"))
         db.session.commit()
         db.session.remove()
-        downgrade(directory=MIGRATIONS, revision="-1")
+        downgrade(directory=MIGRATIONS, revision=SEALING_PARENT)
         clear = db.session.execute(text("SELECT title, summary FROM documents")).one()
         assert tuple(clear) == ("Procedure", "Freezing within 48 hours")
         assert db.session.execute(text("SELECT email FROM users")).scalar() == "fp@example.org"
@@ -238,3 +241,22 @@ def test_the_sealing_revision_seals_what_was_clear_and_opens_it_going_down(migra
         mail = db.session.scalars(select(OutboxMail)).one()
         assert mail.body == "Open https://example.org/auth/invitation/x"
         assert mail.recipient == "fp@example.org"
+
+
+def test_the_keyed_search_revision_deletes_the_words_postgresql_indexed(migration_app):
+    """Vectors and vocabulary written before c4d8e2f61a09 held words in clear: the upgrade
+    leaves none of them behind (`search reindex` builds the keyed index again)."""
+    with migration_app.app_context():
+        upgrade(directory=MIGRATIONS, revision="b7e3c91a4d20")
+        db.session.execute(text(
+            "INSERT INTO search_texts (kind, ref_id, tsv, updated_at) "
+            "VALUES ('document', 1, 'freez:1 asset:2', CURRENT_TIMESTAMP)"))
+        db.session.execute(text("INSERT INTO search_words (word) VALUES ('freezing')"))
+        db.session.commit()
+        db.session.remove()
+        upgrade(directory=MIGRATIONS)
+        assert db.session.execute(text("SELECT count(*) FROM search_texts")).scalar() == 0
+        assert db.session.execute(text("SELECT count(*) FROM search_words")).scalar() == 0
+        db.session.remove()  # SQLite: its transaction would hold the file the inspector reads
+        columns = {c["name"] for c in inspect(db.engine).get_columns("search_words")}
+        assert columns == {"id", "token", "sealed_word"}

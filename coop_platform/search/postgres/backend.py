@@ -4,29 +4,26 @@ The index holds content only — a tsvector per answer revision and per document
 the same transaction as the change (changes.py). Who may see what is not copied into it: the
 search joins the very rule the pages use (`visible_answers`, in its branches, and
 `visible_documents`), so a decision, a withdrawal, an audience change or a deactivated State
-changes search results in the same commit that changes the pages. Words are matched in every
-language configuration (English, French, Spanish stemmers, and a folded unstemmed one), each
-with `unaccent`;
-`ts_headline` runs on the shown page only; "did you mean" draws candidates from `pg_trgm` over
-the vocabulary and keeps only words that have a hit this reader may see.
+changes search results in the same commit that changes the pages. The vectors hold keyed
+tokens, not words (indexing.py): a word is matched, as in the embedded index, in English,
+French and Spanish (stemmed) and folded, each language under its weight letter. Snippets are
+cut from the opened texts of the shown page (snippets.py); "did you mean" draws candidates
+from the sealed vocabulary (vocabulary.py) and keeps only words that have a hit this reader
+may see.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 from flask import Flask
-from markupsafe import Markup
 from sqlalchemy import (
     DateTime,
     Float,
     Integer,
     String,
-    Text,
     and_,
     cast,
     exists,
@@ -59,70 +56,48 @@ from coop_platform.questionnaires.models import (
 )
 from coop_platform.questionnaires.services.visibility import visible_answer_branches
 from coop_platform.search import query as q
+from coop_platform.search.analysis import (
+    TEXT_FIELDS,
+    phrase_tokens,
+    prefix_token,
+    word_tokens,
+    words_near,
+)
 from coop_platform.search.contract import Ask, Found, Hit
-from coop_platform.search.models import SearchText, SearchWord
-from coop_platform.search.postgres import indexing
-from coop_platform.search.snippets import from_markers
+from coop_platform.search.models import SearchText
+from coop_platform.search.postgres import indexing, vocabulary
+from coop_platform.search.postgres.indexing import WEIGHTS
 from coop_platform.states.models import State
 
 log = logging.getLogger(__name__)
 NAME = "postgresql"
-# Per language: folded then stemmed (spc_*), and stemmed as written (PostgreSQL's own
-# configuration): a stemmer needs the accents, a reader may type without them. Each language
-# has its weight letter, and a query word is looked up in each language only among that
-# language's lexemes (a French stem must not match a folded German word).
-CONFIGS = {"en": ("spc_en", "english"), "fr": ("spc_fr", "french"),
-           "es": ("spc_es", "spanish"), "all": ("spc_simple",)}
-WEIGHTS = {"en": "A", "fr": "B", "es": "C", "all": "D"}
 
 
 # -- reading -------------------------------------------------------------------------------
-def _any_of(parts):
-    combined = parts[0]
-    for part in parts[1:]:
-        combined = combined.op("||")(part)
-    return combined
+# The index holds keyed tokens (indexing.py), so a query is analysed and keyed here, by the
+# analysis that built the index, and reaches PostgreSQL as a tsquery of tokens: each field's
+# tokens with its weight letter. Tokens are base32 ([a-z2-7]): nothing in them can be read as
+# a tsquery operator or quote.
+def _weighted(field: str, token: str) -> str:
+    return f"'{token}':{WEIGHTS[field]}"
 
 
-def _tsquery(config: str, expression: str):
-    return func.to_tsquery(text(f"'{config}'::regconfig"), expression)
+def _word_text(word: str) -> str:
+    return " | ".join(_weighted(f, t) for f in TEXT_FIELDS for t in word_tokens(f, word))
 
 
-# Words reach here as \w+ (query.py): they cannot carry tsquery operators or quotes.
-def _word_expression(word: str):
-    return _any_of([_tsquery(cfg, f"{word}:{WEIGHTS[lang]}")
-                    for lang, configs in CONFIGS.items() for cfg in configs])
+def _phrase_text(words: tuple[str, ...]) -> str:
+    branches = []
+    for field in TEXT_FIELDS:
+        tokens = phrase_tokens(field, " ".join(words))
+        if tokens:
+            branches.append("(" + " <-> ".join(_weighted(field, t) for t in tokens) + ")")
+    return " | ".join(branches)
 
 
-def _phrase_expression(words: tuple[str, ...]):
-    return _any_of([_tsquery(cfg, " <-> ".join(f"{w}:{WEIGHTS[lang]}" for w in words))
-                    for lang, configs in CONFIGS.items() for cfg in configs])
-
-
-_WEIGHTED = re.compile(r"(?P<lexeme>'(?:[^']|'')+'):(?P<weights>[A-D]+)")
-
-
-@lru_cache(maxsize=4096)
-def _normalised(kind: str, terms: tuple[str, ...]) -> str:
-    """The tsquery of a word, phrase or prefix in every configuration, as text, each
-    alternative once: the stemmings of one word often coincide, and the planner counts every
-    branch when it estimates how many rows match (too many, and it reads the whole table)."""
-    if kind == "prefix":
-        expression = _tsquery("spc_simple", f"{terms[0]}:*D")
-    else:
-        expression = _word_expression(terms[0]) if kind == "word" else \
-            _phrase_expression(terms)
-    value = db.session.scalar(select(cast(expression, Text))) or ""
-    branches = list(dict.fromkeys(b.strip() for b in value.split(" | ") if b.strip()))
-    lexemes = [_WEIGHTED.fullmatch(b) for b in branches]
-    if kind != "word" or not all(lexemes):
-        return " | ".join(branches)
-    # One lexeme stemmed alike in several languages is one branch with their weights
-    # ('pursuant':ACD): the same rows, and an estimate that no longer counts them thrice.
-    weights: dict[str, str] = {}
-    for m in filter(None, lexemes):
-        weights[m["lexeme"]] = weights.get(m["lexeme"], "") + m["weights"]
-    return " | ".join(f"{lexeme}:{''.join(sorted(set(w)))}" for lexeme, w in weights.items())
+def _prefix_text(prefix: str) -> str:
+    token = prefix_token(prefix)
+    return f"'{token}'" if token else ""
 
 
 def _constant(value: str):
@@ -133,19 +108,11 @@ def _constant(value: str):
 
 
 def _word_query(word: str):
-    return _constant(_normalised("word", (word,)))
+    return _constant(_word_text(word))
 
 
-def _phrase_query(words: tuple[str, ...]):
-    return _constant(_normalised("phrase", words))
-
-
-def _prefix_query(prefix: str):
-    return _constant(_normalised("prefix", (prefix,)))
-
-
-def _matches(tsv, tsquery):
-    return tsv.bool_op("@@")(tsquery)
+def _matches(tsv, value: str):
+    return tsv.bool_op("@@")(_constant(value)) if value else false()
 
 
 def _filter(node: q.Filter, kind: str):
@@ -171,11 +138,11 @@ def compile_tree(node, kind: str, tsv, bound: bool | None = None):
     if isinstance(node, q.Everything):
         return true()
     if isinstance(node, q.Word):
-        return _matches(tsv, _word_query(node.text))
+        return _matches(tsv, _word_text(node.text))
     if isinstance(node, q.Phrase):
-        return _matches(tsv, _phrase_query(node.words))
+        return _matches(tsv, _phrase_text(node.words))
     if isinstance(node, q.Prefix):
-        return _matches(tsv, _prefix_query(node.text))
+        return _matches(tsv, _prefix_text(node.text))
     if isinstance(node, q.Filter):
         return _filter(node, kind) if bound is None else (true() if bound else false())
     if isinstance(node, q.Not):
@@ -369,30 +336,9 @@ def search(app: Flask, user: User, ask: Ask, notices: list[str], facets: bool = 
 
 
 def vocabulary_near(app: Flask, word: str) -> list[str]:
-    folded = db.session.scalar(select(func.unaccent(func.lower(word))))
-    rows = db.session.execute(
-        select(SearchWord.word).where(SearchWord.word.op("%")(folded), SearchWord.word != folded)
-        .order_by(func.similarity(SearchWord.word, folded).desc(), SearchWord.word)
-        .limit(20)).scalars().all()
-    return list(rows)
-
-
-def headlines(texts: list[tuple[str, str]], words: list[str]) -> list[str]:
-    """ts_headline of each (text, language), in one statement, with markers that cannot
-    occur in the text (the caller strips them first)."""
-    rank = _rank_query(words)
-    if rank is None or not texts:
-        return [t[:300] for t, _ in texts]
-    docs = [t for t, _ in texts]
-    configs = [CONFIGS.get(lang, CONFIGS["all"])[0] for _, lang in texts]
-    rows = db.session.execute(
-        select(func.ts_headline(text("c::regconfig"), text("d"), rank,
-                                "StartSel=\x02, StopSel=\x03, MaxWords=35, MinWords=12, "
-                                "MaxFragments=2, FragmentDelimiter=\" … \""))
-        .select_from(text("unnest(CAST(:docs AS text[]), CAST(:configs AS text[])) "
-                          "WITH ORDINALITY AS u(d, c, n)"))
-        .order_by(text("n")), {"docs": docs, "configs": configs}).scalars().all()
-    return list(rows)
+    """Indexed words within two edits of `word` (of every entry: callers check visibility),
+    from the sealed vocabulary, opened in memory."""
+    return words_near(vocabulary.words(db.session()), word)
 
 
 def snapshot(app: Flask) -> set[tuple]:
@@ -405,10 +351,6 @@ def status(app: Flask) -> dict:
     return {"backend": "postgresql", "index": "ok", "entries": count,
             "pending_changes": 0, "oldest_pending_seconds": None}
 
-
-
-def snippets(texts: list[tuple[str, str]], words: list[str]) -> list[Markup]:
-    return [from_markers(h or "") for h in headlines(texts, words)]
 
 
 # -- what changes reach the index through ------------------------------------------------------

@@ -1,9 +1,12 @@
 """Writing the PostgreSQL index: a tsvector per answer revision and per document, written in
 the same transaction as the change that alters it (changes.py calls `apply` before commit).
+Its lexemes are keyed tokens (keyed.py), built here by the analysis both backends share:
+PostgreSQL never sees a word to index, so neither its tables nor its logs hold one.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,32 +17,85 @@ from sqlalchemy.orm import Session
 from coop_platform.documents.models import Document
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import Answer, AnswerRevision, Question, Section
+from coop_platform.search.analysis import (
+    ANALYZERS,
+    CLEAR_ANALYZERS,
+    LANGS,
+    MAX_WORD,
+    MIN_PREFIX,
+    prefixes_of,
+)
 from coop_platform.search.entries import file_text
+from coop_platform.search.keyed import keyer
 from coop_platform.search.models import SearchText
+from coop_platform.search.postgres import vocabulary
 from coop_platform.search.texts import Buckets, answer_buckets, document_buckets
 
+log = logging.getLogger(__name__)
+
 _UPSERT = text(
-    "INSERT INTO search_texts (kind, ref_id, tsv, updated_at) VALUES (:kind, :ref, "
-    "setweight(to_tsvector('spc_en', :en) || to_tsvector('english', :en), 'A') || "
-    "setweight(to_tsvector('spc_fr', :fr) || to_tsvector('french', :fr), 'B') || "
-    "setweight(to_tsvector('spc_es', :es) || to_tsvector('spanish', :es), 'C') || "
-    "setweight(to_tsvector('spc_simple', :all), 'D'), now()) "
+    "INSERT INTO search_texts (kind, ref_id, tsv, updated_at) "
+    "VALUES (:kind, :ref, CAST(:tsv AS tsvector), now()) "
     "ON CONFLICT (kind, ref_id) DO UPDATE SET tsv = excluded.tsv, updated_at = now()")
-_WORDS_SQL = text(
-    "INSERT INTO search_words (word) SELECT DISTINCT lexeme "
-    "FROM unnest(to_tsvector('spc_simple', :all)) "
-    "WHERE length(lexeme) BETWEEN 3 AND 64 ON CONFLICT DO NOTHING")
+# Per language its weight letter: a query looks a language's terms up with its letter.
+WEIGHTS = {"en": "A", "fr": "B", "es": "C", "all": "D"}
+MAX_POSITION = 16383  # PostgreSQL's: later words share the last position
+MAX_POSITIONS = 256  # per lexeme, PostgreSQL's; it keeps the first ones
+# A tsvector's lexemes with their positions (two bytes each, and two for their count),
+# together, PostgreSQL's limit.
+MAX_VECTOR_BYTES = 1_048_575
+
+
+def vector(buckets: Buckets) -> tuple[str, set[str]]:
+    """The tsvector, as PostgreSQL reads it, of an entry's keyed tokens, and the entry's
+    words for the vocabulary. Each language's terms are at their positions with the
+    language's weight; the prefix tokens take no position (a prefix query matches them
+    wherever they are). A very long text's lexemes can pass PostgreSQL's limit: the folded
+    words are kept first, then the stemmed ones, then the prefixes, shortest first."""
+    positions: dict[str, list[str]] = {}
+
+    def place(token: str, position: int, weight: str) -> None:
+        kept = positions.setdefault(token, [])
+        at = f"{min(position + 1, MAX_POSITION)}{weight}"
+        # A token's positions come in order; past the last one they are all the last.
+        if len(kept) < MAX_POSITIONS and (not kept or kept[-1] != at):
+            kept.append(at)
+
+    words: set[str] = set()
+    key = keyer("all")
+    for token in CLEAR_ANALYZERS["all"](buckets.everything(), positions=True):
+        place(key(token.text), token.pos, WEIGHTS["all"])
+        words.add(token.text)
+    for lang in LANGS:
+        for token in ANALYZERS[lang](buckets.joined(lang), positions=True):
+            place(token.text, token.pos, WEIGHTS[lang])
+    key = keyer("prefix")
+    prefixes = sorted({(len(p), p) for w in words for p in prefixes_of(w)})
+    parts, size = [], 0
+    for token, at in positions.items():
+        size += len(token) + 2 * (len(at) + 1)  # as PostgreSQL counts: its positions too
+        if size > MAX_VECTOR_BYTES:
+            log.warning("search: an entry's terms pass PostgreSQL's limit; its last ones "
+                        "are not indexed")
+            break
+        parts.append(f"{token}:{','.join(at)}")
+    for _, prefix in prefixes:
+        size += len(key(prefix))
+        if size > MAX_VECTOR_BYTES:
+            break
+        parts.append(key(prefix))
+    return " ".join(parts), {w for w in words if MIN_PREFIX <= len(w) <= MAX_WORD}
 
 
 def _params(kind: str, ref: int, buckets: Buckets) -> dict[str, Any]:
-    return {"kind": kind, "ref": ref, "en": buckets.joined("en"), "fr": buckets.joined("fr"),
-            "es": buckets.joined("es"), "all": buckets.everything()}
+    tsv, words = vector(buckets)
+    return {"kind": kind, "ref": ref, "tsv": tsv, "words": words}
 
 
 def _write(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(_UPSERT, rows)
-        session.execute(_WORDS_SQL, [{"all": r["all"]} for r in rows])
+        session.execute(_UPSERT, [{k: r[k] for k in ("kind", "ref", "tsv")} for r in rows])
+        vocabulary.add(session, set().union(*(r["words"] for r in rows)))
 
 
 def index_revisions(session: Session, revision_ids: Iterable[int]) -> None:

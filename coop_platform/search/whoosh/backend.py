@@ -11,7 +11,6 @@ Scores use term frequency only, so hidden entries' statistics never order visibl
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import weakref
@@ -19,36 +18,32 @@ from collections import OrderedDict
 from typing import Any
 
 from flask import Flask
-from markupsafe import Markup
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
-from whoosh import collectors, sorting, spelling
+from whoosh import collectors, sorting
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit
 from whoosh.idsets import BitSet
-from whoosh.support.charset import accent_map
 
 from coop_platform.auth.models import User
 from coop_platform.extensions import db
 from coop_platform.search import query as q
+from coop_platform.search.analysis import (
+    TEXT_FIELDS,
+    phrase_tokens,
+    prefix_token,
+    word_tokens,
+    words_near,
+)
 from coop_platform.search.contract import DRAIN_AFTER_COMMIT, FACETS, KINDS, Ask, Found, Hit
 from coop_platform.search.entries import COURT, PEER, SECRETARIAT, Principals, principals_of
-from coop_platform.search.keyed import keyed
 from coop_platform.search.models import SearchChange
-from coop_platform.search.snippets import marked
 from coop_platform.search.whoosh import index
 from coop_platform.search.whoosh.index import (
-    ANALYZERS,
-    CLEAR_ANALYZERS,
-    LANGS,
-    PREFIX_CHARS,
-    TEXT_FIELDS,
-    WORDS,
     current_vocabulary,
     keyed_owner,
     keyed_principal,
     searcher_for,
-    stem,
 )
 
 log = logging.getLogger(__name__)
@@ -56,28 +51,10 @@ NAME = "whoosh"
 
 
 # -- reading -----------------------------------------------------------------------------------
-def _tokens(field: str, text: str) -> list[str]:
-    """The keyed tokens the index holds for `text` in `field`."""
-    return [t.text for t in ANALYZERS[field](text, mode="query")]
-
-
-def _clear_tokens(field: str, text: str) -> list[str]:
-    """The same terms before they are keyed (snippets and suggestions work on these)."""
-    return [t.text for t in CLEAR_ANALYZERS[field](text, mode="query")]
-
-
-def _phrase_tokens(field: str, text: str) -> list[str]:
-    """One token per position (the folded-then-stemmed form) for a phrase."""
-    seen: dict[int, str] = {}
-    for token in ANALYZERS[field](text, positions=True, mode="query"):
-        seen.setdefault(token.pos, token.text)
-    return [seen[p] for p in sorted(seen)]
-
-
 def _word(text: str):
     branches = []
     for field in TEXT_FIELDS:
-        for token in dict.fromkeys(_tokens(field, text)):
+        for token in word_tokens(field, text):
             branches.append(wq.Term(field, token))
     return wq.Or(branches) if branches else wq.NullQuery
 
@@ -85,7 +62,7 @@ def _word(text: str):
 def _phrase(words: tuple[str, ...]):
     branches = []
     for field in TEXT_FIELDS:
-        tokens = _phrase_tokens(field, " ".join(words))
+        tokens = phrase_tokens(field, " ".join(words))
         if len(tokens) > 1:
             branches.append(wq.Phrase(field, tokens))
         elif tokens:
@@ -96,10 +73,8 @@ def _phrase(words: tuple[str, ...]):
 def _prefix(text: str):
     """Words that start with `text`: the keyed token of its first letters, which the index
     holds beside every word it starts (index._Prefixes)."""
-    folded = _clear_tokens("all", text)
-    if not folded:
-        return wq.NullQuery
-    return wq.Term("prefix", keyed("prefix", folded[0][:PREFIX_CHARS]))
+    token = prefix_token(text)
+    return wq.NullQuery if token is None else wq.Term("prefix", token)
 
 
 def compile_tree(node):
@@ -321,48 +296,7 @@ class _SegmentValuesCategorizer(sorting.Categorizer):
 def vocabulary_near(app: Flask, word: str) -> list[str]:
     """Indexed words within two edits of `word` (of every entry: callers check visibility),
     from the vocabulary the index keeps sealed beside it (its terms are keyed)."""
-    folded = _clear_tokens("all", word)
-    if not folded:
-        return []
-    corrector = spelling.ListCorrector(current_vocabulary(app))
-    found = corrector.suggest(folded[0], limit=200, maxdist=2, prefix=1)
-    return sorted({w for w in found if w != folded[0]},
-                  key=lambda w: (abs(len(w) - len(folded[0])), w))[:20]
-
-
-_TOKEN = re.compile(WORDS)
-
-
-def match_spans(text: str, words: list[str], language: str) -> list[tuple[int, int]]:
-    """Where the query's words, as the index analyses them, occur in `text`. Only tokens
-    that start like a wanted form are stemmed: a long file costs a regular expression."""
-    lang = language if language in LANGS else None
-    wanted = set()
-    for w in words:
-        wanted.update(_clear_tokens("all", w))
-        if lang:
-            wanted.update(_clear_tokens(lang, w))
-    if not wanted:
-        return []
-    starts = tuple({w[:3] for w in wanted})
-    spans = []
-    for match in _TOKEN.finditer(text):
-        token = match.group().lower()
-        folded = token.translate(accent_map)
-        if not folded.startswith(starts):
-            continue
-        forms = {folded}
-        if lang:
-            forms |= {stem(lang, token).translate(accent_map), stem(lang, folded)}
-        if forms & wanted:
-            spans.append((match.start(), match.end()))
-    return spans
-
-
-
-
-def snippets(texts: list[tuple[str, str]], words: list[str]) -> list[Markup]:
-    return [marked(t, match_spans(t, words, lang)) for t, lang in texts]
+    return words_near(current_vocabulary(app), word)
 
 
 # -- what changes reach the index through ------------------------------------------------------

@@ -23,7 +23,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,18 +31,9 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh import scoring
-from whoosh.analysis import (
-    CharsetFilter,
-    Filter,
-    LowercaseFilter,
-    RegexTokenizer,
-    StopFilter,
-)
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.filedb.structfile import StructFile
 from whoosh.index import LockError
-from whoosh.lang import stemmer_for_language
-from whoosh.support.charset import accent_map
 
 from coop_platform.core import faults
 from coop_platform.core.clock import utcnow
@@ -51,112 +41,24 @@ from coop_platform.core.files import write_whole
 from coop_platform.documents.models import Document
 from coop_platform.extensions import db, keyring
 from coop_platform.questionnaires.models import Answer, Response
+from coop_platform.search.analysis import (
+    ANALYZERS,
+    LANGS,
+    PREFIX_ANALYZER,
+    Keyed,
+    clear_words,
+)
 from coop_platform.search.contract import INTERNAL, SearchUnavailable
 from coop_platform.search.entries import (
     Entry,
     answer_entries,
     document_entries,
 )
-from coop_platform.search.keyed import PURPOSE, keyed, keyer
+from coop_platform.search.keyed import PURPOSE, keyed
 from coop_platform.search.models import SearchChange
 
 log = logging.getLogger(__name__)
-LANGS = ("en", "fr", "es")
-TEXT_FIELDS = (*LANGS, "all")
-PREFIX_CHARS = 16  # a longer prefix is looked up by its first 16 characters
-MIN_PREFIX = 3
 KEEP_APPLIED = timedelta(hours=1)
-WORDS = r"\w+"
-
-
-@lru_cache(maxsize=200_000)
-def stem(lang: str, word: str) -> str:
-    return stemmer_for_language(lang)(word)
-
-
-class _StemBothWays(Filter):
-    """Each word stemmed as written and then folded, and folded and then stemmed, at one
-    position: a stemmer needs the accents ("incautación" -> "incaut"), a reader may type
-    without them ("incautacion"). The PostgreSQL backend indexes the same two forms.
-    (Whoosh pickles the schema into the index: only the language is kept here.)"""
-
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, _StemBothWays) and other.lang == self.lang
-
-    def __hash__(self) -> int:
-        return hash(self.lang)
-
-    def __call__(self, tokens):
-        for token in tokens:
-            if token.stopped:
-                yield token
-                continue
-            written = stem(self.lang, token.text).translate(accent_map)
-            folded = stem(self.lang, token.text.translate(accent_map))
-            token.text = folded
-            yield token
-            if written != folded:
-                twin = token.copy()
-                twin.text = written
-                yield twin
-
-
-class _Keyed(Filter):
-    """The last step of every analysis: each term becomes its keyed token (keyed.py), so the
-    index never holds a word. (Pickled into the index with the schema: the field only, never
-    a key.)"""
-
-    def __init__(self, field: str) -> None:
-        self.field = field
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, _Keyed) and other.field == self.field
-
-    def __hash__(self) -> int:
-        return hash(self.field)
-
-    def __call__(self, tokens):
-        key = keyer(self.field)
-        for token in tokens:
-            if not token.stopped:
-                token.text = key(token.text)
-            yield token
-
-
-class _Prefixes(Filter):
-    """Each folded word's leading 3…PREFIX_CHARS characters, at the word's position: what a
-    prefix query ("asse*") looks up, since keyed tokens cannot be expanded."""
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, _Prefixes)
-
-    def __hash__(self) -> int:
-        return hash("prefixes")
-
-    def __call__(self, tokens):
-        for token in tokens:
-            word = token.text
-            for end in range(MIN_PREFIX, min(len(word), PREFIX_CHARS) + 1):
-                token.text = word[:end]
-                yield token
-
-
-def _analyzer(lang: str | None):
-    chain = RegexTokenizer(WORDS) | LowercaseFilter()
-    if lang is None:
-        return chain | CharsetFilter(accent_map)
-    return chain | StopFilter(lang=lang) | _StemBothWays(lang)
-
-
-# What the words become before they are keyed: the vocabulary, snippets and the prefix field
-# read these; the index fields hold them keyed.
-CLEAR_ANALYZERS = {"en": _analyzer("en"), "fr": _analyzer("fr"), "es": _analyzer("es"),
-                   "all": _analyzer(None)}
-ANALYZERS = {field: analyzer | _Keyed(field) for field, analyzer in CLEAR_ANALYZERS.items()}
-PREFIX_ANALYZER = CLEAR_ANALYZERS["all"] | _Prefixes() | _Keyed("prefix")
 
 
 def schema() -> Schema:
@@ -194,12 +96,6 @@ _vocabulary_lock = threading.Lock()
 
 def _vocabulary_context(generation: Path) -> bytes:
     return f"search-vocabulary|{generation.name}".encode()
-
-
-def clear_words(text: str) -> set[str]:
-    """The folded words of a text, as the vocabulary keeps them."""
-    return {t.text for t in CLEAR_ANALYZERS["all"](text)
-            if MIN_PREFIX <= len(t.text) <= 64}
 
 
 def vocabulary(generation: Path) -> list[str]:
@@ -297,7 +193,7 @@ def _keyed_schema(found: Schema) -> bool:
     """Whether an index's schema is this version's: the same fields, terms keyed."""
     keyed_steps = getattr(found["all"].analyzer, "items", []) if "all" in found else []
     return (set(found.names()) == set(schema().names())
-            and any(isinstance(step, _Keyed) for step in keyed_steps))
+            and any(isinstance(step, Keyed) for step in keyed_steps))
 
 
 def _close_files_left_open(trace) -> None:

@@ -1,0 +1,86 @@
+"""PostgreSQL's index of keyed tokens: what PostgreSQL accepts of a very long text, and the
+sealed vocabulary kept in memory as it grows, is rebuilt or is tampered with."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from sqlalchemy import text
+
+from coop_platform.extensions import db
+from coop_platform.search.keyed import keyed
+from coop_platform.search.postgres import vocabulary
+from coop_platform.search.postgres.indexing import vector
+from coop_platform.search.texts import Buckets
+
+
+@pytest.fixture
+def postgresql(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's own index needs the PostgreSQL database")
+        yield
+        db.session.execute(text("TRUNCATE search_words"))
+        db.session.commit()
+        db.session.remove()
+
+
+def made_up_word(n: int) -> str:
+    letters = []
+    for _ in range(4):
+        n, r = divmod(n, 26)
+        letters.append(string.ascii_lowercase[r])
+    return "zqxwvk" + "".join(letters)
+
+
+def test_a_very_long_text_is_cut_to_what_postgresql_accepts(postgresql):
+    """70,000 distinct words are more lexemes than a tsvector holds (1 MiB of them, in
+    PostgreSQL's documentation): the vector keeps as many of the first words as fit, and
+    PostgreSQL reads it."""
+    words = [made_up_word(n) for n in range(70_000)]
+    buckets = Buckets()
+    buckets.add("en", " ".join(words))
+    tsv, kept = vector(buckets)
+    assert len(kept) == 70_000
+    stored = db.session.execute(text("SELECT CAST(:v AS tsvector)::text"), {"v": tsv}).scalar()
+    assert f"'{keyed('all', words[0])}':1" in stored
+    assert not [w for w in words[:1000] if w in stored]
+    lexemes = db.session.execute(text("SELECT length(CAST(:v AS tsvector))"),
+                                 {"v": tsv}).scalar()
+    # Each of the words seen once: 16 characters of token, one position and their count
+    # (2 bytes each), within PostgreSQL's 1 MiB - 1.
+    assert lexemes == (2**20 - 1) // (16 + 2 + 2)
+
+
+def _sealed(session) -> dict[str, str]:
+    return dict(session.execute(text("SELECT token, sealed_word FROM search_words")).all())
+
+
+def test_the_vocabulary_is_read_again_as_it_grows_is_rebuilt_or_altered(postgresql):
+    session = db.session()
+    vocabulary.add(session, {"freezing", "tracing"})
+    session.commit()
+    assert vocabulary.words(session) == ["freezing", "tracing"]
+    vocabulary.add(session, {"seizure", "freezing"})
+    session.commit()
+    assert vocabulary.words(session) == ["freezing", "seizure", "tracing"]
+    assert len(_sealed(session)) == 3
+    assert not any(w in "".join(_sealed(session).values()) for w in ("freez", "seiz", "trac"))
+    # A rebuild empties the table and writes it again.
+    session.execute(text("TRUNCATE search_words"))
+    vocabulary.add(session, {"confiscation", "assets", "orders"})
+    session.commit()
+    assert vocabulary.words(session) == ["assets", "confiscation", "orders"]
+    # Two rows' sealed words swapped: each is bound to its own token, so neither opens;
+    # the others are still offered.
+    sealed = _sealed(session)
+    first, second = sorted(sealed)[:2]
+    session.execute(text("UPDATE search_words SET sealed_word = :w WHERE token = :t"),
+                    [{"w": sealed[second], "t": first}, {"w": sealed[first], "t": second}])
+    session.execute(text("TRUNCATE search_words"))  # read all again, as a new process would
+    session.execute(text("INSERT INTO search_words (token, sealed_word) VALUES (:t, :w)"),
+                    [{"t": first, "w": sealed[second]}, {"t": second, "w": sealed[first]},
+                     *({"t": t, "w": w} for t, w in sealed.items() if t not in (first, second))])
+    session.commit()
+    assert len(vocabulary.words(session)) == 1
