@@ -136,12 +136,19 @@ def clear_tokens(field: str, text: str) -> list[str]:
     return [t.text for t in CLEAR_ANALYZERS[field](text, mode="query")]
 
 
-def phrase_tokens(field: str, text: str) -> list[str]:
-    """One keyed token per position (the folded-then-stemmed form) for a phrase."""
+def phrase_terms(field: str, text: str) -> list[str]:
+    """One term per position (the folded-then-stemmed form) for a phrase, not keyed."""
     seen: dict[int, str] = {}
-    for token in ANALYZERS[field](text, positions=True, mode="query"):
-        seen.setdefault(token.pos, token.text)
+    for token in CLEAR_ANALYZERS[field](text, positions=True, mode="query"):
+        if not token.stopped:
+            seen.setdefault(token.pos, token.text)
     return [seen[p] for p in sorted(seen)]
+
+
+def phrase_tokens(field: str, text: str) -> list[str]:
+    """The same, keyed as the field's terms are."""
+    key = keyer(field)
+    return [key(term) for term in phrase_terms(field, text)]
 
 
 def prefix_token(text: str) -> str | None:

@@ -18,7 +18,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, has_request_context
+from flask_babel import format_number
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     DateTime,
     Float,
@@ -58,15 +60,15 @@ from coop_platform.questionnaires.services.visibility import visible_answer_bran
 from coop_platform.search import query as q
 from coop_platform.search.analysis import (
     TEXT_FIELDS,
-    phrase_tokens,
-    prefix_token,
-    word_tokens,
+    clear_tokens,
+    phrase_terms,
     words_near,
 )
 from coop_platform.search.contract import Ask, Found, Hit
+from coop_platform.search.keyed import keyer
 from coop_platform.search.models import SearchText
 from coop_platform.search.postgres import indexing, vocabulary
-from coop_platform.search.postgres.indexing import WEIGHTS
+from coop_platform.search.postgres.indexing import FIELD, WEIGHTS, short
 from coop_platform.states.models import State
 
 log = logging.getLogger(__name__)
@@ -78,26 +80,63 @@ NAME = "postgresql"
 # analysis that built the index, and reaches PostgreSQL as a tsquery of tokens: each field's
 # tokens with its weight letter. Tokens are base32 ([a-z2-7]): nothing in them can be read as
 # a tsquery operator or quote.
-def _weighted(field: str, token: str) -> str:
-    return f"'{token}':{WEIGHTS[field]}"
+PREFIX_WORDS = 2000  # a broader prefix is searched for its first 2,000 words, and says so
+
+
+def _term(term: str) -> str:
+    return short(keyer(FIELD)(term))
 
 
 def _word_text(word: str) -> str:
-    return " | ".join(_weighted(f, t) for f in TEXT_FIELDS for t in word_tokens(f, word))
+    """The word's terms in every language, each token once with the weights it is looked up
+    under ('tok':ACD): one branch per lexeme, as the planner estimates best."""
+    weights: dict[str, str] = {}
+    for field in TEXT_FIELDS:
+        for term in dict.fromkeys(clear_tokens(field, word)):
+            token = _term(term)
+            weights[token] = weights.get(token, "") + WEIGHTS[field]
+    return " | ".join(f"'{token}':{w}" for token, w in weights.items())
 
 
 def _phrase_text(words: tuple[str, ...]) -> str:
     branches = []
     for field in TEXT_FIELDS:
-        tokens = phrase_tokens(field, " ".join(words))
-        if tokens:
-            branches.append("(" + " <-> ".join(_weighted(field, t) for t in tokens) + ")")
-    return " | ".join(branches)
+        terms = phrase_terms(field, " ".join(words))
+        if terms:
+            weight = WEIGHTS[field]
+            branches.append("(" + " <-> ".join(f"'{_term(t)}':{weight}" for t in terms) + ")")
+    return " | ".join(dict.fromkeys(branches))
+
+
+def _prefix_words(prefix: str) -> list[str]:
+    """The indexed words a prefix query stands for, from the sealed vocabulary held in
+    memory: the index keeps no prefix tokens (PostgreSQL's own `:*` cannot see into keyed
+    tokens)."""
+    # Once per request: a search compiles its tree for each kind and bound, and the probes
+    # of "did you mean" search again; each look would count the vocabulary's rows anew.
+    kept: dict[str, list[str]] = g.setdefault("search_prefix_words", {}) \
+        if has_request_context() else {}
+    if prefix not in kept:
+        folded = clear_tokens("all", prefix)
+        kept[prefix] = vocabulary.starting_with(db.session(), folded[0]) if folded else []
+    return kept[prefix]
 
 
 def _prefix_text(prefix: str) -> str:
-    token = prefix_token(prefix)
-    return f"'{token}'" if token else ""
+    """The prefix's words, without a weight: the GIN index then answers exactly, with no
+    recheck of every row's vector (a weight needs one); and a word of the vocabulary that
+    is also some language's stem was written as a word that starts the same way."""
+    return " | ".join(f"'{_term(w)}'" for w in _prefix_words(prefix)[:PREFIX_WORDS])
+
+
+def _prefixes(node) -> list[str]:
+    if isinstance(node, q.Prefix):
+        return [node.text]
+    if isinstance(node, q.Not):
+        return _prefixes(node.child)
+    if isinstance(node, q.And | q.Or):
+        return [p for c in node.children for p in _prefixes(c)]
+    return []
 
 
 def _constant(value: str):
@@ -300,6 +339,11 @@ def search(app: Flask, user: User, ask: Ask, notices: list[str], facets: bool = 
     session.execute(text("SET LOCAL random_page_cost = 1.1"))
     rank = _rank_query(list(ask.words))
     size = ask.offset + ask.limit
+    for prefix in _prefixes(ask.tree):
+        if len(_prefix_words(prefix)) > PREFIX_WORDS:
+            notices.append(str(_l("Many words start with “%(prefix)s”: only the first "
+                                  "%(n)s of them were searched.", prefix=prefix,
+                                  n=format_number(PREFIX_WORDS))))
     try:
         answers, answer_rank = _answers(user, ask.tree, rank)
         documents, document_rank = _documents(user, ask.tree, rank)

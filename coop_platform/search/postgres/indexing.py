@@ -18,12 +18,10 @@ from coop_platform.documents.models import Document
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import Answer, AnswerRevision, Question, Section
 from coop_platform.search.analysis import (
-    ANALYZERS,
     CLEAR_ANALYZERS,
     LANGS,
     MAX_WORD,
     MIN_PREFIX,
-    prefixes_of,
 )
 from coop_platform.search.entries import file_text
 from coop_platform.search.keyed import keyer
@@ -44,47 +42,54 @@ MAX_POSITIONS = 256  # per lexeme, PostgreSQL's; it keeps the first ones
 # A tsvector's lexemes with their positions (two bytes each, and two for their count),
 # together, PostgreSQL's limit.
 MAX_VECTOR_BYTES = 1_048_575
+TOKEN_CHARS = 12
+FIELD = "text"  # every language's terms are keyed alike here (the weights keep them apart)
 
 
 def vector(buckets: Buckets) -> tuple[str, set[str]]:
     """The tsvector, as PostgreSQL reads it, of an entry's keyed tokens, and the entry's
-    words for the vocabulary. Each language's terms are at their positions with the
-    language's weight; the prefix tokens take no position (a prefix query matches them
-    wherever they are). A very long text's lexemes can pass PostgreSQL's limit: the folded
-    words are kept first, then the stemmed ones, then the prefixes, shortest first."""
+    words for the vocabulary.
+
+    Each language's terms (English, French, Spanish stemmed; all words folded) are keyed
+    alike and told apart by their weight letter, each language after the previous one's last
+    position, as `to_tsvector(...) || ...` placed them: a term that is the same in several
+    languages is one lexeme with several weights, so vectors and queries stay as small as the
+    words' own were. No prefix tokens: a prefix query is expanded through the vocabulary
+    (backend.py); they made the index four times the size of the words'. A very long text's
+    terms can pass PostgreSQL's limit: the first ones are kept."""
     positions: dict[str, list[str]] = {}
-
-    def place(token: str, position: int, weight: str) -> None:
-        kept = positions.setdefault(token, [])
-        at = f"{min(position + 1, MAX_POSITION)}{weight}"
-        # A token's positions come in order; past the last one they are all the last.
-        if len(kept) < MAX_POSITIONS and (not kept or kept[-1] != at):
-            kept.append(at)
-
     words: set[str] = set()
-    key = keyer("all")
-    for token in CLEAR_ANALYZERS["all"](buckets.everything(), positions=True):
-        place(key(token.text), token.pos, WEIGHTS["all"])
-        words.add(token.text)
-    for lang in LANGS:
-        for token in ANALYZERS[lang](buckets.joined(lang), positions=True):
-            place(token.text, token.pos, WEIGHTS[lang])
-    key = keyer("prefix")
-    prefixes = sorted({(len(p), p) for w in words for p in prefixes_of(w)})
+    key = keyer(FIELD)
+    offset = 0
+    for lang in (*LANGS, "all"):
+        text = buckets.everything() if lang == "all" else buckets.joined(lang)
+        last = 0
+        for token in CLEAR_ANALYZERS[lang](text, positions=True):
+            if lang == "all":
+                words.add(token.text)
+            kept = positions.setdefault(short(key(token.text)), [])
+            at = f"{min(offset + token.pos + 1, MAX_POSITION)}{WEIGHTS[lang]}"
+            # A token's positions come in order; past the last one they are all the last.
+            if len(kept) < MAX_POSITIONS and (not kept or kept[-1] != at):
+                kept.append(at)
+            last = token.pos + 1
+        offset += last
     parts, size = [], 0
-    for token, at in positions.items():
-        size += len(token) + 2 * (len(at) + 1)  # as PostgreSQL counts: its positions too
+    for token, places in positions.items():
+        size += len(token) + 2 * (len(places) + 1)  # as PostgreSQL counts: positions too
         if size > MAX_VECTOR_BYTES:
             log.warning("search: an entry's terms pass PostgreSQL's limit; its last ones "
                         "are not indexed")
             break
-        parts.append(f"{token}:{','.join(at)}")
-    for _, prefix in prefixes:
-        size += len(key(prefix))
-        if size > MAX_VECTOR_BYTES:
-            break
-        parts.append(key(prefix))
+        parts.append(f"{token}:{','.join(places)}")
     return " ".join(parts), {w for w in words if MIN_PREFIX <= len(w) <= MAX_WORD}
+
+
+def short(token: str) -> str:
+    """A keyed token as PostgreSQL keeps it: 12 of its base32 characters (60 bits; two of a
+    million distinct terms collide with a chance below one in a million), a quarter less
+    than the embedded index's, for a vector stored with every row and in its GIN index."""
+    return token[:TOKEN_CHARS]
 
 
 def _params(kind: str, ref: int, buckets: Buckets) -> dict[str, Any]:

@@ -6,6 +6,7 @@ was added since is read again.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 from collections.abc import Iterable
@@ -80,6 +81,14 @@ def words(session: Session) -> list[str]:
     with _lock:
         _kept[scope] = fresh
     return fresh.listed
+
+
+def starting_with(session: Session, prefix: str) -> list[str]:
+    """The vocabulary's words that start with `prefix` (folded), in order."""
+    listed = words(session)
+    start = bisect.bisect_left(listed, prefix)
+    end = bisect.bisect_left(listed, prefix + "\U0010ffff", lo=start)
+    return listed[start:end]
 
 
 def _read(session: Session, after: int) -> _Kept:

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import text
 
 from coop_platform.extensions import db
+from coop_platform.search.extraction import run_extractions
 from coop_platform.search.keyed import keyed
 from coop_platform.search.postgres import vocabulary
 from coop_platform.search.postgres.indexing import vector
 from coop_platform.search.texts import Buckets
+from tests.support import builders
 
 
 @pytest.fixture
@@ -20,9 +22,17 @@ def postgresql(app):
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("PostgreSQL's own index needs the PostgreSQL database")
-        yield
+    yield
+    with app.app_context():
         db.session.execute(text("TRUNCATE search_words"))
         db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def in_context(app, postgresql):
+    with app.app_context():
+        yield
         db.session.remove()
 
 
@@ -34,30 +44,30 @@ def made_up_word(n: int) -> str:
     return "zqxwvk" + "".join(letters)
 
 
-def test_a_very_long_text_is_cut_to_what_postgresql_accepts(postgresql):
+def test_a_very_long_text_is_cut_to_what_postgresql_accepts(in_context):
     """70,000 distinct words are more lexemes than a tsvector holds (1 MiB of them, in
     PostgreSQL's documentation): the vector keeps as many of the first words as fit, and
     PostgreSQL reads it."""
     words = [made_up_word(n) for n in range(70_000)]
     buckets = Buckets()
-    buckets.add("en", " ".join(words))
+    buckets.add("de", " ".join(words))  # folded only: one lexeme and position per word
     tsv, kept = vector(buckets)
     assert len(kept) == 70_000
     stored = db.session.execute(text("SELECT CAST(:v AS tsvector)::text"), {"v": tsv}).scalar()
-    assert f"'{keyed('all', words[0])}':1" in stored
+    assert f"'{keyed('text', words[0])[:12]}':" in stored
     assert not [w for w in words[:1000] if w in stored]
     lexemes = db.session.execute(text("SELECT length(CAST(:v AS tsvector))"),
                                  {"v": tsv}).scalar()
-    # Each of the words seen once: 16 characters of token, one position and their count
+    # Each of the words seen once: 12 characters of token, one position and their count
     # (2 bytes each), within PostgreSQL's 1 MiB - 1.
-    assert lexemes == (2**20 - 1) // (16 + 2 + 2)
+    assert lexemes == (2**20 - 1) // (12 + 2 + 2)
 
 
 def _sealed(session) -> dict[str, str]:
     return dict(session.execute(text("SELECT token, sealed_word FROM search_words")).all())
 
 
-def test_the_vocabulary_is_read_again_as_it_grows_is_rebuilt_or_altered(postgresql):
+def test_the_vocabulary_is_read_again_as_it_grows_is_rebuilt_or_altered(in_context):
     session = db.session()
     vocabulary.add(session, {"freezing", "tracing"})
     session.commit()
@@ -84,3 +94,23 @@ def test_the_vocabulary_is_read_again_as_it_grows_is_rebuilt_or_altered(postgres
                      *({"t": t, "w": w} for t, w in sealed.items() if t not in (first, second))])
     session.commit()
     assert len(vocabulary.words(session)) == 1
+
+
+def test_a_prefix_of_too_many_words_searches_the_first_ones_and_says_so(
+        app, postgresql, logged_in):
+    """A prefix stands for the vocabulary's words that it starts; past 2,000 of them the
+    reader is told that only the first ones were searched."""
+    client, owner = logged_in("focal_point", "FRA")
+    words = [made_up_word(n) for n in range(2_001)]  # zqxwvkaaaa … in order
+    builders.document(app, owner.id, status="draft", text=" ".join(words[1:]),
+                      title="Procedure on many words")
+    builders.document(app, owner.id, status="draft", text=words[0], title="Procedure on one")
+    with app.app_context():
+        assert run_extractions(limit=10) == 2
+        db.session.remove()
+    page = client.get("/search", query_string={"q": "zqxwvk*"}).get_data(as_text=True)
+    assert "only the first 2,000 of them were searched" in page
+    assert "Procedure on one" in page  # its word sorts first
+    narrow = client.get("/search", query_string={"q": "zqxwvkaa*"}).get_data(as_text=True)
+    assert "were searched" not in narrow
+    assert "Procedure on many words" in narrow
