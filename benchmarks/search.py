@@ -68,6 +68,7 @@ from coop_platform.search.extraction import seal_text  # noqa: E402
 from coop_platform.search.models import DocumentText  # noqa: E402
 from coop_platform.search.services import Request, search  # noqa: E402
 from coop_platform.search.texts import answer_buckets, document_buckets  # noqa: E402
+from coop_platform.search.whoosh import index as whoosh_index  # noqa: E402
 from coop_platform.states.models import State  # noqa: E402
 from coop_platform.states.services import load_states  # noqa: E402
 
@@ -218,7 +219,27 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, p95 * 1000
 
 
-def run_service(app, user_id: int, mix: list[str]) -> tuple[tuple[float, float], float]:
+def profile(app, user_id: int, query: str) -> None:
+    """Where the time of one search goes, in this process (the database's share shows as
+    the driver's calls)."""
+    import cProfile
+    import pstats
+
+    with app.test_request_context("/search"):
+        user = db.session.get(User, user_id)
+        login_user(user)
+        search(user, Request(text=query))
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(5):
+            search(user, Request(text=query))
+        profiler.disable()
+    db.session.remove()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
+def run_service(app, user_id: int, mix: list[str],
+                slowest: int = 0) -> tuple[tuple[float, float], float]:
     times, hits = [], 0
     for query in mix + mix:  # the first pass warms caches; only the second is kept
         with app.test_request_context("/search"):
@@ -228,7 +249,10 @@ def run_service(app, user_id: int, mix: list[str]) -> tuple[tuple[float, float],
             times.append(time.perf_counter() - started)
             hits += outcome.found.total
         db.session.remove()
-    return percentiles(times[len(mix):]), hits / (2 * len(mix))
+    kept = times[len(mix):]
+    for took, query in sorted(zip(kept, mix, strict=True), reverse=True)[:slowest]:
+        print(f"    slow: {took * 1000:.0f} ms {query}", flush=True)
+    return percentiles(kept), hits / (2 * len(mix))
 
 
 def _reference_rows(peer: User) -> tuple[list[tuple], list[tuple[int, str]]]:
@@ -336,6 +360,21 @@ def commit_to_searchable(app, owner_id: int, document_id: int, trials: int = 5) 
     return worst * 1000
 
 
+def index_mib(app, name: str) -> float:
+    """What the index takes at rest: PostgreSQL's tables with their indexes and TOAST, or
+    the Whoosh folder's files."""
+    if name == "postgresql":
+        size = db.session.scalar(text(
+            "SELECT pg_total_relation_size('search_texts') "
+            "+ pg_total_relation_size('search_words')"))
+        db.session.remove()
+    else:
+        with app.app_context():
+            folder = whoosh_index.root(app)
+        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    return size / 2**20
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", required=True, help="a PostgreSQL database")
@@ -343,6 +382,10 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--backends", default="postgresql,whoosh")
+    parser.add_argument("--slowest", type=int, default=0,
+                        help="print this many of the slowest queries of each run")
+    parser.add_argument("--profile", default="",
+                        help="a query to profile (cProfile) after each run, as a focal point")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = random.Random(20261124)
@@ -378,9 +421,9 @@ def main() -> None:
         questions = [(q.id, q) for q in seed.questions]
         answer(seed_id, questions, rng, words)
         version = 1
-        print("| answers | backend | build | entries/s | query p50 | query p95 | mean hits "
-              "| commit → searchable |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| answers | backend | build | entries/s | index | query p50 | query p95 "
+              "| mean hits | commit → searchable |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for size in sizes:
             while db.session.scalar(select(func.count()).select_from(Answer)) < size:
                 version += 1
@@ -401,21 +444,23 @@ def main() -> None:
                 entries = engine.rebuild(app, wait=True)
                 build = time.perf_counter() - started
                 db.session.remove()
-                (p50, p95), hits = run_service(app, peer_id, mix)
+                (p50, p95), hits = run_service(app, peer_id, mix, args.slowest)
                 measured[name] = p95
+                if args.profile:
+                    profile(app, peer_id, args.profile)
                 fresh = commit_to_searchable(app, owner_id, probe)
                 print(f"| {total:,} | {name} | {build:.1f} s | {entries / build:,.0f} "
-                      f"| {p50:.0f} ms | {p95:.0f} ms | {hits:,.0f} | {fresh:.0f} ms |",
-                      flush=True)
+                      f"| {index_mib(app, name):.0f} MiB | {p50:.0f} ms | {p95:.0f} ms "
+                      f"| {hits:,.0f} | {fresh:.0f} ms |", flush=True)
             (p50, p95), hits = fts5_reference(db.session.get(User, peer_id), mix)
-            print(f"| {total:,} | SQLite FTS5 (equal-work reference) | – | – | {p50:.1f} ms "
-                  f"| {p95:.1f} ms | {hits:,.0f} | – |", flush=True)
+            print(f"| {total:,} | SQLite FTS5 (equal-work reference) | – | – | – "
+                  f"| {p50:.1f} ms | {p95:.1f} ms | {hits:,.0f} | – |", flush=True)
             for name, backend_p95 in measured.items():
                 goal = GOALS.get((name, size))
                 verdict = "" if goal is None else (
                     f" (goal ≤ {goal:.1f}×: {'met' if backend_p95 / p95 <= goal else 'NOT met'})")
                 print(f"|   | {name} p95 ÷ reference p95 = {backend_p95 / p95:.2f}×{verdict} "
-                      "| | | | | | |", flush=True)
+                      "| | | | | | | |", flush=True)
             db.session.remove()
 
 
