@@ -22,6 +22,13 @@
         }
         document.title = doc.title;
         document.body.replaceWith(doc.body);
+        // A parsed page's scripts never run: start the new page's own again (the sharing
+        // fields' picker, this form's progress bar after a refusal), as a page load would.
+        document.body.querySelectorAll("script[src]").forEach(function (parsed) {
+          var script = document.createElement("script");
+          script.src = parsed.src;
+          parsed.replaceWith(script);
+        });
         window.scrollTo(0, 0);
       });
       xhr.addEventListener("error", function () {

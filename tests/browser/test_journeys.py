@@ -139,6 +139,7 @@ def test_upload_with_progress_then_download_link(server, page, make_user, tmp_pa
     page.get_by_label("Title").fill("Urgent freezing procedure")
     page.get_by_label("Type of document").select_option("procedure")
     page.get_by_label("Freezing and seizure").check()
+    page.get_by_label("All States Parties").check()
     pdf = tmp_path / "procedure.pdf"
     from tests.support import files
 
@@ -166,6 +167,11 @@ def test_upload_with_progress_then_download_link(server, page, make_user, tmp_pa
     page.wait_for_url("**/documents/*-*")
     assert page.locator("h1").inner_text() == "Urgent freezing procedure"
     assert page.get_by_role("link", name="Download").count() == 1
+    # The page came through the upload's own request: its scripts run all the same (the
+    # States picker stays hidden for "All States Parties").
+    assert page.get_by_label("All States Parties").is_checked()
+    page.locator("[data-sharing-summary]").filter(has_text="all States Parties").wait_for()
+    assert page.locator("[data-state-picker]").is_hidden()
     seen = page.evaluate("window.seenProgress")
     assert any(visible and value > 0 for visible, value in seen), seen[:5]
     shot(page, "07-document")
