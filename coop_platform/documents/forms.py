@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from flask import current_app
+from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -28,6 +30,11 @@ def _choices(mapping) -> list[SelectChoice]:
     return [SelectChoice(k, v) for k, v in mapping.items()]
 
 
+def step_up_minutes() -> int:
+    """How long an authenticator code opens confidential downloads, as configured."""
+    return int(current_app.config["STEP_UP_WINDOW"].total_seconds() // 60)
+
+
 class CheckboxList(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -53,9 +60,11 @@ class MetadataFields:
     language = SelectField(_l("Language of the document"), choices=_choices(LANGUAGES))
     classification = SelectField(
         _l("Handling label"), choices=_choices(CLASSIFICATIONS), default="restricted",
-        description=_l("Public: may also be published outside the platform. Restricted: this "
-                       "platform only. Confidential: a fresh authenticator code is asked before "
-                       "each download, and the title is never put in e-mails."))
+        description=LazyString(lambda: gettext(
+            "Public: may also be published outside the platform. Restricted: this platform "
+            "only. Confidential: a download asks for an authenticator code when the last one "
+            "was entered more than %(minutes)d minutes before, and the title is never put in "
+            "e-mails.", minutes=step_up_minutes())))
     originator_control = BooleanField(
         _l("Originator control"),
         description=_l("No onward sharing without your State's consent; shown on the page and "

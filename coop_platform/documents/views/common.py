@@ -13,6 +13,7 @@ from flask import (
     flash,
     render_template,
     request,
+    url_for,
 )
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -164,7 +165,8 @@ def detail_page(document, status: int = 200, sharing=None, action_form=None):
     insider = is_insider(user, document)  # the template hides names and recipients otherwise
     log_page = bounded_int(request.args, "log_page", 1, MAX_PAGE) or 1
     return render_template(
-        "documents/detail.html", document=document, m=models, insider=insider,
+        "documents/detail.html", start_download=_download_to_start(document),
+        document=document, m=models, insider=insider,
         audience_states=docs.audience_states(document) if insider else [],
         owner=is_owner(user, document),
         versions=[(v, version_details(v)) for v in document.versions],
@@ -182,6 +184,20 @@ def detail_page(document, status: int = 200, sharing=None, action_form=None):
         changes=docs.changes_since_review(document)
         if document.status == DocumentStatus.PENDING and (user.is_secretariat or is_owner(user, document))
         else None), status
+
+
+def _download_to_start(document) -> str | None:
+    """The download a step-up was passed for (`?download=<version>`): started by the page
+    only for a version of this document, and while the code is fresh — a link someone else
+    made starts nothing that would ask for a code."""
+    wanted = request.args.get("download", "")
+    if not wanted or not sessions.step_up_fresh():
+        return None
+    for version in document.versions:
+        if version.public_id == wanted:
+            return url_for("documents.download", public_id=document.public_id,
+                           version_id=version.public_id)
+    return None
 
 
 def _can(check, *args) -> bool:

@@ -30,6 +30,7 @@ from coop_platform.crypto.documents import IntegrityError
 from coop_platform.documents.forms import (
     DocumentForm,
     VersionForm,
+    step_up_minutes,
 )
 from coop_platform.documents.services import documents as docs
 from coop_platform.documents.services.downloads import open_version
@@ -178,11 +179,13 @@ def step_up(public_id: str, version_id: str):
         else:
             db.session.commit()
             sessions.mark_step_up()
-            minutes = int(current_app.config["STEP_UP_WINDOW"].total_seconds() // 60)
-            flash(_l("Code accepted. Download version %(n)d now; no code is asked again for "
-                     "%(minutes)d minutes.", n=version.number, minutes=minutes), "success")
-            return redirect(url_for("documents.detail", public_id=public_id), 303)
+            minutes = step_up_minutes()
+            flash(_l("Code accepted: the download of version %(n)d starts now; no code is "
+                     "asked again for %(minutes)d minutes.", n=version.number,
+                     minutes=minutes), "success")
+            # Back on the document, whose page starts the download it was asked for.
+            return redirect(url_for("documents.detail", public_id=public_id,
+                                    download=version_id), 303)
     return render_template("documents/step_up.html", form=form, document=document,
                            version=version,
-                           window=int(current_app.config["STEP_UP_WINDOW"].total_seconds() // 60)
-                           ), max(status, status_for(form))
+                           window=step_up_minutes()), max(status, status_for(form))

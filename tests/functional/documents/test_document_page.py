@@ -82,7 +82,7 @@ def test_the_access_log_comes_a_page_at_a_time_and_can_hide_the_owners_views(app
     section = hidden.split('id="access-log"')[1].split("</table>")[0]
     assert peer_user.email in section
     assert owner_user.email not in section
-    assert "Show the accesses of France too" in hidden
+    assert "Also show those by France’s own focal points" in hidden
     second = owner.get(f"/documents/{doc}?log_page=2").get_data(as_text=True)
     assert "Page 2 of 2" in second
 
