@@ -212,13 +212,13 @@ def test_rejecting_asks_for_confirmation_on_a_second_page(server, page, app, log
     post_form(owner, f"/documents/{doc}/submit", {}, token_path=f"/documents/{doc}")
     sign_in(page, server, make_user(role="moderator", state=None))
     page.goto(server + f"/documents/{doc}")
-    page.get_by_label("Reason (the owner State reads it)").last.fill("Not about cooperation.")
+    page.get_by_label("Why it is rejected (the owner State reads it)").fill("Not about cooperation.")
     page.get_by_role("button", name="Reject").click()
     assert page.locator("h1").inner_text() == "Reject this document?"
     assert "Not about cooperation." in page.locator("main").inner_text()
     page.get_by_role("link", name="No, go back").click()
     assert "Pending moderation" in page.locator("main").inner_text()  # nothing happened
-    page.get_by_label("Reason (the owner State reads it)").last.fill("Not about cooperation.")
+    page.get_by_label("Why it is rejected (the owner State reads it)").fill("Not about cooperation.")
     page.get_by_role("button", name="Reject").click()
     page.get_by_role("button", name="Yes, reject it").click()
     assert "Rejected" in page.locator("main").inner_text()
