@@ -18,7 +18,8 @@ def init_app(app: Flask) -> None:
 def _status(app: Flask) -> dict:
     """The backend's report, with the files waiting for their text to be read: "degraded"
     when the oldest has waited longer than SPC_SEARCH_TEXT_MAX_WAIT_MINUTES (the search
-    worker is down or stuck, and new files are not found by their text)."""
+    worker is down or stuck, and new files are not found by their text), or when the index
+    must be rebuilt before anything is found."""
     from coop_platform.search import backends
     from coop_platform.search.extraction import waiting
 
@@ -27,5 +28,5 @@ def _status(app: Flask) -> dict:
     report["files_waiting"] = count
     report["oldest_file_waiting_seconds"] = None if oldest is None else round(oldest, 1)
     late = oldest is not None and oldest > app.config["SEARCH_TEXT_MAX_WAIT_MINUTES"] * 60
-    report["status"] = "degraded" if late else "ok"
+    report["status"] = "degraded" if late or report.get("reindex_needed") else "ok"
     return report

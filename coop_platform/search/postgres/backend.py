@@ -392,8 +392,15 @@ def snapshot(app: Flask) -> set[tuple]:
 
 def status(app: Flask) -> dict:
     count = db.session.scalar(select(func.count()).select_from(SearchText))
-    return {"backend": "postgresql", "index": "ok", "entries": count,
-            "pending_changes": 0, "oldest_pending_seconds": None}
+    report = {"backend": "postgresql", "index": "ok", "entries": count,
+              "pending_changes": 0, "oldest_pending_seconds": None}
+    # An empty index beside content: an upgrade emptied it (the keyed index cannot be built
+    # in SQL) and `search reindex` has not run, or it was truncated. Searches find nothing.
+    if not count and db.session.scalar(select(or_(exists(select(AnswerRevision.id)),
+                                                  exists(select(Document.id))))):
+        report["index"] = "empty: run `flask search reindex`"
+        report["reindex_needed"] = True
+    return report
 
 
 

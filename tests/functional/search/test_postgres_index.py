@@ -114,3 +114,25 @@ def test_a_prefix_of_too_many_words_searches_the_first_ones_and_says_so(
     narrow = client.get("/search", query_string={"q": "zqxwvkaa*"}).get_data(as_text=True)
     assert "were searched" not in narrow
     assert "Procedure on many words" in narrow
+
+
+def test_an_index_emptied_beside_content_is_reported_until_reindexed(
+        app, postgresql, logged_in, runner):
+    """After the upgrade that keys the index (it empties it), /healthz and `search status`
+    say that searches find nothing until `search reindex` has run."""
+    client, owner = logged_in("focal_point", "FRA")
+    builders.document(app, owner.id, status="published", title="Procedure on freezing")
+    assert client.get("/healthz").get_json()["search"]["status"] == "ok"
+    with app.app_context():
+        db.session.execute(text("DELETE FROM search_texts"))
+        db.session.commit()
+    search = client.get("/healthz").get_json()["search"]
+    assert search["status"] == "degraded"
+    assert search["reindex_needed"] is True
+    assert "search reindex" in runner.invoke(args=["search", "status"]).output
+    assert runner.invoke(args=["search", "reindex"]).exit_code == 0
+    search = client.get("/healthz").get_json()["search"]
+    assert search["status"] == "ok"
+    assert "reindex_needed" not in search
+    assert "Procedure on freezing" in client.get(
+        "/search", query_string={"q": "freezing"}).get_data(as_text=True)
