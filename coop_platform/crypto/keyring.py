@@ -41,7 +41,7 @@ PURPOSES: dict[str, int] = {
     "people": 32,  # people's names and e-mail addresses, wherever they are stored
     "lookup": 32,  # HMAC of normalised e-mail addresses: finding a person without them
     "auditlog": 32,  # the free text of audit records (reasons, search queries, addresses)
-    "index": 32,  # HMAC of the terms the embedded search index holds instead of words
+    "index": 32,  # HMAC of the terms both search indexes hold instead of words; their vocabulary
 }
 _FILE_RE = re.compile(r"^(?P<purpose>[a-z]+)-(?P<version>\d{4})\.key$")
 _NONCE_BYTES = 12

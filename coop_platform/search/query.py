@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from flask_babel import lazy_gettext as _l
@@ -245,6 +246,17 @@ def parse(raw: str) -> Parsed:
     parsed.tree = Everything() if tree is None else _positive(tree)
     parsed.notices = list(dict.fromkeys(parsed.notices))
     return parsed
+
+
+def leaves(node) -> Iterator:
+    """Every word, phrase, prefix, filter and Everything of a tree, left to right."""
+    if isinstance(node, Not):
+        yield from leaves(node.child)
+    elif isinstance(node, And | Or):
+        for child in node.children:
+            yield from leaves(child)
+    else:
+        yield node
 
 
 def _positive(node):

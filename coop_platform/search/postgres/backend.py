@@ -129,16 +129,6 @@ def _prefix_text(prefix: str) -> str:
     return " | ".join(f"'{_term(w)}'" for w in _prefix_words(prefix)[:PREFIX_WORDS])
 
 
-def _prefixes(node) -> list[str]:
-    if isinstance(node, q.Prefix):
-        return [node.text]
-    if isinstance(node, q.Not):
-        return _prefixes(node.child)
-    if isinstance(node, q.And | q.Or):
-        return [p for c in node.children for p in _prefixes(c)]
-    return []
-
-
 def _constant(value: str):
     """The tsquery written into the statement, not bound: the planner estimates how many
     rows it matches from its value, and psycopg prepares a statement run five times, after
@@ -248,13 +238,7 @@ def _with_text(stmts: list, kind: str, ref, tree, rank):
 
 
 def _has_filter(node) -> bool:
-    if isinstance(node, q.Filter):
-        return True
-    if isinstance(node, q.Not):
-        return _has_filter(node.child)
-    if isinstance(node, q.And | q.Or):
-        return any(_has_filter(c) for c in node.children)
-    return False
+    return any(isinstance(leaf, q.Filter) for leaf in q.leaves(node))
 
 
 def _answers(user: User, tree, rank=None):
@@ -339,7 +323,7 @@ def search(app: Flask, user: User, ask: Ask, notices: list[str], facets: bool = 
     session.execute(text("SET LOCAL random_page_cost = 1.1"))
     rank = _rank_query(list(ask.words))
     size = ask.offset + ask.limit
-    for prefix in _prefixes(ask.tree):
+    for prefix in [leaf.text for leaf in q.leaves(ask.tree) if isinstance(leaf, q.Prefix)]:
         if len(_prefix_words(prefix)) > PREFIX_WORDS:
             notices.append(str(_l("Many words start with “%(prefix)s”: only the first "
                                   "%(n)s of them were searched.", prefix=prefix,
