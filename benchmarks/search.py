@@ -278,7 +278,7 @@ def _reference_rows(peer: User) -> tuple[list[tuple], list[tuple[int, str]]]:
             select(Document, State).join(State, Document.owner_state_id == State.id)):
         body = document_buckets(document.title, document.summary, document.language,
                                 document.document_type, document.topics,
-                                file_text(session, document.current_version))
+                                file_text(session, document.published_version))
         rows.append(("document", document.id, body.everything(), state.iso3,
                      state.regional_group, "", "", document.document_type, document.language,
                      int(document.id in visible_docs)))

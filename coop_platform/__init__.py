@@ -188,7 +188,7 @@ def _register_cli(app: Flask) -> None:
     from coop_platform.auth.cli import users_cli
     from coop_platform.demo.cli import demo_code_command, seed_demo_command
     from coop_platform.documents.cli import documents_cli
-    from coop_platform.ops.cli import backup_cli, mail_cli
+    from coop_platform.ops.cli import backup_cli, mail_cli, remind_command
     from coop_platform.ops.keys_cli import keys_cli
     from coop_platform.questionnaires.cli import questionnaires_cli
     from coop_platform.search.cli import search_cli
@@ -199,6 +199,7 @@ def _register_cli(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(demo_code_command)
+    app.cli.add_command(remind_command)
     from coop_platform.ops.cli_gate import gate_commands
 
     gate_commands(app)

@@ -6,7 +6,9 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: A document moved along its lifecycle. sender: the Document; kwargs: action, actor, reason.
+#: A document moved along its lifecycle, or a revision of it did. sender: the Document;
+#: kwargs: action, actor, reason; the revision's actions ("submit_revision",
+#: "accept_revision", "return_revision", "reject_revision") also carry revision.
 #: Sent inside the transaction, before commit: receivers add their rows to the same one.
 document_transitioned = _signals.signal("document-transitioned")
 
@@ -38,3 +40,7 @@ response_transitioned = _signals.signal("response-transitioned")
 #: Answers of a State's open response have not been confirmed for eleven months. sender: the
 #: Response; kwargs: count. Sent inside the transaction, before commit.
 answers_need_confirmation = _signals.signal("answers-need-confirmation")
+
+#: Published documents of a State have not been confirmed current for eleven months. sender:
+#: the State; kwargs: count. Sent inside the transaction, before commit.
+documents_need_confirmation = _signals.signal("documents-need-confirmation")

@@ -87,12 +87,25 @@ class ActionForm(PlatformForm):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
 
 
+def _what_changed(label: LazyString, description: LazyString) -> TextAreaField:
+    return TextAreaField(label, description=description,
+                         validators=[DataRequired(_l("Say in a few words what changed.")),
+                                     Length(max=1000)])
+
+
 class VersionForm(PlatformForm):
     """New version: what changed, besides the streamed file."""
 
-    note = TextAreaField(_l("What changed in this version"),
-                         description=_l("For example: “Article 12 amended by the law of "
-                                        "3 March 2026.” Everyone who may see the document "
-                                        "reads it."),
-                         validators=[DataRequired(_l("Say in a few words what changed.")),
-                                     Length(max=1000)])
+    note = _what_changed(_l("What changed in this version"),
+                         _l("For example: “Article 12 amended by the law of 3 March 2026.” "
+                            "Everyone who may see the document reads it."))
+
+
+class RevisionForm(MetadataFields, PlatformForm):
+    """A revision of a published document: its description as it should read, what changed,
+    and optionally a new file (streamed through the upload sink, not WTForms)."""
+
+    note = _what_changed(_l("What changed"),
+                         _l("For example: “Article 12 amended by the law of 3 March 2026.” "
+                            "Once the Secretariat accepts the revision, everyone who may see "
+                            "the document reads it."))

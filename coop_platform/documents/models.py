@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -13,10 +14,12 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -77,6 +80,26 @@ STATUSES: dict[str, Any] = {
 }
 
 
+class RevisionStatus(StrEnum):
+    PENDING = "pending"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    RECALLED = "recalled"
+
+
+REVISION_STATUSES: dict[str, Any] = {
+    RevisionStatus.PENDING: _l("Waiting for moderation"),
+    RevisionStatus.RETURNED: _l("Returned for revision"),
+    RevisionStatus.ACCEPTED: _l("Accepted"),
+    RevisionStatus.REJECTED: _l("Rejected"),
+    RevisionStatus.RECALLED: _l("Taken back"),
+}
+# A revision the owner State is still working on, or the Secretariat deciding on: one at most
+# per document.
+OPEN_REVISION_STATUSES = (RevisionStatus.PENDING, RevisionStatus.RETURNED)
+
+
 def _in(column: str, values: Iterable[str]) -> str:
     return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
@@ -130,6 +153,12 @@ class Document(Model):
                                                  index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What readers are told: when an accepted revision last changed what they see (publication
+    # counts), and when the owner State last said it is still current (either counts).
+    revised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last reminder that the document was not confirmed for eleven months.
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # What the Secretariat saw at its last decision (JSON), so that a resubmission shows what
     # changed since; see services.documents.snapshot().
     _reviewed_snapshot: Mapped[str | None] = mapped_column("reviewed_snapshot", Text)
@@ -145,6 +174,8 @@ class Document(Model):
         back_populates="document", order_by="DocumentVersion.number.desc()", lazy="selectin")
     sharing_request: Mapped[SharingRequest | None] = relationship(
         back_populates="document", cascade="all, delete-orphan", lazy="selectin")
+    revisions: Mapped[list[DocumentRevision]] = relationship(
+        back_populates="document", order_by="DocumentRevision.id.desc()", lazy="selectin")
 
     @property
     def topics(self) -> list[str]:
@@ -156,7 +187,25 @@ class Document(Model):
 
     @property
     def current_version(self) -> DocumentVersion | None:
+        """The newest version, released or not: what its own State and the Secretariat work
+        on. Readers get `published_version`."""
         return self.versions[0] if self.versions else None
+
+    @property
+    def published_version(self) -> DocumentVersion | None:
+        """What readers download as "current": the newest version the Secretariat released
+        (with the publication or an accepted revision). Before publication, when only its
+        own State and the Secretariat see the document, its newest."""
+        released = next((v for v in self.versions if v.released_at is not None), None)
+        if released is not None:
+            return released
+        proposed = {r.version_id for r in self.revisions}  # never a revision's, unaccepted
+        return next((v for v in self.versions if v.id not in proposed), None)
+
+    @property
+    def open_revision(self) -> DocumentRevision | None:
+        """The revision waiting for the Secretariat, or returned to the owner State."""
+        return next((r for r in self.revisions if r.is_open), None)
 
 
 class SharingRequest(Model):
@@ -199,6 +248,64 @@ class DocumentVersion(Model):
     note = Sealed("_note", "content")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the Secretariat let readers have it (publication, or an accepted revision); until
+    # then only the owner State and the Secretariat see it.
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     document: Mapped[Document] = relationship(back_populates="versions")
     created_by: Mapped[User] = relationship()
+
+
+class DocumentRevision(Model):
+    """A change to a published (or withdrawn) document that the owner State proposed: a new
+    version, a new description, or both. Readers keep what was published until the
+    Secretariat accepts it; its proposed description is kept here, not on the document."""
+
+    __tablename__ = "document_revisions"
+    __table_args__ = (
+        CheckConstraint(_in("status", REVISION_STATUSES), name="status"),
+        CheckConstraint(_in("document_type", DOCUMENT_TYPES), name="type"),
+        CheckConstraint(_in("language", LANGUAGES), name="language"),
+        CheckConstraint(_in("classification", CLASSIFICATIONS), name="classification"),
+        # One open revision per document, even when two focal points send theirs at once:
+        # the database refuses the second, on SQLite as on PostgreSQL.
+        Index("uq_document_revisions_open", "document_id", unique=True,
+              sqlite_where=text("status IN ('pending', 'returned')"),
+              postgresql_where=text("status IN ('pending', 'returned')")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True,
+                                           default=lambda: str(uuid.uuid4()))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    _title: Mapped[str] = mapped_column("title", Text, default="")
+    title = Sealed("_title", "content")
+    _summary: Mapped[str] = mapped_column("summary", Text, default="")
+    summary = Sealed("_summary", "content")
+    document_type: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    classification: Mapped[str] = mapped_column(String(16))
+    originator_control: Mapped[bool] = mapped_column(Boolean, default=False)
+    topics_json: Mapped[str] = mapped_column("topics", Text, default="[]")  # JSON list of keys
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("document_versions.id"))
+    _note: Mapped[str] = mapped_column("note", Text, default="")  # what changed, from the owner
+    note = Sealed("_note", "content")
+    _moderator_comment: Mapped[str] = mapped_column("moderator_comment", Text, default="")
+    moderator_comment = Sealed("_moderator_comment", "content")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    document: Mapped[Document] = relationship(back_populates="revisions")
+    version: Mapped[DocumentVersion | None] = relationship(lazy="joined")
+    created_by: Mapped[User] = relationship()
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted(json.loads(self.topics_json or "[]"))
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REVISION_STATUSES

@@ -13,6 +13,7 @@ from coop_platform.audit.models import AuditEvent
 from coop_platform.auth.models import User
 from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.documents.models import Document, DocumentStatus
+from coop_platform.documents.services.currency import stale_clause
 from coop_platform.documents.services.visibility import visibility_clause
 from coop_platform.extensions import db
 from coop_platform.states.models import State
@@ -29,6 +30,8 @@ class Board:
     decisions_per_week: list[tuple[str, dict[str, int]]] = field(default_factory=list)
     published_per_group: dict[str, int] = field(default_factory=dict)
     published_per_state: list[tuple[str, int]] = field(default_factory=list)
+    # Published documents neither updated nor confirmed current for 12 months.
+    unconfirmed: int = 0
 
 
 def _age_band(days: int) -> str:
@@ -73,4 +76,6 @@ def build(user: User) -> Board:
         per_state.append((state.display_name, n))
     board.published_per_group = dict(per_group)
     board.published_per_state = sorted(per_state, key=lambda row: (-row[1], row[0]))
+    board.unconfirmed = db.session.scalar(select(func.count(Document.id)).where(
+        visibility_clause(user), stale_clause(now))) or 0
     return board

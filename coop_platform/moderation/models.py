@@ -12,7 +12,8 @@ from coop_platform.extensions import Model
 
 KINDS = ("submission", "decision", "recovery_code_used", "sharing_request", "sharing_decision",
          "shared", "response_submission", "response_decision", "answer_changed",
-         "answers_reminder")
+         "answers_reminder", "revision_submission", "revision_decision", "document_revised",
+         "documents_reminder")
 
 
 class Notification(Model):
@@ -23,7 +24,9 @@ class Notification(Model):
     __table_args__ = (
         CheckConstraint("kind IN ('submission','decision','recovery_code_used',"
                         "'sharing_request','sharing_decision','shared','response_submission',"
-                        "'response_decision','answer_changed','answers_reminder')", name="kind"),
+                        "'response_decision','answer_changed','answers_reminder',"
+                        "'revision_submission','revision_decision','document_revised',"
+                        "'documents_reminder')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

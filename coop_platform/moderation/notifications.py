@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from coop_platform.auth.models import User, UserStatus
 from coop_platform.core.authz import SECRETARIAT_ROLES, Role
@@ -22,11 +22,13 @@ from coop_platform.core.pages import paginate
 from coop_platform.core.signals import (
     answers_need_confirmation,
     document_transitioned,
+    documents_need_confirmation,
     recovery_code_used,
     response_transitioned,
     sharing_changed,
 )
 from coop_platform.documents.models import Document, DocumentStatus
+from coop_platform.documents.services.queries import downloader_ids
 from coop_platform.documents.services.visibility import visible_documents
 from coop_platform.extensions import db
 from coop_platform.mail import outbox as mail
@@ -74,7 +76,8 @@ def response_decision_label(action: str) -> str:
 
 def decision_label(action: str) -> str:
     return {"publish": _("published"), "return": _("returned for revision"),
-            "reject": _("rejected"), "withdraw": _("withdrawn")}.get(action, action)
+            "reject": _("rejected"), "withdraw": _("withdrawn"),
+            "accept": _("accepted")}.get(action, action)
 
 
 def notify(users: list[User], kind: str, document: Document | None = None, **params) -> None:
@@ -113,8 +116,21 @@ def _state_ids(described: dict) -> set[int] | None:
     return set(db.session.scalars(select(State.id).where(State.iso3.in_(described["states"]))))
 
 
+REVISION_DECISIONS = ("accept_revision", "return_revision", "reject_revision")
+
+
 @document_transitioned.connect
 def _on_document_transitioned(document: Document, action: str, actor: User, **_kw) -> None:
+    if action == "submit_revision":
+        notify([u for u in _secretariat() if u.id != actor.id], "revision_submission", document,
+               state=document.owner_state.iso3)
+        return
+    if action in REVISION_DECISIONS:
+        notify([u for u in _focal_points(document.owner_state_id) if u.id != actor.id],
+               "revision_decision", document, action=action.removesuffix("_revision"))
+        if action == "accept_revision":
+            _tell_readers_of_revision(document, actor, _kw["revision"])
+        return
     if action == "submit":
         notify([u for u in _secretariat() if u.id != actor.id], "submission", document,
                state=document.owner_state.iso3)
@@ -143,6 +159,25 @@ def _on_sharing_changed(document: Document, action: str, actor: User, **_kw) -> 
                                           before["share_with_court"])}
         notify([u for u in _recipients(document, _state_ids(after), after["share_with_court"])
                 if u.id not in had], "shared", document, state=document.owner_state.iso3)
+
+
+def _tell_readers_of_revision(document: Document, actor: User, revision) -> None:
+    """Those who follow the owner State, and those who downloaded an earlier version, are told
+    once of the accepted revision — each only if the document is (still) shared with them.
+    The owner State's own focal points have the decision already."""
+    if not document.owner_state.active:
+        return
+    candidates = set(following.state_follower_ids(document.owner_state.iso3))
+    candidates |= downloader_ids(document)
+    people = db.session.scalars(select(User).where(
+        User.id.in_(candidates or {-1}), User.status == UserStatus.ACTIVE,
+        User.id != actor.id,
+        or_(User.state_id.is_(None), User.state_id != document.owner_state_id))
+        .order_by(User.id)).all()
+    readers = [u for u in people if db.session.scalar(
+        visible_documents(u).with_only_columns(Document.id).where(Document.id == document.id))]
+    notify(readers, "document_revised", document, state=document.owner_state.iso3,
+           revision=revision.public_id)
 
 
 @response_transitioned.connect
@@ -175,6 +210,11 @@ def _on_answers_need_confirmation(response, count: int, **_kw) -> None:
     notify(_focal_points(response.state_id), "answers_reminder", count=count,
            state=response.state.iso3, questionnaire=response.questionnaire.public_id,
            response=response.public_id)
+
+
+@documents_need_confirmation.connect
+def _on_documents_need_confirmation(state: State, count: int, **_kw) -> None:
+    notify(_focal_points(state.id), "documents_reminder", count=count, state=state.iso3)
 
 
 @recovery_code_used.connect

@@ -1,5 +1,5 @@
-"""The moderation queue: pending documents and submitted questionnaire responses, oldest
-first, through the visibility rules."""
+"""The moderation queue: pending documents, revisions of published ones, and submitted
+questionnaire responses, oldest first, through the visibility rules."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from sqlalchemy import func, select
 from coop_platform.auth.models import User
 from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.core.clock import utcnow
-from coop_platform.documents.models import DOCUMENT_TYPES, Document, DocumentStatus
+from coop_platform.documents.models import (
+    DOCUMENT_TYPES,
+    Document,
+    DocumentRevision,
+    DocumentStatus,
+    RevisionStatus,
+)
 from coop_platform.documents.services.visibility import visibility_clause
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import Response, ResponseStatus
@@ -31,8 +37,8 @@ def _pending(user: User):
             .where(visibility_clause(user), Document.status == DocumentStatus.PENDING))
 
 
-def pending_documents(user: User, flt: QueueFilter) -> list[Document]:
-    stmt = _pending(user)
+def _filtered(stmt, flt: QueueFilter, submitted_at):
+    """The queue's filters on a statement over documents (joined to their State)."""
     if flt.state:
         stmt = stmt.where(State.iso3 == flt.state.upper())
     if flt.group in REGIONAL_GROUPS:
@@ -40,8 +46,28 @@ def pending_documents(user: User, flt: QueueFilter) -> list[Document]:
     if flt.document_type in DOCUMENT_TYPES:
         stmt = stmt.where(Document.document_type == flt.document_type)
     if flt.older_than_days > 0:
-        stmt = stmt.where(Document.submitted_at <= utcnow() - timedelta(days=flt.older_than_days))
+        stmt = stmt.where(submitted_at <= utcnow() - timedelta(days=flt.older_than_days))
+    return stmt
+
+
+def pending_documents(user: User, flt: QueueFilter) -> list[Document]:
+    stmt = _filtered(_pending(user), flt, Document.submitted_at)
     return list(db.session.scalars(stmt.order_by(Document.submitted_at.asc(), Document.id)))
+
+
+def _revisions(user: User):
+    return (select(DocumentRevision, Document)
+            .join(Document, DocumentRevision.document_id == Document.id)
+            .join(State, Document.owner_state_id == State.id)
+            .where(visibility_clause(user), DocumentRevision.status == RevisionStatus.PENDING,
+                   Document.owner_state_id != (user.state_id or -1)))
+
+
+def pending_revisions(user: User, flt: QueueFilter) -> list[tuple[DocumentRevision, Document]]:
+    """Revisions of published or withdrawn documents, in the same queue, oldest first."""
+    stmt = _filtered(_revisions(user), flt, DocumentRevision.submitted_at)
+    return [(r, d) for r, d in db.session.execute(
+        stmt.order_by(DocumentRevision.submitted_at.asc(), DocumentRevision.id))]
 
 
 def pending_responses(user: User, flt: QueueFilter) -> list[Response]:
@@ -67,6 +93,11 @@ def pending_counts(user: User) -> dict[str, int]:
         .group_by(State.regional_group)
     )
     counts = {group: n for group, n in rows}
+    for group, n in db.session.execute(
+            _revisions(user).with_only_columns(State.regional_group,
+                                               func.count(DocumentRevision.id))
+            .group_by(State.regional_group)):
+        counts[group] = counts.get(group, 0) + n
     if user.role in SECRETARIAT_ROLES:
         for group, n in db.session.execute(
                 select(State.regional_group, func.count(Response.id))

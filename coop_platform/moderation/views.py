@@ -52,6 +52,9 @@ def open_one(notification_id: int):
     if notification.kind == "answer_changed":
         return redirect(url_for("questionnaires.state_response",
                                 public_id=about["questionnaire"], iso3=about["state"]))
+    if notification.kind == "documents_reminder":
+        return redirect(url_for("documents.index", state=about.get("state", ""),
+                                sort="confirmed"))
     if notification.kind in ("response_decision", "answers_reminder"):
         return redirect(url_for("questionnaires.my_response",
                                 public_id=about["questionnaire"]))
@@ -78,6 +81,7 @@ def queue_page():
                             older_than_days=bounded_int(args, "older_than", 0, 3650) or 0)
     return render_template("moderation/queue.html", items=queue.pending_documents(_user(), flt),
                            responses=queue.pending_responses(_user(), flt),
+                           revisions=queue.pending_revisions(_user(), flt),
                            sharing_requests=sharing.waiting_requests(_user()),
                            counts=queue.pending_counts(_user()), args=args,
                            groups=REGIONAL_GROUPS, states=state_choices(), m=document_models)

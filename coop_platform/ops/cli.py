@@ -1,4 +1,5 @@
-"""flask --app wsgi backup create|verify|restore DIR, backup identity FILE, mail send|status|retry"""
+"""flask --app wsgi backup create|verify|restore DIR, backup identity FILE, mail send|status|retry,
+remind"""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from coop_platform.core import faults
 from coop_platform.core.files import write_whole
 from coop_platform.core.workers import run_forever
 from coop_platform.crypto import archives
+from coop_platform.documents.services import currency
 from coop_platform.mail import outbox as mail
 from coop_platform.ops import backup
+from coop_platform.questionnaires.services import following
 
 log = logging.getLogger(__name__)
 
@@ -133,3 +136,12 @@ def mail_status_command() -> None:
 def mail_retry_command() -> None:
     """Give the messages that ran out of attempts another round."""
     click.echo(f"{mail.retry_failed()} message(s) will be tried again")
+
+
+@click.command("remind")
+@with_appcontext
+def remind_command() -> None:
+    """Remind focal points of questionnaire answers and published documents not confirmed
+    for eleven months (run it daily: each is reminded at most once a month)."""
+    click.echo(f"reminded {following.remind()} State(s) of answers, "
+               f"{currency.remind()} State(s) of documents")

@@ -7,7 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from coop_platform.core.exceptions import DomainError
-from coop_platform.questionnaires.services import authoring, following
+from coop_platform.questionnaires.services import authoring
 
 questionnaires_cli = AppGroup("questionnaires", help="The cooperation questionnaire.")
 
@@ -62,9 +62,3 @@ def close_command(public_id: str) -> None:
         raise click.ClickException(str(error.message)) from None
     click.echo("closed")
 
-
-@questionnaires_cli.command("remind")
-def remind_command() -> None:
-    """Remind focal points of answers unconfirmed for eleven months (run it daily: a State is
-    reminded at most once a month)."""
-    click.echo(f"reminded {following.remind()} State(s)")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from coop_platform.documents.models import (
     Document,
     DocumentAudienceState,
+    DocumentRevision,
     DocumentTopic,
     DocumentVersion,
 )
@@ -68,7 +69,7 @@ def _subjects_of(session: Session, obj, is_new: bool, is_deleted: bool) -> None:
         _note(session, "document", obj.document_id)
         if is_new:
             _note(session, "version", obj.id)
-    elif isinstance(obj, DocumentTopic | DocumentAudienceState | DocumentText):
+    elif isinstance(obj, DocumentTopic | DocumentAudienceState | DocumentText | DocumentRevision):
         _note(session, "document", obj.document_id)
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, undefer
 from coop_platform.auth.models import User
 from coop_platform.core.authz import SECRETARIAT_ROLES, Role
 from coop_platform.crypto.keyring import KeyError_
-from coop_platform.documents.models import Document, DocumentVersion
+from coop_platform.documents.models import Document, DocumentRevision, DocumentVersion
 from coop_platform.documents.services.visibility import visible_documents
 from coop_platform.questionnaires.models import (
     Answer,
@@ -171,6 +171,17 @@ def file_text_of(row: DocumentText | None, version: DocumentVersion) -> str:
         return ""
 
 
+def revision_buckets(session: Session, document: Document,
+                     revision: DocumentRevision) -> Buckets:
+    """The words of an open revision: its proposed description, and the text of its new file
+    (or of the published one when it brings none). Nothing of a file's text when either the
+    document or the proposal is confidential."""
+    secret = "confidential" in (document.classification, revision.classification)
+    text = "" if secret else file_text(session, revision.version or document.published_version)
+    return document_buckets(revision.title, revision.summary, revision.language,
+                            revision.document_type, revision.topics, text)
+
+
 def document_entries(session: Session, document_ids) -> dict[int, list[Entry]]:
     out: dict[int, list[Entry]] = {d: [] for d in document_ids}
     for chunk in _chunks(document_ids):
@@ -189,16 +200,34 @@ def document_entries(session: Session, document_ids) -> dict[int, list[Entry]]:
                     grants[document.id].add(state_principal(state_id))
             if not grants[document.id]:
                 continue
-            version = document.current_version
+            version = document.published_version
             text = "" if document.classification == "confidential" else \
                 file_text(session, version)
             state = document.owner_state
+            acl = grants[document.id]
+            revision = document.open_revision
+            if revision is not None:
+                # Its own State and the Secretariat find the revision they work on; everyone
+                # else what was published.
+                inner = acl & {SECRETARIAT, state_principal(state.id)}
+                acl = acl - inner
+                working = revision.version or version
+                out[document.id].append(Entry(
+                    key=f"d{document.id}.w", kind="document", ref=document.id,
+                    revision=working.number if working else 0, acl=inner, owner=state.id,
+                    state=state.iso3, group=state.regional_group, lang=revision.language,
+                    date=document.revised_at or document.updated_at,
+                    doc_type=revision.document_type,
+                    topics=revision.topics,
+                    buckets=revision_buckets(session, document, revision)))
+            if not acl:
+                continue
             out[document.id].append(Entry(
                 key=f"d{document.id}", kind="document", ref=document.id,
-                revision=version.number if version else 0, acl=grants[document.id],
+                revision=version.number if version else 0, acl=acl,
                 owner=state.id, state=state.iso3, group=state.regional_group,
-                lang=document.language, date=document.updated_at, doc_type=document.document_type,
-                topics=document.topics,
+                lang=document.language, date=document.revised_at or document.updated_at,
+                doc_type=document.document_type, topics=document.topics,
                 buckets=document_buckets(document.title, document.summary, document.language,
                                          document.document_type, document.topics, text)))
     return out

@@ -85,17 +85,19 @@ class SearchText(Model):
     __tablename__ = "search_texts"
     __table_args__ = (
         UniqueConstraint("kind", "ref_id", name="kind_ref"),
-        CheckConstraint("kind IN ('answer', 'document')", name="kind"),
+        # A revision's row: the words of a document's open revision, found by its own State
+        # and the Secretariat only (the document's row keeps what was published).
+        CheckConstraint("kind IN ('answer', 'document', 'revision')", name="kind"),
         # One index per kind: an answer search that read the documents' entries from a
         # shared index opened each of their large vectors to find they were documents.
         *[Index(f"ix_search_texts_{kind}_tsv", "tsv", postgresql_using="gin",
                 postgresql_where=text(f"kind = '{kind}'"), sqlite_where=text(f"kind = '{kind}'"))
-          for kind in ("answer", "document")],
+          for kind in ("answer", "document", "revision")],
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))
-    # The answer revision's id, or the document's.
+    # The answer revision's id, the document's, or the document revision's.
     ref_id: Mapped[int] = mapped_column(Integer)
     tsv: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -23,8 +23,8 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload, undefer
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
-from coop_platform.documents.models import Document
-from coop_platform.documents.services.visibility import visible_documents
+from coop_platform.documents.models import Document, DocumentRevision, DocumentVersion
+from coop_platform.documents.services.visibility import is_insider, visible_documents
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import Answer, Question, Questionnaire
 from coop_platform.questionnaires.services import contacts
@@ -65,6 +65,8 @@ class DocumentResult:
     document: Document
     snippet: Markup
     text_note: str = ""
+    # The open revision its own State or the Secretariat found it by (its words are shown).
+    revision: DocumentRevision | None = None
 
 
 @dataclass
@@ -180,7 +182,8 @@ def _load(user: User, found: Found, words: list[str]) -> list[AnswerResult | Doc
                 lazyload(Document.topic_rows), lazyload(Document.audience_rows),
                 lazyload(Document.sharing_request))):
             documents[document.id] = document
-        version_ids = [d.current_version.id for d in documents.values() if d.current_version]
+        version_ids = [v.id for d in documents.values()
+                       for v in (d.published_version, _working(user, d)[1]) if v is not None]
         texts = {row.version_id: row for row in db.session.scalars(
             select(DocumentText).where(DocumentText.version_id.in_(version_ids))
             .options(undefer(DocumentText.sealed_text)))}
@@ -196,21 +199,34 @@ def _load(user: User, found: Found, words: list[str]) -> list[AnswerResult | Doc
             sources.append((body, revision.language))
         elif hit.kind == "document" and hit.ref in documents:
             document = documents[hit.ref]
-            version = document.current_version
+            working, version = _working(user, document)
             row = texts.get(version.id) if version else None
-            body = document.summary
-            if version is not None and row is not None \
-                    and document.classification != "confidential":
+            # The snippet comes from what this reader searched: the revision its own State
+            # and the Secretariat work on, or what was published.
+            body = working.summary if working is not None else document.summary
+            secret = "confidential" in (document.classification,
+                                        working.classification if working else "")
+            if version is not None and row is not None and not secret:
                 body = " ".join((body, file_text_of(row, version)))
-            shown.append(partial(DocumentResult, document, text_note=_note(document, row)))
+            shown.append(partial(DocumentResult, document, text_note=_note(document, row),
+                                 revision=working))
             sources.append((body, document.language))
     return [result(snippet)
             for result, snippet in zip(shown, _snippets(sources, words), strict=True)]
 
 
+def _working(user: User, document: Document) -> tuple[DocumentRevision | None, DocumentVersion | None]:
+    """The open revision the reader searches in place of the document (its own State and the
+    Secretariat), or None; and the version whose text the reader's snippet comes from."""
+    revision = document.open_revision if is_insider(user, document) else None
+    if revision is not None and revision.version is not None:
+        return revision, revision.version
+    return revision, document.published_version
+
+
 def text_note(document: Document) -> str:
     """Why this document's file text is not searched, in the reader's words ('' if it is)."""
-    version = document.current_version
+    version = document.published_version
     return _note(document, db.session.get(DocumentText, version.id) if version else None)
 
 

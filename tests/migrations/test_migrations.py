@@ -142,6 +142,7 @@ def seed_every_table() -> None:
     from coop_platform.documents.models import (
         Document,
         DocumentAudienceState,
+        DocumentRevision,
         DocumentTopic,
         DocumentVersion,
         SharingRequest,
@@ -175,6 +176,10 @@ def seed_every_table() -> None:
                                 params="{}"))
     db.session.add(SharingRequest(document_id=document.id, audience="all_states",
                                   requested_by_id=user.id))
+    db.session.add(DocumentRevision(document_id=document.id, title="Procedure, amended",
+                                    document_type="procedure", language="en",
+                                    classification="restricted", note="Article 3 amended.",
+                                    created_by_id=user.id))
     record("test.seeded", actor=user)
     db.session.commit()
 

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from coop_platform.auth.models import User
 from coop_platform.auth.services.common import find_user_by_email
+from coop_platform.core.clock import utcnow
 from coop_platform.documents.models import Document
 from coop_platform.documents.services.documents import DocumentInput, create_document
 from coop_platform.documents.services.uploads import UploadSink
@@ -110,6 +111,16 @@ def document(app: Flask, owner_id: int, status: str = "draft", text: str = "Arti
                                 "summary": "Competent authority and time limits.",
                                 "topics": ["freezing"], **fields})  # type: ignore[arg-type]
         created: Document = create_document(db.session.get_one(User, owner_id), data, sink)
-        created.status = status
+        put_in_status(created, status)
         db.session.commit()
         return created.public_id
+
+
+def put_in_status(document: Document, status: str) -> None:
+    """The status set directly; a published (or since withdrawn) document also gets what its
+    publication gives it: its current version released to readers, and its dates."""
+    document.status = status
+    if status in ("published", "withdrawn"):
+        now = utcnow()
+        document.published_at = document.revised_at = document.confirmed_at = now
+        document.versions[0].released_at = now

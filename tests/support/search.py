@@ -13,10 +13,12 @@ from sqlalchemy import select
 
 from coop_platform.auth.models import User
 from coop_platform.documents.services.documents import DocumentInput, create_document
+from coop_platform.documents.services.revisions import RevisionInput, decide, propose
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.extensions import db
 from coop_platform.search.extraction import run_extractions
 from coop_platform.states.models import State
+from tests.support.builders import put_in_status
 from tests.support.questionnaires import (
     answer_required,
     place_answer_canaries,
@@ -67,6 +69,24 @@ DOCUMENTS = {
     "inactive_owner": ("AUT", "canaryinactivedocument", "title",
                        dict(audience="all_states", court=True, status="published"),
                        {"secretariat"}),
+    # Revisions of published documents (issue 21): a pending revision's words are its own
+    # State's and the Secretariat's, who search it in place of what was published; everyone
+    # else keeps finding what was published until the Secretariat accepts it.
+    "revision_pending": ("FRA", "canaryrevisionpending", "",
+                         dict(audience="all_states", court=True, status="published",
+                              revision=("pending", "title")), {"own", "secretariat"}),
+    "revision_file": ("FRA", "canaryrevisionfile", "",
+                      dict(audience="all_states", court=True, status="published",
+                           revision=("pending", "file")), {"own", "secretariat"}),
+    "before_revision": ("FRA", "canarybeforedocrevision", "title",
+                        dict(audience="all_states", court=True, status="published",
+                             revision=("pending", "")), {"peer", "court"}),
+    "revision_accepted": ("FRA", "canaryrevisionaccepted", "",
+                          dict(audience="all_states", court=True, status="published",
+                               revision=("accepted", "summary")), ALL),
+    "revision_rejected": ("FRA", "canaryrevisionrejected", "",
+                          dict(audience="all_states", court=True, status="published",
+                               revision=("rejected", "title")), set()),
 }
 IDENTITIES = ("FRA", "SEN", "KEN", "secretariat", "court", "DEU", "ITA", "ESP", "BEL", "NLD",
               "PRT")
@@ -121,6 +141,8 @@ def _document(app, owner_iso3: str, word: str, where: str, how: dict) -> None:
         owner = db.session.scalars(select(User).join(State, User.state_id == State.id).where(
             State.iso3 == owner_iso3, User.role == "focal_point")).first()
         title = word if where == "title" else "Procedure for the freezing of assets"
+        if not where:  # the word comes with a revision
+            title = "Procedure for the freezing of assets"
         summary = word if where == "summary" else "Competent authority and time limits."
         body = f"Article 12 of the law. {word if where == 'file' else 'Nothing else'}."
         document = create_document(owner, DocumentInput(
@@ -128,9 +150,26 @@ def _document(app, owner_iso3: str, word: str, where: str, how: dict) -> None:
             states=["SEN"] if how["audience"] == "selected_states" else [],
             share_with_court=how["court"],
             classification=how.get("classification", "restricted")), _sink(body))
-        document.status = how["status"]
+        put_in_status(document, how["status"])
         db.session.commit()
+        if "revision" in how:
+            _revise(owner, document, word, *how["revision"])
         db.session.remove()
+
+
+def _revise(owner: User, document, word: str, outcome: str, where: str) -> None:
+    """A revision of the document through the service, holding the word where told (or no
+    canary: a neutral title replacing the published one), then decided as told."""
+    revision = propose(owner, document, RevisionInput(
+        note="Amended.", title=word if where == "title" else "Procedure as amended",
+        summary=word if where == "summary" else document.summary,
+        document_type=document.document_type, topics=document.topics,
+        language=document.language, classification=document.classification),
+        _sink(f"Article 12 as amended. {word}.") if where == "file" else None)
+    if outcome != "pending":
+        moderator = db.session.scalars(select(User).where(User.role == "moderator")).first()
+        action = {"accepted": "accept", "rejected": "reject", "returned": "return"}[outcome]
+        decide(moderator, revision.document, action, "" if action == "accept" else "Not now.")
 
 
 def build_world(app, logged_in, runner) -> dict:
@@ -150,7 +189,8 @@ def build_world(app, logged_in, runner) -> dict:
         _document(app, owner, word, where, how)
     with app.app_context():
         assert run_extractions(limit=100) == sum(
-            1 for d in DOCUMENTS.values() if d[3].get("classification") != "confidential")
+            1 + (d[3].get("revision", ("", ""))[1] == "file") for d in DOCUMENTS.values()
+            if d[3].get("classification") != "confidential")
         db.session.scalars(select(State).where(State.iso3 == "AUT")).one().active = False
         db.session.commit()
         db.session.remove()

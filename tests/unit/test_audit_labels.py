@@ -12,7 +12,8 @@ from coop_platform.audit.labels import ACTIONS
 LITERAL = re.compile(r"""record\(\s*"([a-z_.]+)\"""")
 # Actions built at run time, spelled out from the lifecycles in PRODUCT.md and the issues.
 BUILT = {
-    "document": ("submit", "publish", "return", "reject", "withdraw"),
+    "document": ("submit", "publish", "return", "reject", "withdraw", "revision_accepted",
+                 "revision_returned", "revision_rejected"),
     "questionnaire": ("open", "closed", "accept", "return", "reject"),
 }
 

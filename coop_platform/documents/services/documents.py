@@ -35,7 +35,7 @@ from coop_platform.documents.models import (
 from coop_platform.documents.services import sharing
 from coop_platform.documents.services.locks import lock
 from coop_platform.documents.services.uploads import StoredUpload, UploadSink
-from coop_platform.documents.services.visibility import is_owner, visible_documents
+from coop_platform.documents.services.visibility import is_insider, is_owner, visible_documents
 from coop_platform.extensions import db
 from coop_platform.states.models import State, by_display_name
 
@@ -64,7 +64,7 @@ def _choice(value: str, allowed: Container[str], field_name: str) -> str:
     return value
 
 
-def _validate(data: DocumentInput, owner_state_id: int | None) -> list[State]:
+def validate(data: DocumentInput, owner_state_id: int | None) -> list[State]:
     title = data.title.strip()
     if not title or len(title) > MAX_TITLE:
         raise ValidationFailed(_l("The title must have between 1 and %(n)d characters.",
@@ -87,7 +87,7 @@ def _require_focal_point(user: User) -> None:
         raise Forbidden(_l("Only focal points upload documents for their State."))
 
 
-def _land(sink: UploadSink, build: Callable[[StoredUpload], T]) -> T:
+def land(sink: UploadSink, build: Callable[[StoredUpload], T]) -> T:
     """Finish the upload, then commit the rows that name its blob; on any failure the blob
     goes too, so no version exists without its blob and no blob stays without its version."""
     stored = sink.finish()
@@ -102,7 +102,7 @@ def _land(sink: UploadSink, build: Callable[[StoredUpload], T]) -> T:
     return result
 
 
-def _version(document: Document, stored: StoredUpload, user: User, number: int) -> DocumentVersion:
+def version_row(document: Document, stored: StoredUpload, user: User, number: int) -> DocumentVersion:
     return DocumentVersion(
         public_id=str(stored.version_id), document=document, number=number,
         blob_name=stored.blob_name, kek_id=stored.kek_id, wrapped_dek=stored.wrapped_dek,
@@ -112,7 +112,7 @@ def _version(document: Document, stored: StoredUpload, user: User, number: int) 
 
 def create_document(user: User, data: DocumentInput, sink: UploadSink) -> Document:
     _require_focal_point(user)
-    states = _validate(data, user.state_id)
+    states = validate(data, user.state_id)
 
     def build(stored: StoredUpload) -> Document:
         now = utcnow()
@@ -127,7 +127,7 @@ def create_document(user: User, data: DocumentInput, sink: UploadSink) -> Docume
             audience_rows=[DocumentAudienceState(state_id=s.id) for s in states],
         )
         db.session.add(document)
-        db.session.add(_version(document, stored, user, 1))
+        db.session.add(version_row(document, stored, user, 1))
         db.session.flush()
         record("document.uploaded", actor=user, object_type="document",
                object_id=document.public_id, state_id=document.owner_state_id,
@@ -135,7 +135,7 @@ def create_document(user: User, data: DocumentInput, sink: UploadSink) -> Docume
                         "audience": data.audience, "states": sorted(s.iso3 for s in states)})
         return document
 
-    return _land(sink, build)
+    return land(sink, build)
 
 
 NEW_VERSION_STATUSES = ("draft", "returned")
@@ -165,7 +165,7 @@ def add_version(user: User, document: Document, sink: UploadSink,
         ensure_can_add_version(user, document)
         number = (db.session.scalar(select(func.max(DocumentVersion.number))
                                     .where(DocumentVersion.document_id == document.id)) or 0) + 1
-        version = _version(document, stored, user, number)
+        version = version_row(document, stored, user, number)
         version.note = note
         db.session.add(version)
         document.updated_at = utcnow()
@@ -175,7 +175,7 @@ def add_version(user: User, document: Document, sink: UploadSink,
                         "note": note})
         return version
 
-    return _land(sink, build)
+    return land(sink, build)
 
 
 def _audience_states(document: Document) -> list[State]:
@@ -209,7 +209,7 @@ def ensure_can_edit(user: User, document: Document) -> None:
 def edit_metadata(user: User, document: Document, data: MetadataInput) -> None:
     lock(document)
     ensure_can_edit(user, document)
-    _validate(DocumentInput(title=data.title, summary=data.summary,
+    validate(DocumentInput(title=data.title, summary=data.summary,
                             document_type=data.document_type, topics=data.topics,
                             language=data.language, classification=data.classification,
                             audience="secretariat"), document.owner_state_id)
@@ -316,7 +316,12 @@ def transition(user: User, document: Document, action: str, reason: str = "") ->
     if action == "submit":
         document.submitted_at = now
     elif action == "publish":
-        document.published_at = now
+        document.published_at = document.revised_at = document.confirmed_at = now
+        document.reminded_at = None
+        # Readers get the version the Secretariat saw as current; earlier drafts' versions stay
+        # with the owner State and the Secretariat.
+        if document.current_version is not None:
+            document.current_version.released_at = now
     if action in ("return", "reject"):
         document.moderator_comment = reason
     if action in ("publish", "return", "reject"):
@@ -348,9 +353,17 @@ def get_document(user: User, public_id: str) -> Document:
     return document
 
 
+def versions_for(user: User, document: Document) -> list[DocumentVersion]:
+    """The versions the reader may see and download, newest first: all of them for the owner
+    State and the Secretariat; for everyone else those the Secretariat released."""
+    if is_insider(user, document):
+        return list(document.versions)
+    return [v for v in document.versions if v.released_at is not None]
+
+
 def get_version(user: User, document_id: str, version_id: str) -> tuple[Document, DocumentVersion]:
     document = get_document(user, document_id)
-    version = next((v for v in document.versions if v.public_id == version_id), None)
+    version = next((v for v in versions_for(user, document) if v.public_id == version_id), None)
     if version is None:
         raise NotFound(_l("No such version."))
     return document, version

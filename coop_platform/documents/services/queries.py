@@ -10,7 +10,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import lazyload
 
 from coop_platform.audit.models import AuditEvent
@@ -27,6 +27,7 @@ from coop_platform.documents.models import (
     Document,
     DocumentTopic,
 )
+from coop_platform.documents.services.currency import stale_clause
 from coop_platform.documents.services.visibility import (
     is_insider,
     is_owner,
@@ -35,9 +36,15 @@ from coop_platform.documents.services.visibility import (
 from coop_platform.extensions import db
 from coop_platform.states.models import REGIONAL_GROUPS, State, by_display_name, sort_key
 
-SORTS: dict[str, tuple[ColumnElement[Any], ColumnElement[Any]]] = {
-    "updated": (Document.updated_at.desc(), Document.id.desc()),
-    "state": (State.name.asc(), Document.updated_at.desc()),
+# What a reader calls the last update: an accepted revision or the publication; before
+# publication (only its State and the Secretariat see it), its last change.
+LAST_UPDATE = func.coalesce(Document.revised_at, Document.updated_at)
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "updated": (LAST_UPDATE.desc(), Document.id.desc()),
+    "state": (State.name.asc(), LAST_UPDATE.desc()),
+    # Oldest confirmation first: what most needs a look (drafts, never confirmed, last).
+    "confirmed": (Document.confirmed_at.is_(None), Document.confirmed_at.asc(),
+                  Document.id.asc()),
 }
 EVENT_LABELS = {
     "document.uploaded": _l("Uploaded"),
@@ -58,12 +65,23 @@ EVENT_LABELS = {
     "document.sharing_accepted": _l("Wider sharing accepted"),
     "document.sharing_refused": _l("Wider sharing refused"),
     "document.sharing_request_cancelled": _l("Wider sharing no longer asked for"),
+    "document.revision_submitted": _l("Revision sent for moderation"),
+    "document.revision_accepted": _l("Updated: revision accepted"),
+    "document.revision_returned": _l("Revision returned"),
+    "document.revision_rejected": _l("Revision rejected"),
+    "document.revision_recalled": _l("Revision taken back"),
+    "document.confirmed": _l("Confirmed current"),
 }
 LIFECYCLE_ACTIONS = ("document.uploaded", "document.version_added", "document.submit",
                      "document.publish", "document.return", "document.reject",
                      "document.withdraw", "document.audience_changed", "document.edited",
                      "document.sharing_requested", "document.sharing_accepted",
-                     "document.sharing_refused", "document.sharing_request_cancelled")
+                     "document.sharing_refused", "document.sharing_request_cancelled",
+                     "document.revision_submitted", "document.revision_accepted",
+                     "document.revision_returned", "document.revision_rejected",
+                     "document.revision_recalled", "document.confirmed")
+# What every reader of a published document may know of its history.
+PUBLIC_ACTIONS = ("document.publish", "document.revision_accepted", "document.confirmed")
 SNAPSHOT_LABELS = {
     "title": _l("Title"), "summary": _l("Summary"), "document_type": _l("Type"),
     "topics": _l("Topics"), "language": _l("Language"), "classification": _l("Handling label"),
@@ -84,6 +102,7 @@ class DocumentFilter:
     language: str = ""
     classification: str = ""
     status: str = ""
+    stale: bool = False  # published, neither updated nor confirmed for 12 months
     sort: str = "updated"
 
 
@@ -104,9 +123,12 @@ def list_documents(user: User, flt: DocumentFilter, page: int,
         stmt = stmt.where(Document.status == flt.status)
     if flt.topic in TOPICS:
         stmt = stmt.where(Document.topic_rows.any(DocumentTopic.topic == flt.topic))
+    if flt.stale:
+        stmt = stmt.where(stale_clause())
     # The list shows none of a document's collections: four selectin queries saved per page.
     stmt = stmt.options(lazyload(Document.topic_rows), lazyload(Document.audience_rows),
-                        lazyload(Document.versions), lazyload(Document.sharing_request))
+                        lazyload(Document.versions), lazyload(Document.sharing_request),
+                        lazyload(Document.revisions))
     if flt.sort == "title":
         return _by_title(stmt, page, per_page)
     return paginate(stmt.order_by(*SORTS.get(flt.sort, SORTS["updated"])), page, per_page)
@@ -140,12 +162,21 @@ def history(user: User, document: Document) -> list[tuple[AuditEvent, str]]:
     (is_insider) uploads, versions, submissions, decisions and sharing changes with their
     reasons; for everyone else only when it was published."""
     insider = is_insider(user, document)
-    actions = LIFECYCLE_ACTIONS if insider else ("document.publish",)
+    actions = LIFECYCLE_ACTIONS if insider else PUBLIC_ACTIONS
     entries = []
     for event in db.session.scalars(_events_of(document, actions)):
         reason = json.loads(event.details or "{}").get("reason", "") if insider else ""
         entries.append((event, reason if isinstance(reason, str) else ""))
     return entries
+
+
+def downloader_ids(document: Document) -> set[int]:
+    """Who downloaded a version of the document (their accounts' ids)."""
+    return set(db.session.scalars(
+        select(AuditEvent.actor_id).distinct()
+        .where(AuditEvent.object_type == "document",
+               AuditEvent.object_id == document.public_id,
+               AuditEvent.action == "document.downloaded", AuditEvent.actor_id.is_not(None))))
 
 
 def access_log_page(user: User, document: Document, page: int, hide_owner_state: bool,

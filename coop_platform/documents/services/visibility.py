@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
 from coop_platform.auth.models import User
 from coop_platform.core.authz import SECRETARIAT_ROLES, Role
@@ -56,6 +56,17 @@ def is_insider(user: User, document: Document) -> bool:
     recipient State, who uploaded each version): its own State and the Secretariat. Other
     readers see that and when it was published, and by which State."""
     return user.role in SECRETARIAT_ROLES or is_owner(user, document)
+
+
+def insider_clause(user: User | None) -> ColumnElement[bool]:
+    """`is_insider` as SQL, for the documents' rows."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    if user.role in SECRETARIAT_ROLES:
+        return true()
+    if user.role == Role.FOCAL_POINT and user.state_id is not None:
+        return Document.owner_state_id == user.state_id
+    return false()
 
 
 def is_owner(user: User, document: Document) -> bool:

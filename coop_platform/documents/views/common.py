@@ -31,8 +31,8 @@ from coop_platform.documents.forms import (
     SharingForm,
 )
 from coop_platform.documents.models import DocumentStatus
+from coop_platform.documents.services import currency, queries, revisions
 from coop_platform.documents.services import documents as docs
-from coop_platform.documents.services import queries
 from coop_platform.documents.services import sharing as sharing_service
 from coop_platform.documents.services.downloads import version_details
 from coop_platform.documents.services.uploads import StorageFull, UploadSink, ensure_room
@@ -164,12 +164,23 @@ def detail_page(document, status: int = 200, sharing=None, action_form=None):
     waiting = sharing_service.requested(document)
     insider = is_insider(user, document)  # the template hides names and recipients otherwise
     log_page = bounded_int(request.args, "log_page", 1, MAX_PAGE) or 1
+    owner = is_owner(user, document)
+    revision = document.open_revision if insider else None
     return render_template(
-        "documents/detail.html", start_download=_download_to_start(document),
+        "documents/detail.html", start_download=_download_to_start(user, document),
         document=document, m=models, insider=insider,
         audience_states=docs.audience_states(document) if insider else [],
-        owner=is_owner(user, document),
-        versions=[(v, version_details(v)) for v in document.versions],
+        owner=owner,
+        versions=[(v, version_details(v)) for v in docs.versions_for(user, document)],
+        current_version=document.published_version,
+        revision=revision,
+        revision_changes=revisions.proposed_changes(revision) if revision else {},
+        updated=revisions.latest_accepted(document)
+        if document.status == DocumentStatus.PUBLISHED else None,
+        stale=currency.is_stale(document),
+        can_revise=_can(revisions.ensure_can_revise, user, document),
+        can_decide_revision=revisions.may_decide(user, document),
+        can_confirm=owner and document.status == DocumentStatus.PUBLISHED,
         access_log_page=queries.access_log_page(user, document, log_page,
                                                 hide_owner_state=bool(request.args.get("hide_own"))),
         actions=docs.allowed_actions(user, document),
@@ -186,14 +197,14 @@ def detail_page(document, status: int = 200, sharing=None, action_form=None):
         else None), status
 
 
-def _download_to_start(document) -> str | None:
+def _download_to_start(user, document) -> str | None:
     """The download a step-up was passed for (`?download=<version>`): started by the page
     only for a version of this document, and while the code is fresh — a link someone else
     made starts nothing that would ask for a code."""
     wanted = request.args.get("download", "")
     if not wanted or not sessions.step_up_fresh():
         return None
-    for version in document.versions:
+    for version in docs.versions_for(user, document):
         if version.public_id == wanted:
             return url_for("documents.download", public_id=document.public_id,
                            version_id=version.public_id)

@@ -19,6 +19,7 @@ from coop_platform.documents.forms import (
     ActionForm,
     SharingForm,
 )
+from coop_platform.documents.services import currency, revisions
 from coop_platform.documents.services import documents as docs
 from coop_platform.documents.services import sharing as sharing_service
 from coop_platform.documents.views.common import (
@@ -71,6 +72,51 @@ def sharing_decision(public_id: str, decision: str):
         return refused_page(error, document, action_form=form)
     flash(_l("The wider sharing was accepted: it applies now.") if decision == "accept" else
           _l("The wider sharing was refused; the owner State is told why."), "success")
+    return redirect(url_for("documents.detail", public_id=public_id), 303)
+
+
+REVISION_DONE = {
+    "accept": _l("The revision was accepted: everyone who may see the document now reads it."),
+    "return": _l("The revision was returned; the owner State is told why."),
+    "reject": _l("The revision was rejected; the owner State is told why. The document stays "
+                 "as published."),
+    "recall": _l("The revision was taken back; the document stays as published."),
+}
+
+
+@bp.post("/<pid:public_id>/revision/<action>")
+def revision_action(public_id: str, action: str):
+    """The Secretariat's decision on a pending revision, or the owner taking it back."""
+    if action not in REVISION_DONE:
+        abort(404)
+    document = document_or_404(public_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return refused_page(ValidationFailed(_l("Check the reason.")), document, action_form=form)
+    try:
+        if action == "recall":
+            revisions.recall(current_reader(), document)
+        else:
+            revisions.decide(current_reader(), document, action, form.reason.data or "")
+    except DomainError as error:
+        return refused_page(error, document, action_form=form)
+    flash(REVISION_DONE[action], "success")
+    return redirect(url_for("documents.detail", public_id=public_id), 303)
+
+
+@bp.post("/<pid:public_id>/confirm")
+def confirm_current(public_id: str):
+    """The owner State says, in one click, that the published document is still current."""
+    document = document_or_404(public_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return refused_page(ValidationFailed(_l("The form expired: try again.")), document,
+                            action_form=form)
+    try:
+        currency.confirm(current_reader(), document)
+    except DomainError as error:
+        return refused_page(error, document, action_form=form)
+    flash(_l("Thank you: the document is marked as confirmed current today."), "success")
     return redirect(url_for("documents.detail", public_id=public_id), 303)
 
 

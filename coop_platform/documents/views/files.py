@@ -29,10 +29,12 @@ from coop_platform.core.security import streams_upload
 from coop_platform.crypto.documents import IntegrityError
 from coop_platform.documents.forms import (
     DocumentForm,
+    RevisionForm,
     VersionForm,
     step_up_minutes,
 )
 from coop_platform.documents.services import documents as docs
+from coop_platform.documents.services import revisions
 from coop_platform.documents.services.downloads import open_version
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.documents.sniff import extension_for
@@ -127,6 +129,60 @@ def new_version(public_id: str):
         flash(_l("Version %(n)d was stored encrypted.", n=version.number), "success")
         return redirect(url_for("documents.detail", public_id=public_id), 303)
     return render_template("documents/new_version.html", document=document, form=VersionForm())
+
+@bp.route("/<pid:public_id>/revise", methods=["GET", "POST"])
+@roles_required(Role.FOCAL_POINT)
+@csrf.exempt  # checked in receive_upload
+@streams_upload
+def revise(public_id: str):
+    """A revision of a published or withdrawn document: description, new file, or both."""
+    document = document_or_404(public_id)
+    user = current_reader()
+    try:
+        # Before a byte of the body is read. A revision already waiting is checked once the
+        # body came: the person then gets their words back with the reason.
+        revisions.ensure_can_revise(user, document, waiting_ok=request.method == "POST")
+    except DomainError as error:
+        return refused_page(error, document)
+    returned = document.open_revision
+
+    def page(form, status=200, upload_error=None):
+        return render_template("documents/revise.html", document=document, form=form,
+                               returned=returned, upload_error=upload_error), status
+
+    if request.method == "GET":
+        form = RevisionForm(obj=revisions.input_from(returned, document))
+        return page(form)
+    sink = UploadSink()
+    cut_short = receive_upload(sink)
+    if cut_short is not None:  # the body was cut short: never parse it again
+        form = RevisionForm(formdata=None, obj=revisions.input_from(returned, document),
+                            meta={"csrf": False})
+        return page(form, cut_short.status_code, file_note(cut_short))
+    form = RevisionForm(meta={"csrf": False})  # CSRF was checked in receive_upload
+    with_file = sink.received and not sink.nothing_chosen
+    if not form.validate():
+        sink.discard()
+        return page(form, 400, file_note(None, sink) if with_file else None)
+    data = revisions.RevisionInput(
+        note=form.note.data or "", title=form.title.data or "",
+        summary=form.summary.data or "", document_type=form.document_type.data,
+        topics=form.topics.data or [], language=form.language.data,
+        classification=form.classification.data,
+        originator_control=bool(form.originator_control.data))
+    if not with_file:
+        sink.discard()
+    try:
+        revisions.propose(user, document, data, sink if with_file else None)
+    except DomainError as error:
+        sink.discard()
+        audit_storage_full(error)
+        status = attach_error(form, error)
+        return page(form, status, file_note(error, sink) if with_file else None)
+    flash(_l("The revision was sent to the Secretariat. Until it accepts it, everyone else "
+             "sees the document as published."), "success")
+    return redirect(url_for("documents.detail", public_id=public_id), 303)
+
 
 def _content_disposition(filename: str) -> str:
     fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_"

@@ -18,8 +18,8 @@ from coop_platform.documents import models
 from coop_platform.documents.forms import (
     MetadataForm,
 )
+from coop_platform.documents.services import currency, queries
 from coop_platform.documents.services import documents as docs
-from coop_platform.documents.services import queries
 from coop_platform.documents.views.common import (
     bp,
     current_reader,
@@ -38,9 +38,11 @@ def index():
         state=args.get("state", ""), group=args.get("group", ""),
         document_type=args.get("type", ""), topic=args.get("topic", ""),
         language=args.get("language", ""), classification=args.get("classification", ""),
-        status=args.get("status", ""), sort=args.get("sort", "updated"))
+        status=args.get("status", ""), stale=args.get("stale") == "1",
+        sort=args.get("sort", "updated"))
     pagination = queries.list_documents(current_reader(), flt, page=page_number(args))
     return render_template("documents/list.html", pagination=pagination, args=args, m=models,
+                           is_stale=currency.is_stale,
                            groups=REGIONAL_GROUPS, states=state_choices())
 
 @bp.get("/<pid:public_id>")

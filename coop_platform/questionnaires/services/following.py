@@ -5,15 +5,16 @@ the changed answers each follower may read (the one visibility rule)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User, UserStatus
+from coop_platform.core import reminders
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound, ValidationFailed
 from coop_platform.core.rows import changed_rows
@@ -32,11 +33,6 @@ from coop_platform.questionnaires.models import (
 from coop_platform.questionnaires.services.reading import readable_state
 from coop_platform.questionnaires.services.visibility import visible_answers
 from coop_platform.states.models import State
-
-# A reminder eleven months after the last confirmation, a month before the answer counts as
-# "not confirmed for 12 months"; repeated monthly while nothing is confirmed.
-REMIND_AFTER = timedelta(days=335)
-REMIND_EVERY = timedelta(days=30)
 
 
 def _target(user: User, kind: str, target: str) -> str:
@@ -87,6 +83,12 @@ def is_following(user: User, kind: str, target: str) -> bool:
         Follow.user_id == user.id, Follow.kind == kind, Follow.target == target)))
 
 
+def state_follower_ids(iso3: str) -> list[int]:
+    """Who follows the State (the notifier checks what each may see)."""
+    return list(db.session.scalars(select(Follow.user_id).where(Follow.kind == "state",
+                                                                 Follow.target == iso3)))
+
+
 def followers(response: Response, keys: list[str]) -> dict[User, set[str]]:
     """Active users following the response's State or one of these questions, with the keys
     that concern each. Users of inactive States are left out (they cannot sign in)."""
@@ -112,8 +114,8 @@ def readable_keys(user: User, response: Response, keys: set[str]) -> set[str]:
 
 def remind(now: datetime | None = None) -> int:
     """Tell the focal points of each State whose open response holds answers unconfirmed for
-    eleven months; at most once a month per response, even if two runs overlap. Returns the
-    number of responses reminded."""
+    eleven months; at most once a month per response, even if two runs overlap
+    (core/reminders.py). Returns the number of responses reminded."""
     now = now or utcnow()
     stale = db.session.execute(
         select(Response.id, func.count(Answer.id))
@@ -124,17 +126,12 @@ def remind(now: datetime | None = None) -> int:
         .join(State, Response.state_id == State.id)
         .where(Questionnaire.status == QuestionnaireStatus.OPEN, State.active.is_(True),
                AnswerRevision._value_json != "",  # given (an answer not given is stored empty)
-               AnswerRevision.confirmed_at < now - REMIND_AFTER)
+               AnswerRevision.confirmed_at < now - reminders.REMIND_AFTER)
         .group_by(Response.id).order_by(Response.id)).all()
     db.session.rollback()
     reminded = 0
     for response_id, count in stale:
-        claimed = changed_rows(
-            update(Response).where(Response.id == response_id,
-                                   or_(Response.reminded_at.is_(None),
-                                       Response.reminded_at < now - REMIND_EVERY))
-            .values(reminded_at=now))
-        if not claimed:
+        if not reminders.claim(Response, response_id, now):
             db.session.rollback()
             continue
         response = db.session.get_one(Response, response_id)

@@ -8,13 +8,14 @@ answers of the wanted questions in one query, the States in another.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from coop_platform.auth.models import User
+from coop_platform.core import reminders
 from coop_platform.core.clock import as_utc, utcnow
 from coop_platform.core.exceptions import NotFound
 from coop_platform.extensions import db
@@ -35,7 +36,7 @@ from coop_platform.questionnaires.values import codes_of, is_shown
 from coop_platform.states.models import State, by_display_name
 from coop_platform.states.services import get_state
 
-STALE_AFTER = timedelta(days=365)
+STALE_AFTER = reminders.STALE_AFTER
 
 
 def is_stale(revision: ReadRevision | None, now: datetime | None = None) -> bool:

@@ -44,11 +44,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.elements import True_
+from sqlalchemy.sql.elements import False_, True_
 
 from coop_platform.auth.models import User
-from coop_platform.documents.models import Document, DocumentTopic
-from coop_platform.documents.services.visibility import visible_documents
+from coop_platform.documents.models import (
+    OPEN_REVISION_STATUSES,
+    Document,
+    DocumentRevision,
+    DocumentTopic,
+)
+from coop_platform.documents.services.queries import LAST_UPDATE
+from coop_platform.documents.services.visibility import insider_clause, visible_documents
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import (
     Answer,
@@ -251,8 +257,25 @@ def _answers(user: User, tree, rank=None):
 
 
 def _documents(user: User, tree, rank=None):
-    return _with_text([visible_documents(user).join(State, Document.owner_state_id == State.id)],
-                      "document", Document.id, tree, rank)
+    """Visible documents whose words match, each with its relevance column: what was
+    published, except that the owner State and the Secretariat search the revision they work
+    on (its own index rows) where one is open."""
+    visible = visible_documents(user).join(State, Document.owner_state_id == State.id)
+    insider = insider_clause(user)
+    if isinstance(insider, False_):  # the Court: never an insider, one branch as before
+        stmts, column = _with_text([visible], "document", Document.id, tree, rank)
+        return stmts, [column] * len(stmts)
+    has_open = exists().where(DocumentRevision.document_id == Document.id,
+                              DocumentRevision.status.in_(OPEN_REVISION_STATUSES))
+    published, published_rank = _with_text([visible.where(not_(and_(insider, has_open)))],
+                                           "document", Document.id, tree, rank)
+    working, working_rank = _with_text(
+        [visible.join(DocumentRevision, and_(
+            DocumentRevision.document_id == Document.id,
+            DocumentRevision.status.in_(OPEN_REVISION_STATUSES))).where(insider)],
+        "revision", DocumentRevision.id, tree, rank)
+    return published + working, [published_rank] * len(published) + \
+        [working_rank] * len(working)
 
 
 def _count(stmts: list, ref) -> int:
@@ -266,12 +289,15 @@ _DOCUMENT_FACETS = {"state": State.iso3, "group": State.regional_group,
                     "type": Document.document_type, "lang": Document.language}
 
 
-def _one_pass(stmts: list, columns: dict, kind: str, row_columns: list, order: str, size: int,
-              found: Found, ranked: list[tuple[Hit, float]], topics: bool = False) -> int:
+def _one_pass(stmts: list, columns: dict, kind: str, row_columns: list, ranks: list,
+              order: str, size: int, found: Found, ranked: list[tuple[Hit, float]],
+              topics: bool = False) -> int:
     """Facet counts and the first `size` rows of one kind, in one statement over the matched
-    rows (of every branch) computed once (materialised). Returns how many rows matched."""
+    rows (of every branch, each with its own relevance column) computed once (materialised).
+    Returns how many rows matched."""
     branches: list[Any] = [s.with_only_columns(*[c.label(f"f_{n}") for n, c in columns.items()],
-                                    *row_columns).order_by(None) for s in stmts]
+                                    *row_columns, rank.label("rank")).order_by(None)
+                           for s, rank in zip(stmts, ranks, strict=True)]
     matched = (branches[0] if len(branches) == 1 else branches[0].union_all(*branches[1:])) \
         .cte("matched").prefix_with("MATERIALIZED")
     facet_columns: list[Any] = [matched.c[f"f_{n}"] for n in columns]
@@ -330,7 +356,7 @@ def search(app: Flask, user: User, ask: Ask, notices: list[str], facets: bool = 
                                   n=format_number(PREFIX_WORDS))))
     try:
         answers, answer_rank = _answers(user, ask.tree, rank)
-        documents, document_rank = _documents(user, ask.tree, rank)
+        documents, document_ranks = _documents(user, ask.tree, rank)
         if not facets:  # a probe ("did you mean"): how many, nothing else
             found.counts["answer"] = _count(answers, Answer.id)
             found.counts["document"] = _count(documents, Document.id)
@@ -338,13 +364,13 @@ def search(app: Flask, user: User, ask: Ask, notices: list[str], facets: bool = 
         ranked: list[tuple[Hit, float]] = []  # the first `size` of each kind, with its rank
         found.counts["answer"] = _one_pass(answers, _ANSWER_FACETS, "answer", [
             Answer.id.label("ref"),
-            AnswerRevision.number.label("revision"), AnswerRevision.saved_at.label("date"),
-            answer_rank.label("rank")], ask.order,
+            AnswerRevision.number.label("revision"), AnswerRevision.saved_at.label("date")],
+            [answer_rank] * len(answers), ask.order,
             size if "answer" in ask.kinds else 0, found, ranked)
         found.counts["document"] = _one_pass(documents, _DOCUMENT_FACETS, "document", [
             Document.id.label("ref"),
-            literal(0).label("revision"), Document.updated_at.label("date"),
-            document_rank.label("rank")], ask.order,
+            literal(0).label("revision"), LAST_UPDATE.label("date")],
+            document_ranks, ask.order,
             size if "document" in ask.kinds else 0, found, ranked, topics=True)
         # Each kind gave its first `size`: the page of both is among them.
         ranks = {(hit.kind, hit.ref): r for hit, r in ranked}

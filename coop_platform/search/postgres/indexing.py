@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from coop_platform.documents.models import Document
+from coop_platform.documents.models import OPEN_REVISION_STATUSES, Document, DocumentRevision
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import Answer, AnswerRevision, Question, Section
 from coop_platform.search.analysis import (
@@ -23,7 +23,7 @@ from coop_platform.search.analysis import (
     MAX_WORD,
     MIN_PREFIX,
 )
-from coop_platform.search.entries import file_text
+from coop_platform.search.entries import file_text, revision_buckets
 from coop_platform.search.keyed import keyer
 from coop_platform.search.models import SearchText
 from coop_platform.search.postgres import vocabulary
@@ -126,15 +126,28 @@ def index_documents(session: Session, document_ids: Iterable[int]) -> None:
         for d in documents:
             present.add(d.id)
             body = "" if d.classification == "confidential" else \
-                file_text(session, d.current_version)
+                file_text(session, d.published_version)
             rows.append(_params("document", d.id, document_buckets(
                 d.title, d.summary, d.language, d.document_type, d.topics, body)))
+            revision = d.open_revision
+            if revision is not None:
+                rows.append(_params("revision", revision.id,
+                                    revision_buckets(session, d, revision)))
         _write(session, rows)
+        # A revision decided or taken back leaves the index (its words are the document's
+        # now, or nobody's).
+        session.execute(delete(SearchText).where(
+            SearchText.kind == "revision",
+            SearchText.ref_id.in_(select(DocumentRevision.id).where(
+                DocumentRevision.document_id.in_(ids[i:i + 200]),
+                DocumentRevision.status.not_in(OPEN_REVISION_STATUSES))))
+            .execution_options(synchronize_session=False))
     gone = set(ids) - present
     if gone:
         session.execute(delete(SearchText).where(
             SearchText.kind == "document", SearchText.ref_id.in_(gone))
             .execution_options(synchronize_session=False))
+
 
 
 def apply(session: Session, subjects: Iterable[tuple[str, int]]) -> None:

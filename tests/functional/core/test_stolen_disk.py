@@ -15,6 +15,7 @@ import pytest
 
 from coop_platform.auth.services import invitations
 from coop_platform.documents.models import Document
+from coop_platform.documents.services import revisions
 from coop_platform.documents.services.documents import add_version, transition
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.extensions import db
@@ -42,6 +43,11 @@ CANARIES = {
     "search query": "saffronkiln",
     "display name": "nightjarperceval",
     "invitation e-mail": "quokkamail",
+    "revision title": "wombatlagoon",
+    "revision summary": "harpsichordfen",
+    "revision note": "thistlemarmot",
+    "revision file text": "cardamomweir",
+    "revision return reason": "ivorybittern",
 }
 
 
@@ -98,6 +104,7 @@ def write_every_canary(app, logged_in, monkeypatch) -> None:
         db.session.remove()
         assert run_extractions(limit=10) >= 1  # the file's text, sealed, and in the index
         db.session.remove()
+    revised = _returned_revision(app, owner.id, moderator.id)
     assert client.get("/search", query_string={"q": c["search query"]}).status_code == 200
     admin_client, _ = logged_in("admin", None)
     monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.invalid")  # queued, never sent here
@@ -108,7 +115,34 @@ def write_every_canary(app, logged_in, monkeypatch) -> None:
     with app.app_context():
         assert invitations  # the page went through the invitation service
         db.session.remove()
-    return client, moderator_client, public_id
+    return client, moderator_client, public_id, revised
+
+
+def _returned_revision(app, owner_id: int, moderator_id: int) -> str:
+    """A published document whose revision (new file, new description) was returned: the
+    revision's words are sealed, and in the search index for its own State."""
+    c = CANARIES
+    public_id = builders.document(app, owner_id, status="draft", text="Article 3.",
+                                  title="Guideline on seizure")
+    with app.app_context():
+        document = db.session.scalars(db.select(Document).where(
+            Document.public_id == public_id)).one()
+        owner_user = db.session.get(type(document.created_by), owner_id)
+        moderator_user = db.session.get(type(document.created_by), moderator_id)
+        transition(owner_user, document, "submit")
+        transition(moderator_user, document, "publish")
+        sink = UploadSink()
+        sink(filename="guideline-2026.txt")
+        sink.write(f"Article 4: {c['revision file text']}.".encode())
+        revisions.propose(owner_user, document, revisions.RevisionInput(
+            note=f"Amended by {c['revision note']}.", title=f"Guideline {c['revision title']}",
+            summary=f"On {c['revision summary']}.", topics=["freezing"]), sink)
+        revisions.decide(moderator_user, document, "return",
+                         f"See {c['revision return reason']}.")
+        db.session.remove()
+        assert run_extractions(limit=10) == 2  # the published file, and the revision's
+        db.session.remove()
+    return public_id
 
 
 def database_bytes(app, tmp_path: Path) -> bytes:
@@ -129,7 +163,8 @@ def database_bytes(app, tmp_path: Path) -> bytes:
 @pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump is not installed")
 def test_a_stolen_copy_without_the_keys_reveals_no_word_written(app, logged_in, runner,
                                                                  tmp_path, monkeypatch):
-    client, moderator_client, public_id = write_every_canary(app, logged_in, monkeypatch)
+    client, moderator_client, public_id, revised = write_every_canary(app, logged_in,
+                                                                      monkeypatch)
     found = {"database": leaks(database_bytes(app, tmp_path))}
     blobs = app.config["BLOB_DIR"]
     found["document files"] = leaks(b"".join(p.read_bytes() for p in blobs.rglob("*")
@@ -159,6 +194,12 @@ def test_a_stolen_copy_without_the_keys_reveals_no_word_written(app, logged_in, 
     for where in ("answer text", "answer remarks", "document summary", "document file text"):
         found = client.get("/search", query_string={"q": CANARIES[where]})
         assert f"<mark>{CANARIES[where]}</mark>" in found.get_data(as_text=True), where
+    page = client.get(f"/documents/{revised}").get_data(as_text=True)
+    for where in ("revision title", "revision summary", "revision note",
+                  "revision return reason"):
+        assert CANARIES[where] in page, where
+    found = client.get("/search", query_string={"q": CANARIES["revision file text"]})
+    assert f"<mark>{CANARIES['revision file text']}</mark>" in found.get_data(as_text=True)
     misspelt = client.get("/search", query_string={"q": CANARIES["answer text"][:-1] + "x"})
     assert f"{CANARIES['answer text']}</a>" in misspelt.get_data(as_text=True)
 

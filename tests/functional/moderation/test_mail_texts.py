@@ -31,6 +31,11 @@ KINDS = {
     "answers_reminder": ({"params": {"questionnaire": "q-1", "count": 2}},
                          "questionnaires/q-1/response"),
     "recovery_code_used": ({}, "notifications/"),
+    "revision_submission": ({}, "documents/7d0c1e4a-0000-4000-8000-000000000001"),
+    "revision_decision": ({}, "documents/7d0c1e4a-0000-4000-8000-000000000001"),
+    "document_revised": ({}, "documents/7d0c1e4a-0000-4000-8000-000000000001"),
+    "documents_reminder": ({"params": {"state": "SEN", "count": 3}},
+                           "documents/?state=SEN&sort=confirmed"),
 }
 
 

@@ -82,6 +82,7 @@ NOT_SHOWING = {
     "documents.download": "a document's file",
     "documents.edit": "a document's metadata",
     "documents.new_version": "a document's form",
+    "documents.revise": "a document's revision form",
     "documents.upload": "a document's form",
     "documents.step_up": "a second-factor form",
     "audit.events": "the Secretariat's trail: ids and actions, never answers",
