@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from coop_platform.auth.models import User
 from coop_platform.demo.people import demo_person
 from coop_platform.documents.models import Document
+from coop_platform.documents.services import revisions
 from coop_platform.documents.services.documents import DocumentInput, create_document, transition
 from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.extensions import db
@@ -57,6 +58,25 @@ DEMO_DOCUMENTS = [
 ]
 
 
+# Revisions of published demo documents: (title of the document, note, new file text or None,
+# new summary or None, accepted?). Written for the demo.
+DEMO_REVISIONS = [
+    ("Channels and languages for requests from the Court",
+     "Spanish added to the accepted languages by the circular of 2 June 2026.",
+     "Les demandes de la Cour sont adressées à l'autorité centrale par la voie diplomatique.\n"
+     "Langues acceptées : français, anglais et espagnol. Les demandes de la Défense suivent la "
+     "même voie.\n", "The central authority, the diplomatic channel and the languages accepted "
+     "(Spanish since June 2026).", True),
+    ("Executing a Court request to freeze assets: step-by-step procedure",
+     "Step 2: the judge must now rule within five working days of being seized.",
+     "1. The central authority registers the request and checks the annexes.\n"
+     "2. The prosecutor seizes the investigating judge within two working days; the judge\n"
+     "   rules within five working days.\n"
+     "3. Urgent cases: a provisional freeze may be ordered on the strength of a notice,\n"
+     "   to be confirmed within thirty days of the full request.\n", None, False),
+]
+
+
 def _user(local: str, domain: str) -> User:
     return demo_person(f"{local}@{domain}")
 
@@ -66,6 +86,7 @@ def seed_documents(domain: str) -> int:
     if db.session.scalar(select(func.count(Document.id))):
         return 0
     moderator = _user("moderator", domain)
+    made: dict[str, tuple[User, Document]] = {}
     for local, data, text, status in DEMO_DOCUMENTS:
         owner = _user(local, domain)
         sink = UploadSink()
@@ -75,4 +96,18 @@ def seed_documents(domain: str) -> int:
         transition(owner, document, "submit")
         if status == "published":
             transition(moderator, document, "publish")
+        made[data.title] = (owner, document)
+    for title, note, text, summary, accepted in DEMO_REVISIONS:
+        owner, document = made[title]
+        proposal = revisions.input_from(None, document)
+        proposal.note = note
+        proposal.summary = summary or proposal.summary
+        new_file = None
+        if text is not None:
+            new_file = UploadSink()
+            new_file(filename=f"{title[:40]} (revised).txt")
+            new_file.write(text.encode())
+        revisions.propose(owner, document, proposal, new_file)
+        if accepted:  # the other one waits in the queue
+            revisions.decide(moderator, document, "accept")
     return len(DEMO_DOCUMENTS)

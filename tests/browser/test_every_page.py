@@ -16,6 +16,7 @@ from tests.browser.test_journeys import CHROMIUM, IN_CI, sign_in
 from tests.conftest import post_form
 from tests.support.documents import upload, uploaded_id
 from tests.support.questionnaires import act, answer_required, response_id, seeded_questionnaire
+from tests.support.revisions import propose, published
 
 AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = [
@@ -85,7 +86,10 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
     from urllib.parse import urlparse
 
     doc, draft = seeded(app, logged_in)
-    owner, _ = logged_in("focal_point", "FRA")
+    owner, owner_user = logged_in("focal_point", "FRA")
+    _, moderator_user = logged_in("moderator", None)
+    revised = published(app, owner_user.id, moderator_user.id, share_with_court=True)
+    propose(app, owner_user.id, revised)  # waits for the Secretariat
     secret = uploaded_id(upload(owner, title="Confidential note", classification="confidential"))
     version = owner.get(f"/documents/{secret}").get_data(as_text=True).split(
         "/versions/")[1].split("/")[0]
@@ -110,17 +114,21 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
                                                  f"/documents/{doc}", f"/documents/{draft}",
                                                  f"/documents/{draft}/edit",
                                                  f"/documents/{draft}/versions/new",
+                                                 f"/documents/{doc}/revise",
+                                                 f"/documents/{revised}",
                                                  "/auth/account", "/auth/account/password",
                                                  "/notifications/", *questionnaire_pages,
                                                  "/search?q=avoirs", "/search?q=zzqxw",
                                                  "/search?q=gel*+state:FRA&kind=document",
                                                  f"/documents/{secret}/versions/{version}/step-up"]),
         "court": (make_user(role="court", state=None), ["/", "/documents/", "/directory/",
-                                                        "/search?q=gel", f"/documents/{doc}"]),
+                                                        "/search?q=gel", f"/documents/{revised}",
+                                                        f"/documents/{doc}"]),
         "moderator": (make_user(role="moderator", state=None),
                       ["/", "/moderation/", "/moderation/dashboard", "/audit/", review,
                        f"/questionnaires/{qid}/completion",
-                       f"/questionnaires/{qid}/states/FRA", f"/documents/{doc}"]),
+                       f"/questionnaires/{qid}/states/FRA", "/documents/?stale=1&sort=confirmed",
+                       f"/documents/{revised}", f"/documents/{doc}"]),
         "admin": (make_user(role="admin", state=None),
                   ["/admin/users", "/admin/users/invite", "/admin/states",
                    "/questionnaires/manage/", f"/questionnaires/manage/{qid}",

@@ -20,7 +20,7 @@ from coop_platform.extensions import db
 from coop_platform.moderation.models import Notification
 from coop_platform.questionnaires.services import following
 from tests.conftest import post_form
-from tests.functional.documents.test_revisions import _document, decide, propose, published
+from tests.support.revisions import decide, document_of, propose, published
 
 DAY = timedelta(days=1)
 
@@ -48,7 +48,7 @@ def test_followers_and_earlier_downloaders_are_told_once_per_accepted_revision(a
     with app.app_context():
         for user_id in (sen_user.id, can_user.id):
             following.follow(db.session.get_one(User, user_id), "state", "FRA")
-        version = _document(doc_id).versions[0].public_id
+        version = document_of(doc_id).versions[0].public_id
         db.session.remove()
     for client in (sen, jpn):
         assert client.get(f"/documents/{doc_id}/versions/{version}/download").data
@@ -63,7 +63,7 @@ def test_followers_and_earlier_downloaders_are_told_once_per_accepted_revision(a
         assert [n["action"] for n in notes(app, account, "revision_decision")] == ["accept"]
     # Japan leaves the audience; the next accepted revision reaches Senegal only.
     with app.app_context():
-        sharing.change(db.session.get_one(User, owner_user.id), _document(doc_id),
+        sharing.change(db.session.get_one(User, owner_user.id), document_of(doc_id),
                        sharing.Sharing("selected_states", ["SEN"], False))
         db.session.remove()
     propose(app, owner_user.id, doc_id, content=b"Third text.", title="Third title")
@@ -130,7 +130,7 @@ def test_confirming_current_the_12_month_list_and_the_reminder(app, logged_in, r
     stale = moderator.get("/documents/?stale=1").get_data(as_text=True)
     assert f"/documents/{doc_id}" not in stale
     with app.app_context():
-        document = _document(doc_id)
+        document = document_of(doc_id)
         assert utcnow() - document.confirmed_at.replace(tzinfo=utcnow().tzinfo) < DAY
         assert document.reminded_at is None  # the next reminder counts from now
         assert db.session.scalar(select(AuditEvent.actor_id).where(

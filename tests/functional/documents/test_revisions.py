@@ -18,73 +18,27 @@ from sqlalchemy.exc import IntegrityError
 from coop_platform.audit.models import AuditEvent
 from coop_platform.auth.models import User
 from coop_platform.core.exceptions import Conflict
-from coop_platform.documents.models import Document, DocumentRevision
+from coop_platform.documents.models import DocumentRevision
 from coop_platform.documents.services import revisions
 from coop_platform.documents.services.documents import transition
-from coop_platform.documents.services.uploads import UploadSink
 from coop_platform.extensions import db
 from tests.conftest import csrf_token, post_form
 from tests.support import builders
+from tests.support.revisions import (
+    NEW_BYTES,
+    NEW_SUMMARY,
+    NEW_TITLE,
+    OLD_BYTES,
+    OLD_SUMMARY,
+    OLD_TITLE,
+    decide,
+    document_of,
+    propose,
+    published,
+)
 
-OLD_TITLE, NEW_TITLE = "Freezing of assets: procedure of 2024", "Freezing of assets: 2026 text"
-OLD_SUMMARY = "The prosecutor orders the freezing within 48 hours."
-NEW_SUMMARY = "The investigating judge orders the freezing within 24 hours."
-OLD_BYTES, NEW_BYTES = b"Procedure of 2024: 48 hours.", b"Procedure of 2026: 24 hours."
 H1 = re.compile(r"<h1>(.*?)</h1>", re.S)
 VERSION_ROW = re.compile(r"<tr><td>(\d+)( <span class=\"tag\">current</span>)?</td>")
-
-
-def _sink(content: bytes) -> UploadSink:
-    sink = UploadSink()
-    sink(filename="procedure.txt")
-    sink.write(content)
-    return sink
-
-
-def published(app, owner_id: int, moderator_id: int, **fields) -> str:
-    """A document published through the lifecycle: submitted by its State, published by the
-    Secretariat."""
-    doc_id = builders.document(app, owner_id, "draft", text=OLD_BYTES.decode(),
-                               **{"title": OLD_TITLE, "summary": OLD_SUMMARY, **fields})
-    with app.app_context():
-        document = _document(doc_id)
-        transition(db.session.get_one(User, owner_id), document, "submit")
-        transition(db.session.get_one(User, moderator_id), document, "publish")
-        db.session.remove()
-    return doc_id
-
-
-def _document(doc_id: str) -> Document:
-    return db.session.scalars(select(Document).where(Document.public_id == doc_id)).one()
-
-
-def propose(app, user_id: int, doc_id: str, content: bytes | None = NEW_BYTES,
-            title: str = NEW_TITLE, summary: str = NEW_SUMMARY,
-            note: str = "Law of 3 March 2026: the judge orders it.") -> dict:
-    with app.app_context():
-        document = _document(doc_id)
-        revision = revisions.propose(
-            db.session.get_one(User, user_id), document,
-            revisions.RevisionInput(note=note, title=title, summary=summary,
-                                    document_type=document.document_type,
-                                    topics=document.topics, language=document.language,
-                                    classification=document.classification),
-            _sink(content) if content is not None else None)
-        made = {"revision": revision.public_id,
-                "version": revision.version.public_id if revision.version else None,
-                "old": document.versions[-1].public_id}
-        db.session.remove()
-        return made
-
-
-def decide(app, user_id: int, doc_id: str, action: str, reason: str = "") -> None:
-    with app.app_context():
-        user = db.session.get_one(User, user_id)
-        if action == "recall":
-            revisions.recall(user, _document(doc_id))
-        else:
-            revisions.decide(user, _document(doc_id), action, reason)
-        db.session.remove()
 
 
 # -- the matrix -------------------------------------------------------------------------------
@@ -218,20 +172,20 @@ def test_the_second_of_two_focal_points_is_told_and_keeps_their_words(app, logge
     assert "The second focal point&#39;s note." in body
     assert "Another title" in body
     with app.app_context():
-        document = _document(doc_id)
+        document = document_of(doc_id)
         assert [r.note for r in document.revisions] == ["The first focal point's note."]
         assert len(document.versions) == 2  # the second file was not kept
     # The form itself says so before anything is typed.
     assert second.get(f"/documents/{doc_id}/revise").status_code == 409
 
 
-def test_the_database_keeps_one_open_revision_per_document(app, logged_in):
+def test_the_database_keeps_one_open_revision_perdocument_of(app, logged_in):
     _, owner = logged_in("focal_point", "FRA")
     _, moderator = logged_in("moderator", None)
     doc_id = published(app, owner.id, moderator.id)
     propose(app, owner.id, doc_id, content=None)
     with app.app_context():
-        document = _document(doc_id)
+        document = document_of(doc_id)
         db.session.add(DocumentRevision(document_id=document.id, status="returned",
                                         title="Twice", document_type="procedure",
                                         language="en", classification="restricted",
@@ -261,7 +215,7 @@ def test_a_revision_landing_second_in_a_race_is_refused_whole(app, logged_in, mo
     with pytest.raises(Conflict, match="waits for the Secretariat"):
         propose(app, owner.id, doc_id, content=b"raced file", note="Raced.")
     with app.app_context():
-        document = _document(doc_id)
+        document = document_of(doc_id)
         assert [r.note for r in document.revisions] == ["Law of 3 March 2026: the judge orders it."]
         assert [v.number for v in document.versions] == [2, 1]
 
@@ -291,7 +245,7 @@ def test_who_may_revise_and_decide(app, logged_in):
     assert post_form(moderator, f"/documents/{doc_id}/revision/publish", {},
                      token_path=f"/documents/{doc_id}").status_code == 404
     with app.app_context():
-        assert _document(doc_id).open_revision.status == "pending"
+        assert document_of(doc_id).open_revision.status == "pending"
     other_draft = builders.document(app, owner_user.id, "pending")
     assert post_form(moderator, f"/documents/{other_draft}/revision/accept", {},
                      token_path=f"/documents/{other_draft}").status_code == 409
@@ -318,7 +272,7 @@ def test_bad_revisions_are_refused_with_their_reason(app, logged_in, fields, mes
     assert refused.status_code == 400
     assert message in refused.get_data(as_text=True)
     with app.app_context():
-        assert _document(doc_id).revisions == []
+        assert document_of(doc_id).revisions == []
 
 
 def test_returned_then_sent_again_then_taken_back(app, logged_in):
@@ -337,7 +291,7 @@ def test_returned_then_sent_again_then_taken_back(app, logged_in):
         "language": "en", "classification": "restricted"}, content_type="multipart/form-data")
     assert again.status_code == 303, again.get_data(as_text=True)
     with app.app_context():
-        revision = _document(doc_id).open_revision
+        revision = document_of(doc_id).open_revision
         # The same revision, pending again, with the file it brought the first time.
         assert (revision.public_id, revision.status) == (made["revision"], "pending")
         assert revision.version.public_id == made["version"]
@@ -346,7 +300,7 @@ def test_returned_then_sent_again_then_taken_back(app, logged_in):
                          token_path=f"/documents/{doc_id}")
     assert recalled.status_code == 303
     with app.app_context():
-        document = _document(doc_id)
+        document = document_of(doc_id)
         assert document.open_revision is None
         assert document.title == OLD_TITLE
         assert [e for e in db.session.scalars(select(AuditEvent.action).where(
@@ -362,7 +316,7 @@ def test_a_withdrawn_document_is_published_again_through_a_revision(app, logged_
     _, moderator = logged_in("moderator", None)
     doc_id = published(app, owner_user.id, moderator.id)
     with app.app_context():
-        transition(db.session.get_one(User, owner_user.id), _document(doc_id), "withdraw",
+        transition(db.session.get_one(User, owner_user.id), document_of(doc_id), "withdraw",
                    "Superseded.")
         db.session.remove()
     assert peer.get(f"/documents/{doc_id}").status_code == 404
