@@ -52,7 +52,7 @@ def attention_for(user: User) -> Attention:
         .order_by(Notification.created_at.desc()).limit(5)))
     found.recent = list(db.session.scalars(
         visible_documents(user).where(Document.status == DocumentStatus.PUBLISHED)
-        .order_by(Document.published_at.desc(), Document.id.desc()).limit(5)))
+        .order_by(Document.revised_at.desc(), Document.id.desc()).limit(5)))
     return found
 
 

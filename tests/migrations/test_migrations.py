@@ -265,3 +265,43 @@ def test_the_keyed_search_revision_deletes_the_words_postgresql_indexed(migratio
         db.session.remove()  # SQLite: its transaction would hold the file the inspector reads
         columns = {c["name"] for c in inspect(db.engine).get_columns("search_words")}
         assert columns == {"id", "token", "sealed_word"}
+
+
+def test_the_revisions_upgrade_releases_what_readers_had_and_going_down_never_shows_more(
+        migration_app, caplog):
+    """d91a7c3e5b10: a published document's newest version stays with its readers (released at
+    the publication), its earlier draft versions do not; going down is refused while a
+    revision the Secretariat did not accept holds a version, which the older schema would
+    show to every reader."""
+    with migration_app.app_context():
+        upgrade(directory=MIGRATIONS, revision="d91a7c3e5b10")
+        seed_every_table()  # a published document, version 1, a revision waiting
+        document_id, user_id = db.session.execute(text(
+            "SELECT id, created_by_id FROM documents")).one()
+        db.session.execute(text(
+            "INSERT INTO document_versions (public_id, document_id, number, blob_name, kek_id, "
+            "wrapped_dek, sealed_meta, blob_size, note, created_by_id, created_at) VALUES "
+            f"('{uuid.uuid4()}', {document_id}, 2, '{'d' * 32}', 'document-1', 'x', 'y', 1, '', "
+            f"{user_id}, CURRENT_TIMESTAMP)"))
+        db.session.execute(text(
+            "UPDATE document_revisions SET version_id = (SELECT id FROM document_versions "
+            "WHERE number = 2)"))
+        db.session.execute(text("UPDATE documents SET published_at = CURRENT_TIMESTAMP"))
+        db.session.commit()
+        db.session.remove()
+        with pytest.raises(SystemExit):  # flask-migrate's answer to the migration's refusal
+            downgrade(directory=MIGRATIONS, revision="c4d8e2f61a09")
+        assert "hold a version the Secretariat did not accept" in caplog.text
+        db.session.remove()
+        assert db.session.execute(text("SELECT count(*) FROM document_revisions")).scalar() == 1
+        db.session.execute(text("UPDATE document_revisions SET status = 'accepted'"))
+        db.session.commit()
+        db.session.remove()
+        downgrade(directory=MIGRATIONS, revision="c4d8e2f61a09")
+        upgrade(directory=MIGRATIONS, revision="d91a7c3e5b10")
+        released = dict(db.session.execute(text(
+            "SELECT number, released_at IS NOT NULL FROM document_versions")).all())
+        assert released == {1: False, 2: True}
+        assert db.session.execute(text(
+            "SELECT confirmed_at IS NOT NULL AND revised_at IS NOT NULL FROM documents")).scalar()
+        db.session.remove()

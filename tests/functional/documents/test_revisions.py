@@ -150,6 +150,8 @@ def test_a_revision_through_the_pages_reaches_readers_once_accepted(app, logged_
     assert "Updated: revision accepted" in page  # the history every reader sees
     listed = peer.get("/documents/?sort=updated").get_data(as_text=True)
     assert NEW_TITLE in listed
+    home = peer.get("/").get_data(as_text=True)  # recently published or updated
+    assert f"{NEW_TITLE}</a> — France — updated on" in home
 
 
 # -- refusals ---------------------------------------------------------------------------------
