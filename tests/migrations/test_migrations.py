@@ -281,8 +281,9 @@ def test_the_revisions_upgrade_releases_what_readers_had_and_going_down_never_sh
         db.session.execute(text(
             "INSERT INTO document_versions (public_id, document_id, number, blob_name, kek_id, "
             "wrapped_dek, sealed_meta, blob_size, note, created_by_id, created_at) VALUES "
-            f"('{uuid.uuid4()}', {document_id}, 2, '{'d' * 32}', 'document-1', 'x', 'y', 1, '', "
-            f"{user_id}, CURRENT_TIMESTAMP)"))
+            "(:public_id, :document_id, 2, :blob, 'document-1', 'x', 'y', 1, '', :user_id, "
+            "CURRENT_TIMESTAMP)"), {"public_id": str(uuid.uuid4()), "document_id": document_id,
+                                    "blob": "d" * 32, "user_id": user_id})
         db.session.execute(text(
             "UPDATE document_revisions SET version_id = (SELECT id FROM document_versions "
             "WHERE number = 2)"))
