@@ -5,6 +5,7 @@ not ready, and both recover by themselves."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -55,7 +56,12 @@ def test_the_server_refuses_to_start_on_a_missing_database(instance):
 
 
 def test_a_database_behind_the_code_is_refused_and_reported(instance):
-    assert instance.flask("db", "downgrade").returncode == 0  # one migration back
+    # One migration back. Not by `db downgrade`: the demo data holds what the latest
+    # migrations refuse to drop going down (guidance, a revision's unaccepted version); the
+    # check reads the recorded migration, which `db stamp` sets.
+    history = instance.flask("db", "history")
+    previous = re.findall(r"(\w+) -> (\w+) \(head\)", history.stdout)[0][0]
+    assert instance.flask("db", "stamp", previous).returncode == 0
     refused = instance.flask("search", "work")
     assert refused.returncode == 1
     assert "the database is at migration" in refused.stderr
@@ -65,7 +71,7 @@ def test_a_database_behind_the_code_is_refused_and_reported(instance):
         page = app.test_client().get(path)
         assert page.status_code == 503, path
         assert page.get_json()["database"].startswith("the database is at migration"), path
-    assert instance.flask("db", "upgrade").returncode == 0
+    assert instance.flask("db", "stamp", "head").returncode == 0
     assert app.test_client().get("/readyz").status_code == 200
 
 
