@@ -24,12 +24,16 @@ from coop_platform.core.authz import Role, roles_required
 from coop_platform.core.exceptions import DomainError
 from coop_platform.core.forms import attach_error, status_for
 from coop_platform.core.params import page_number
+from coop_platform.documents.models import ORGANS
 from coop_platform.extensions import db
 from coop_platform.mail import outbox as mail
 from coop_platform.states import services as states
 from coop_platform.states.models import REGIONAL_GROUPS
 
 bp = Blueprint("admin", __name__)
+
+
+COURT_ORGAN_LABELS = {k: v for k, v in ORGANS.items() if k != "secretariat"}
 
 
 @bp.before_request
@@ -113,7 +117,24 @@ def _user_or_404(public_id: str):
 
 @bp.get("/users/<pid:public_id>")
 def user(public_id: str):
-    return render_template("admin/user.html", user=_user_or_404(public_id), form=ConfirmForm())
+    return render_template("admin/user.html", user=_user_or_404(public_id), form=ConfirmForm(),
+                           organs=COURT_ORGAN_LABELS)
+
+
+@bp.post("/users/<pid:public_id>/organ")
+def user_organ(public_id: str):
+    """Which organ of the Court a Court account acts for (its guidance is that organ's)."""
+    target = _user_or_404(public_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.set_court_organ(target, request.form.get("organ", ""), _actor())
+    except DomainError as error:
+        flash(str(error.message), "error")
+        return render_template("admin/user.html", user=target, form=ConfirmForm(),
+                               organs=COURT_ORGAN_LABELS), error.status_code
+    flash(_l("The organ of the Court was saved."), "success")
+    return redirect(url_for("admin.user", public_id=public_id)), 303
 
 
 CONFIRMED_ACTIONS = ("reset-2fa", "disable")

@@ -37,6 +37,7 @@ ACTIONS = {
     "document.version_added": _l("New version uploaded"),
     "document.viewed": _l("Document viewed"),
     "document.withdraw": _l("Document withdrawn"),
+    "user.court_organ_set": _l("Organ of the Court set on an account"),
     "document.revision_submitted": _l("Document revision sent for moderation"),
     "document.revision_accepted": _l("Document revision accepted"),
     "document.revision_returned": _l("Document revision returned"),

@@ -48,6 +48,8 @@ class User(Model):
         CheckConstraint("role IN ('focal_point','court','moderator','admin')", name="role"),
         CheckConstraint("status IN ('invited','active','disabled')", name="status"),
         CheckConstraint("role <> 'focal_point' OR state_id IS NOT NULL", name="focal_state"),
+        CheckConstraint("court_organ IN ('registry','otp','presidency')", name="court_organ"),
+        CheckConstraint("court_organ IS NULL OR role = 'court'", name="organ_role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +63,9 @@ class User(Model):
     display_name = Sealed("_display_name", "people")
     role: Mapped[str] = mapped_column(String(16))
     state_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"))
+    # The organ of the Court a Court account belongs to (set by an administrator): the
+    # documents it proposes are that organ's.
+    court_organ: Mapped[str | None] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(12), default="invited")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     totp_secret: Mapped[str | None] = mapped_column(Text)  # encrypted by the key manager

@@ -27,6 +27,12 @@ class Role(StrEnum):
 #: The ASP Secretariat: who moderates, reads the audit trail and sees every submission.
 SECRETARIAT_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
 
+#: Who besides a State may own a document: the ASP Secretariat (its moderators and admins),
+#: or an organ of the Court (its Court accounts, whose organ an administrator sets).
+SECRETARIAT_ORGAN = "secretariat"
+COURT_ORGANS = ("registry", "otp", "presidency")
+ORGANS = (SECRETARIAT_ORGAN, *COURT_ORGANS)
+
 
 def require_role(actor: Any, roles: str | frozenset[str], message: object) -> None:
     """Defence in depth in services: the views check the role too. None is the command line

@@ -41,6 +41,7 @@ response_transitioned = _signals.signal("response-transitioned")
 #: Response; kwargs: count. Sent inside the transaction, before commit.
 answers_need_confirmation = _signals.signal("answers-need-confirmation")
 
-#: Published documents of a State have not been confirmed current for eleven months. sender:
-#: the State; kwargs: count. Sent inside the transaction, before commit.
+#: Published documents of one owner have not been confirmed current for eleven months.
+#: sender: the owner State, or None for guidance; kwargs: organ (None for a State's), count.
+#: Sent inside the transaction, before commit.
 documents_need_confirmation = _signals.signal("documents-need-confirmation")

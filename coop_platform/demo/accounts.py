@@ -35,7 +35,7 @@ DEMO_ACCOUNTS = [
     ("focal.arg", "focal_point", "ARG", "Demo focal point, Argentina"),
     ("focal.jpn", "focal_point", "JPN", "Demo focal point, Japan"),
     ("focal.pol", "focal_point", "POL", "Demo focal point, Poland"),
-    ("court", "court", None, "Demo Court liaison"),
+    ("court", "court", None, "Demo Court liaison (Registry)"),
 ]
 _WORDS = ("amber", "basalt", "cedar", "delta", "ember", "fjord", "granite", "harbor", "indigo",
           "juniper", "kestrel", "lagoon", "meadow", "nectar", "orchid", "prairie", "quartz",
@@ -74,7 +74,8 @@ def seed_demo(new_passwords: bool = False) -> list[DemoLogin]:
         if user is None:
             state = db.session.scalars(select(State).where(State.iso3 == iso3)).one() if iso3 else None
             user = User(email=email, role=role, state=state, display_name=name, status="active",
-                        is_demo=True, activated_at=utcnow())
+                        is_demo=True, activated_at=utcnow(),
+                        court_organ="registry" if role == "court" else None)
             db.session.add(user)
             db.session.flush()
             user.totp_secret = encrypt_totp_secret(user, totp.new_secret())

@@ -48,6 +48,29 @@ DEMO_DOCUMENTS = [
         originator_control=True),
      "[ ] Court request or notice received and registered\n"
      "[ ] Bank-account register queried\n[ ] Freeze order drafted for the judge\n", "published"),
+    # Guidance of the ASP Secretariat and of the Court's Registry (written for the demo).
+    ("moderator", DocumentInput(
+        title="Checklist: what a Court request to trace and freeze assets usually contains",
+        summary="A reading aid for the authorities that receive such requests: the parts of "
+                "the request, the annexes to look for, and whom to ask when one is missing.",
+        document_type="form", topics=["identification", "freezing", "mla_channels"],
+        language="en", classification="public", audience="all_states", share_with_court=True),
+     "1. The person concerned: names, dates of birth, known addresses, identity documents.\n"
+     "2. The assets sought: accounts, real estate, vehicles, shares, with any identifier.\n"
+     "3. The measure asked for: identification, tracing, freezing or seizure, and why.\n"
+     "4. The Court's decision or warrant it rests on, attached.\n"
+     "5. Urgency and confidentiality, and the contact at the Registry for questions.\n",
+     "published"),
+    ("court", DocumentInput(
+        title="Registry note: sending the results of a financial investigation to the Court",
+        summary="How to return bank records and asset reports: channel, format, and what to "
+                "keep confidential.",
+        document_type="procedure", topics=["financial_investigation", "mla_channels"],
+        language="en", classification="restricted", audience="all_states",
+        share_with_court=True),
+     "Results are sent through the channel the request came from, with a cover letter that\n"
+     "lists each record. Spreadsheets are preferred to scanned statements. Say which parts may\n"
+     "not be disclosed to the parties without your consent.\n", "pending"),
     ("focal.jpn", DocumentInput(
         title="Draft guidance on domestic financial investigations",
         summary="Submitted to the Secretariat for review.",

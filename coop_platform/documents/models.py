@@ -61,6 +61,17 @@ AUDIENCES = {
     "selected_states": _l("Selected States"),
     "secretariat": _l("Secretariat only"),
 }
+# Who publishes besides States (core/authz.py ORGANS), as readers name them.
+ORGANS = {
+    "secretariat": _l("ASP Secretariat"),
+    "registry": _l("Registry of the Court"),
+    "otp": _l("Office of the Prosecutor"),
+    "presidency": _l("Presidency of the Court"),
+}
+PUBLISHERS = {"state": _l("A State"), "secretariat": _l("The Secretariat"),
+              "court": _l("The Court")}
+
+
 class DocumentStatus(StrEnum):
     DRAFT = "draft"
     PENDING = "pending"
@@ -127,12 +138,16 @@ class Document(Model):
         CheckConstraint(_in("classification", CLASSIFICATIONS), name="classification"),
         CheckConstraint(_in("audience", AUDIENCES), name="audience"),
         CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(_in("owner_organ", ORGANS), name="owner_organ"),
+        # Owned by a State, or (guidance) by the Secretariat or an organ of the Court.
+        CheckConstraint("(owner_state_id IS NULL) <> (owner_organ IS NULL)", name="one_owner"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True,
                                            default=lambda: str(uuid.uuid4()))
-    owner_state_id: Mapped[int] = mapped_column(ForeignKey("states.id"), index=True)
+    owner_state_id: Mapped[int | None] = mapped_column(ForeignKey("states.id"), index=True)
+    owner_organ: Mapped[str | None] = mapped_column(String(12))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # Sealed (crypto/fields.py): the list sorts by title in the service, not in SQL.
     _title: Mapped[str] = mapped_column("title", Text, default="")
@@ -164,7 +179,7 @@ class Document(Model):
     _reviewed_snapshot: Mapped[str | None] = mapped_column("reviewed_snapshot", Text)
     reviewed_snapshot = Sealed("_reviewed_snapshot", "content")
 
-    owner_state: Mapped[State] = relationship(lazy="joined")
+    owner_state: Mapped[State | None] = relationship(lazy="joined")
     created_by: Mapped[User] = relationship()
     topic_rows: Mapped[list[DocumentTopic]] = relationship(cascade="all, delete-orphan",
                                                            lazy="selectin")
@@ -180,6 +195,29 @@ class Document(Model):
     @property
     def topics(self) -> list[str]:
         return sorted(t.topic for t in self.topic_rows)
+
+    @property
+    def owner_name(self) -> str:
+        """Who published it, in the reader's language: a State, or an organ."""
+        if self.owner_state is not None:
+            return self.owner_state.display_name
+        return str(ORGANS.get(self.owner_organ or "", self.owner_organ))
+
+    @property
+    def publisher(self) -> str:
+        """state | secretariat | court."""
+        if self.owner_organ is None:
+            return "state"
+        return "secretariat" if self.owner_organ == "secretariat" else "court"
+
+    @property
+    def is_guidance(self) -> bool:
+        return self.owner_organ is not None
+
+    @property
+    def owner_active(self) -> bool:
+        """A deactivated State's documents reach nobody but the Secretariat; organs stay."""
+        return self.owner_state is None or self.owner_state.active
 
     @property
     def audience_state_ids(self) -> set[int]:

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
 from coop_platform.auth.models import User, UserStatus
-from coop_platform.core.authz import SECRETARIAT_ROLES, Role
+from coop_platform.core.authz import SECRETARIAT_ORGAN, SECRETARIAT_ROLES, Role
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound
 from coop_platform.core.pages import paginate
@@ -51,12 +51,33 @@ def _focal_points(state_id: int) -> list[User]:
         State.active.is_(True))))
 
 
+def _owners(document: Document) -> list[User]:
+    """Who acts for the document's owner, and is told of decisions on it: the owner State's
+    focal points, the Secretariat, or the accounts of the owner organ of the Court."""
+    if document.owner_state_id is not None:
+        return _focal_points(document.owner_state_id)
+    return _organ(document.owner_organ or "")
+
+
+def _organ(organ: str) -> list[User]:
+    if organ == SECRETARIAT_ORGAN:
+        return _secretariat()
+    return list(db.session.scalars(select(User).where(
+        User.role == Role.COURT, User.court_organ == organ, User.status == UserStatus.ACTIVE)))
+
+
+def _owner_code(document: Document) -> str:
+    """The owner as notification parameters keep it: a State's code, or the organ's key."""
+    return document.owner_state.iso3 if document.owner_state is not None \
+        else str(document.owner_organ)
+
+
 def _mail_text(kind: str, document: Document | None, params: dict[str, Any]) -> tuple[str, str]:
     """Subject and body, in the recipient's language (the caller sets the locale). A
     confidential document's title is never mailed."""
     title = (document.title if document is not None
              and document.classification != "confidential" else None)
-    state = (document.owner_state.display_name if document is not None
+    state = (document.owner_name if document is not None
              else state_name(params.get("state", "")))
     action = params.get("action", "")
     return texts.render(kind, document=document, title=title, state=state, params=params,
@@ -98,7 +119,9 @@ def _recipients(document: Document, state_ids: set[int] | None, court: bool) -> 
     State) other than the owner, active ones of active States, and Court liaisons if shared."""
     stmt = (select(User).join(State, User.state_id == State.id)
             .where(User.role == Role.FOCAL_POINT, User.status == UserStatus.ACTIVE,
-                   State.active.is_(True), User.state_id != document.owner_state_id))
+                   State.active.is_(True)))
+    if document.owner_state_id is not None:
+        stmt = stmt.where(User.state_id != document.owner_state_id)
     if state_ids is not None:
         stmt = stmt.where(User.state_id.in_(state_ids or {-1}))
     people = list(db.session.scalars(stmt))
@@ -123,34 +146,34 @@ REVISION_DECISIONS = ("accept_revision", "return_revision", "reject_revision")
 def _on_document_transitioned(document: Document, action: str, actor: User, **_kw) -> None:
     if action == "submit_revision":
         notify([u for u in _secretariat() if u.id != actor.id], "revision_submission", document,
-               state=document.owner_state.iso3)
+               state=_owner_code(document))
         return
     if action in REVISION_DECISIONS:
-        notify([u for u in _focal_points(document.owner_state_id) if u.id != actor.id],
+        notify([u for u in _owners(document) if u.id != actor.id],
                "revision_decision", document, action=action.removesuffix("_revision"))
         if action == "accept_revision":
             _tell_readers_of_revision(document, actor, _kw["revision"])
         return
     if action == "submit":
         notify([u for u in _secretariat() if u.id != actor.id], "submission", document,
-               state=document.owner_state.iso3)
+               state=_owner_code(document))
     elif action in DECISIONS:
-        notify([u for u in _focal_points(document.owner_state_id) if u.id != actor.id],
+        notify([u for u in _owners(document) if u.id != actor.id],
                "decision", document, action=action)
-    if action == "publish" and document.owner_state.active:
+    if action == "publish" and document.owner_active:
         state_ids = (None if document.audience == "all_states"
                      else set(document.audience_state_ids))
         notify(_recipients(document, state_ids, document.shared_with_court), "shared", document,
-               state=document.owner_state.iso3)
+               state=_owner_code(document))
 
 
 @sharing_changed.connect
 def _on_sharing_changed(document: Document, action: str, actor: User, **_kw) -> None:
     if action == "request":
         notify([u for u in _secretariat() if u.id != actor.id], "sharing_request", document,
-               state=document.owner_state.iso3)
+               state=_owner_code(document))
     else:
-        notify([u for u in _focal_points(document.owner_state_id) if u.id != actor.id],
+        notify([u for u in _owners(document) if u.id != actor.id],
                "sharing_decision", document, action=action)
     if action == "accept" and document.status == DocumentStatus.PUBLISHED:
         # Only those the wider sharing newly reaches are told.
@@ -158,25 +181,27 @@ def _on_sharing_changed(document: Document, action: str, actor: User, **_kw) -> 
         had = {u.id for u in _recipients(document, _state_ids(before),
                                           before["share_with_court"])}
         notify([u for u in _recipients(document, _state_ids(after), after["share_with_court"])
-                if u.id not in had], "shared", document, state=document.owner_state.iso3)
+                if u.id not in had], "shared", document, state=_owner_code(document))
 
 
 def _tell_readers_of_revision(document: Document, actor: User, revision) -> None:
     """Those who follow the owner State, and those who downloaded an earlier version, are told
     once of the accepted revision — each only if the document is (still) shared with them.
     The owner State's own focal points have the decision already."""
-    if not document.owner_state.active:
+    if not document.owner_active:
         return
-    candidates = set(following.state_follower_ids(document.owner_state.iso3))
+    candidates = set(following.state_follower_ids(document.owner_state.iso3)
+                     if document.owner_state is not None else ())
     candidates |= downloader_ids(document)
-    people = db.session.scalars(select(User).where(
-        User.id.in_(candidates or {-1}), User.status == UserStatus.ACTIVE,
-        User.id != actor.id,
-        or_(User.state_id.is_(None), User.state_id != document.owner_state_id))
-        .order_by(User.id)).all()
+    stmt = select(User).where(User.id.in_(candidates or {-1}),
+                              User.status == UserStatus.ACTIVE, User.id != actor.id)
+    if document.owner_state_id is not None:  # its own focal points have the decision
+        stmt = stmt.where(or_(User.state_id.is_(None),
+                              User.state_id != document.owner_state_id))
+    people = db.session.scalars(stmt.order_by(User.id)).all()
     readers = [u for u in people if db.session.scalar(
         visible_documents(u).with_only_columns(Document.id).where(Document.id == document.id))]
-    notify(readers, "document_revised", document, state=document.owner_state.iso3,
+    notify(readers, "document_revised", document, state=_owner_code(document),
            revision=revision.public_id)
 
 
@@ -213,8 +238,12 @@ def _on_answers_need_confirmation(response, count: int, **_kw) -> None:
 
 
 @documents_need_confirmation.connect
-def _on_documents_need_confirmation(state: State, count: int, **_kw) -> None:
-    notify(_focal_points(state.id), "documents_reminder", count=count, state=state.iso3)
+def _on_documents_need_confirmation(state: State | None, count: int, organ: str | None = None,
+                                    **_kw) -> None:
+    if state is not None:
+        notify(_focal_points(state.id), "documents_reminder", count=count, state=state.iso3)
+    elif organ:
+        notify(_organ(organ), "documents_reminder", count=count, organ=organ)
 
 
 @recovery_code_used.connect

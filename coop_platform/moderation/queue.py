@@ -18,7 +18,7 @@ from coop_platform.documents.models import (
     DocumentStatus,
     RevisionStatus,
 )
-from coop_platform.documents.services.visibility import visibility_clause
+from coop_platform.documents.services.visibility import moderated_clause, visibility_clause
 from coop_platform.extensions import db
 from coop_platform.questionnaires.models import Response, ResponseStatus
 from coop_platform.states.models import REGIONAL_GROUPS, State
@@ -33,7 +33,7 @@ class QueueFilter:
 
 
 def _pending(user: User):
-    return (select(Document).join(State, Document.owner_state_id == State.id)
+    return (select(Document).outerjoin(State, Document.owner_state_id == State.id)
             .where(visibility_clause(user), Document.status == DocumentStatus.PENDING))
 
 
@@ -58,9 +58,9 @@ def pending_documents(user: User, flt: QueueFilter) -> list[Document]:
 def _revisions(user: User):
     return (select(DocumentRevision, Document)
             .join(Document, DocumentRevision.document_id == Document.id)
-            .join(State, Document.owner_state_id == State.id)
+            .outerjoin(State, Document.owner_state_id == State.id)
             .where(visibility_clause(user), DocumentRevision.status == RevisionStatus.PENDING,
-                   Document.owner_state_id != (user.state_id or -1)))
+                   moderated_clause(user)))
 
 
 def pending_revisions(user: User, flt: QueueFilter) -> list[tuple[DocumentRevision, Document]]:

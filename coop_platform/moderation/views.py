@@ -53,8 +53,10 @@ def open_one(notification_id: int):
         return redirect(url_for("questionnaires.state_response",
                                 public_id=about["questionnaire"], iso3=about["state"]))
     if notification.kind == "documents_reminder":
-        return redirect(url_for("documents.index", state=about.get("state", ""),
-                                sort="confirmed"))
+        organ = about.get("organ")
+        publisher = ("secretariat" if organ == "secretariat" else "court") if organ else None
+        return redirect(url_for("documents.index", state=about.get("state") or None,
+                                publisher=publisher, sort="confirmed"))
     if notification.kind in ("response_decision", "answers_reminder"):
         return redirect(url_for("questionnaires.my_response",
                                 public_id=about["questionnaire"]))

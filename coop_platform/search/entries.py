@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from coop_platform.auth.models import User
-from coop_platform.core.authz import SECRETARIAT_ROLES, Role
+from coop_platform.core.authz import COURT_ORGANS, SECRETARIAT_ROLES, Role
 from coop_platform.crypto.keyring import KeyError_
 from coop_platform.documents.models import Document, DocumentRevision, DocumentVersion
 from coop_platform.documents.services.visibility import visible_documents
@@ -50,6 +50,7 @@ class Persona:
     role: str
     state_id: int | None = None
     is_authenticated: bool = True
+    court_organ: str | None = None
 
 
 _FIXED = ((Persona("moderator"), SECRETARIAT), (Persona("court"), COURT),
@@ -60,10 +61,17 @@ def state_principal(state_id: int) -> str:
     return f"s{state_id}"
 
 
+def organ_principal(organ: str) -> str:
+    """The accounts of one organ of the Court: they find their organ's guidance as its
+    owner (its drafts, its open revisions)."""
+    return f"o{organ}"
+
+
 @dataclass(frozen=True)
 class Principals:
     tokens: frozenset[str]
     own_state_id: int | None = None  # `peer` entries of this State are not for this reader
+    own_organ: str | None = None  # nor `court` entries of this organ (it has its own)
 
     @property
     def none(self) -> bool:
@@ -76,6 +84,9 @@ def principals_of(user: User) -> Principals:
     if user.role in SECRETARIAT_ROLES:
         return Principals(frozenset({SECRETARIAT}))
     if user.role == Role.COURT:
+        organ = getattr(user, "court_organ", None)
+        if organ:
+            return Principals(frozenset({COURT, organ_principal(organ)}), own_organ=organ)
         return Principals(frozenset({COURT}))
     if user.role == Role.FOCAL_POINT and user.state_id is not None:
         return Principals(frozenset({state_principal(user.state_id), PEER}), user.state_id)
@@ -89,7 +100,7 @@ class Entry:
     ref: int  # answer id or document id
     revision: int  # the answer revision's number; the document's current version number
     acl: set[str]
-    owner: int
+    owner: int | str  # the owner State's id, or the organ of a guidance document
     state: str
     group: str
     lang: str
@@ -182,6 +193,15 @@ def revision_buckets(session: Session, document: Document,
                             revision.document_type, revision.topics, text)
 
 
+def owner_principal(document: Document) -> str:
+    """Who finds the document as its owner: its State's, the Secretariat, or its organ's."""
+    if document.owner_state_id is not None:
+        return state_principal(document.owner_state_id)
+    if document.owner_organ in COURT_ORGANS:
+        return organ_principal(str(document.owner_organ))
+    return SECRETARIAT
+
+
 def document_entries(session: Session, document_ids) -> dict[int, list[Entry]]:
     out: dict[int, list[Entry]] = {d: [] for d in document_ids}
     for chunk in _chunks(document_ids):
@@ -192,30 +212,39 @@ def document_entries(session: Session, document_ids) -> dict[int, list[Entry]]:
                 grants[doc_id].add(token)
         documents = session.scalars(select(Document).where(Document.id.in_(chunk))).all()
         for document in documents:
-            readers = {document.owner_state_id} | document.audience_state_ids
+            readers = document.audience_state_ids | (
+                {document.owner_state_id} if document.owner_state_id is not None else set())
             for state_id in readers:
                 persona = Persona("focal_point", state_id)
                 if session.execute(visible_documents(persona).where(
                         Document.id == document.id).with_only_columns(Document.id)).first():
                     grants[document.id].add(state_principal(state_id))
+            own = owner_principal(document)
+            if document.owner_organ in COURT_ORGANS and session.execute(
+                    visible_documents(Persona("court", court_organ=document.owner_organ))
+                    .where(Document.id == document.id).with_only_columns(Document.id)).first():
+                grants[document.id].add(own)
             if not grants[document.id]:
                 continue
             version = document.published_version
             text = "" if document.classification == "confidential" else \
                 file_text(session, version)
+            # Guidance has no owner State: no State facet, and no State's own entries.
             state = document.owner_state
+            owner, iso3, group = (state.id, state.iso3, state.regional_group) if state \
+                else (str(document.owner_organ), "", "")
             acl = grants[document.id]
             revision = document.open_revision
             if revision is not None:
                 # Its own State and the Secretariat find the revision they work on; everyone
                 # else what was published.
-                inner = acl & {SECRETARIAT, state_principal(state.id)}
+                inner = acl & {SECRETARIAT, own}
                 acl = acl - inner
                 working = revision.version or version
                 out[document.id].append(Entry(
                     key=f"d{document.id}.w", kind="document", ref=document.id,
-                    revision=working.number if working else 0, acl=inner, owner=state.id,
-                    state=state.iso3, group=state.regional_group, lang=revision.language,
+                    revision=working.number if working else 0, acl=inner, owner=owner,
+                    state=iso3, group=group, lang=revision.language,
                     date=document.revised_at or document.updated_at,
                     doc_type=revision.document_type,
                     topics=revision.topics,
@@ -225,8 +254,8 @@ def document_entries(session: Session, document_ids) -> dict[int, list[Entry]]:
             out[document.id].append(Entry(
                 key=f"d{document.id}", kind="document", ref=document.id,
                 revision=version.number if version else 0, acl=acl,
-                owner=state.id, state=state.iso3, group=state.regional_group,
-                lang=document.language, date=document.revised_at or document.updated_at,
+                owner=owner, state=iso3, group=group, lang=document.language,
+                date=document.revised_at or document.updated_at,
                 doc_type=document.document_type, topics=document.topics,
                 buckets=document_buckets(document.title, document.summary, document.language,
                                          document.document_type, document.topics, text)))

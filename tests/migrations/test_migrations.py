@@ -274,8 +274,10 @@ def test_the_revisions_upgrade_releases_what_readers_had_and_going_down_never_sh
     revision the Secretariat did not accept holds a version, which the older schema would
     show to every reader."""
     with migration_app.app_context():
-        upgrade(directory=MIGRATIONS, revision="d91a7c3e5b10")
+        upgrade(directory=MIGRATIONS)
         seed_every_table()  # a published document, version 1, a revision waiting
+        db.session.remove()
+        downgrade(directory=MIGRATIONS, revision="d91a7c3e5b10")
         document_id, user_id = db.session.execute(text(
             "SELECT id, created_by_id FROM documents")).one()
         db.session.execute(text(

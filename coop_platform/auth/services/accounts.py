@@ -17,7 +17,7 @@ from coop_platform.auth.services.common import (
     replace_recovery_codes,
 )
 from coop_platform.auth.services.invitations import invitation_url, new_reset_invitation
-from coop_platform.core.authz import Role, require_role
+from coop_platform.core.authz import COURT_ORGANS, Role, require_role
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import NotFound, ValidationFailed
 from coop_platform.core.pages import paginate_ids
@@ -152,6 +152,24 @@ def unlock(user: User, actor: User | None) -> None:
     user.failed_code_count = user.failed_password_count = 0
     record("user.unlocked", actor=actor, object_type="user", object_id=user.public_id,
            state_id=user.state_id)
+    db.session.commit()
+
+
+def set_court_organ(user: User, organ: str, actor: User | None) -> None:
+    """Which organ of the Court a Court account belongs to ('' for none): the documents it
+    proposes are that organ's, and it acts for them."""
+    require_admin(actor)
+    if user.role != Role.COURT:
+        raise ValidationFailed(_l("Only a Court account belongs to an organ of the Court."),
+                               field="organ")
+    if organ and organ not in COURT_ORGANS:
+        raise ValidationFailed(_l("Choose one of the listed organs."), field="organ")
+    if (user.court_organ or "") == organ:
+        raise ValidationFailed(_l("The account already belongs to this organ."), field="organ")
+    before = user.court_organ
+    user.court_organ = organ or None
+    record("user.court_organ_set", actor=actor, object_type="user", object_id=user.public_id,
+           details={"from": before, "to": user.court_organ})
     db.session.commit()
 
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
@@ -38,7 +38,7 @@ def stale_clause(now: datetime | None = None) -> ColumnElement[bool]:
 def confirm(user: User, document: Document) -> None:
     """The owner State says the published document is still current."""
     if not is_owner(user, document):
-        raise Forbidden(_l("Only focal points of the owner State can confirm the document."))
+        raise Forbidden(_l("Only the document's owner can confirm it."))
     now = utcnow()
     # One statement checks and writes: a withdrawal at the same moment wins.
     if not changed_rows(update(Document).where(
@@ -52,25 +52,27 @@ def confirm(user: User, document: Document) -> None:
 
 
 def remind(now: datetime | None = None) -> int:
-    """Tell the focal points of each active State whose published documents were not
-    confirmed for eleven months, once a month at most per document. Returns the number of
-    States reminded."""
+    """Tell the owners (focal points of each active State, the Secretariat, a Court organ's
+    accounts) of published documents not confirmed for eleven months, once a month at most
+    per document. Returns the number of owners reminded."""
     now = now or utcnow()
     due = db.session.execute(
-        select(Document.id, Document.owner_state_id)
-        .join(State, Document.owner_state_id == State.id)
-        .where(Document.status == DocumentStatus.PUBLISHED, State.active.is_(True),
+        select(Document.id, Document.owner_state_id, Document.owner_organ)
+        .outerjoin(State, Document.owner_state_id == State.id)
+        .where(Document.status == DocumentStatus.PUBLISHED,
+               or_(Document.owner_state_id.is_(None), State.active.is_(True)),
                Document.confirmed_at < now - reminders.REMIND_AFTER)
-        .order_by(Document.owner_state_id, Document.id)).all()
+        .order_by(Document.id)).all()
     db.session.rollback()
-    claimed: dict[int, list[int]] = defaultdict(list)
-    for document_id, state_id in due:
+    claimed: dict[tuple[int | None, str | None], list[int]] = defaultdict(list)
+    for document_id, state_id, organ in due:
         if reminders.claim(Document, document_id, now):
-            claimed[state_id].append(document_id)
-    for state_id, ids in claimed.items():
-        state = db.session.get_one(State, state_id)
-        record("document.reminded", object_type="state", object_id=state.iso3,
-               state_id=state_id, details={"documents": len(ids)})
-        documents_need_confirmation.send(state, count=len(ids))
+            claimed[(state_id, organ)].append(document_id)
+    for (state_id, organ), ids in claimed.items():
+        state = db.session.get_one(State, state_id) if state_id is not None else None
+        record("document.reminded", object_type="state" if state else "organ",
+               object_id=state.iso3 if state else str(organ), state_id=state_id,
+               details={"documents": len(ids)})
+        documents_need_confirmation.send(state, organ=organ, count=len(ids))
     db.session.commit()
     return len(claimed)

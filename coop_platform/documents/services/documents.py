@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
-from coop_platform.core.authz import SECRETARIAT_ROLES, Role
+from coop_platform.core.authz import COURT_ORGANS, SECRETARIAT_ORGAN, SECRETARIAT_ROLES, Role
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from coop_platform.core.signals import document_transitioned
@@ -35,7 +35,12 @@ from coop_platform.documents.models import (
 from coop_platform.documents.services import sharing
 from coop_platform.documents.services.locks import lock
 from coop_platform.documents.services.uploads import StoredUpload, UploadSink
-from coop_platform.documents.services.visibility import is_insider, is_owner, visible_documents
+from coop_platform.documents.services.visibility import (
+    is_insider,
+    is_owner,
+    may_moderate,
+    visible_documents,
+)
 from coop_platform.extensions import db
 from coop_platform.states.models import State, by_display_name
 
@@ -82,9 +87,27 @@ def validate(data: DocumentInput, owner_state_id: int | None) -> list[State]:
     return list(db.session.scalars(select(State).where(State.id.in_(audience.state_ids))))
 
 
-def _require_focal_point(user: User) -> None:
-    if user.role != Role.FOCAL_POINT or user.state_id is None:
-        raise Forbidden(_l("Only focal points upload documents for their State."))
+def owner_for(user: User) -> tuple[int | None, str | None]:
+    """Whose the documents the user uploads are: (State id, None) for a focal point; (None,
+    organ) for the Secretariat and for a Court account whose organ is set."""
+    if user.role == Role.FOCAL_POINT and user.state_id is not None:
+        return user.state_id, None
+    if user.role in SECRETARIAT_ROLES:
+        return None, SECRETARIAT_ORGAN
+    if user.role == Role.COURT:
+        if user.court_organ in COURT_ORGANS:
+            return None, user.court_organ
+        raise Forbidden(_l("An administrator must first say which organ of the Court your "
+                           "account belongs to: its documents are that organ's."))
+    raise Forbidden(_l("Your account may not upload documents."))
+
+
+def may_upload(user: User) -> bool:
+    try:
+        owner_for(user)
+    except Forbidden:
+        return False
+    return True
 
 
 def land(sink: UploadSink, build: Callable[[StoredUpload], T]) -> T:
@@ -111,13 +134,14 @@ def version_row(document: Document, stored: StoredUpload, user: User, number: in
 
 
 def create_document(user: User, data: DocumentInput, sink: UploadSink) -> Document:
-    _require_focal_point(user)
-    states = validate(data, user.state_id)
+    owner_state_id, owner_organ = owner_for(user)
+    states = validate(data, owner_state_id)
 
     def build(stored: StoredUpload) -> Document:
         now = utcnow()
         document = Document(
-            owner_state_id=user.state_id, created_by_id=user.id, title=data.title.strip(),
+            owner_state_id=owner_state_id, owner_organ=owner_organ, created_by_id=user.id,
+            title=data.title.strip(),
             summary=data.summary.strip(), document_type=data.document_type,
             language=data.language, classification=data.classification,
             originator_control=data.originator_control, audience=data.audience,
@@ -143,7 +167,7 @@ NEW_VERSION_STATUSES = ("draft", "returned")
 
 def ensure_can_add_version(user: User, document: Document) -> None:
     if not is_owner(user, document):
-        raise Forbidden(_l("Only focal points of the owner State can add a version."))
+        raise Forbidden(_l("Only the document's owner can add a version."))
     if document.status not in NEW_VERSION_STATUSES:
         raise Conflict(_l("A new version can be added to a draft or a returned document only."))
 
@@ -201,7 +225,7 @@ EDITABLE_STATUSES = ("draft", "returned")
 
 def ensure_can_edit(user: User, document: Document) -> None:
     if not is_owner(user, document):
-        raise Forbidden(_l("Only focal points of the owner State can edit the document."))
+        raise Forbidden(_l("Only the document's owner can edit it."))
     if document.status not in EDITABLE_STATUSES:
         raise Conflict(_l("A document can be edited while it is a draft or returned only."))
 
@@ -280,8 +304,7 @@ ACTIONS = frozenset(a for _, a in TRANSITIONS)
 def may_take(user: User, document: Document, action: str) -> bool:
     """Whether the user's role and State may ever take this action on this document."""
     return (action in OWNER_ACTIONS and is_owner(user, document)) or (
-        action in SECRETARIAT_ACTIONS and user.role in SECRETARIAT_ROLES
-        and user.state_id != document.owner_state_id)
+        action in SECRETARIAT_ACTIONS and may_moderate(user, document))
 
 
 def allowed_actions(user: User, document: Document) -> list[str]:
@@ -343,11 +366,11 @@ def get_document(user: User, public_id: str) -> Document:
     if document is None:
         # The answer is the same 404 either way; the trail still shows who tried to reach a
         # document outside their reach.
-        owner = db.session.scalar(select(Document.owner_state_id)
-                                  .where(Document.public_id == public_id))
-        if owner is not None:
+        found = db.session.execute(select(Document.id, Document.owner_state_id)
+                                   .where(Document.public_id == public_id)).first()
+        if found is not None:
             record("document.denied", actor=user, outcome="denied", object_type="document",
-                   object_id=public_id, state_id=owner)
+                   object_id=public_id, state_id=found.owner_state_id)
             db.session.commit()
         raise NotFound(_l("No such document, or it is not shared with you."))
     return document

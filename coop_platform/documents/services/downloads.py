@@ -37,7 +37,7 @@ class _Who:
 @dataclass(frozen=True)
 class _What:
     document_id: str
-    owner_state_id: int
+    owner_state_id: int | None
     version: int
 
 

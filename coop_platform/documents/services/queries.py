@@ -16,7 +16,7 @@ from sqlalchemy.orm import lazyload
 from coop_platform.audit.models import AuditEvent
 from coop_platform.auth.models import User
 from coop_platform.core import objects
-from coop_platform.core.authz import SECRETARIAT_ROLES
+from coop_platform.core.authz import COURT_ORGANS, SECRETARIAT_ORGAN, SECRETARIAT_ROLES
 from coop_platform.core.pages import paginate, paginate_ids
 from coop_platform.documents.models import (
     CLASSIFICATIONS,
@@ -103,12 +103,19 @@ class DocumentFilter:
     classification: str = ""
     status: str = ""
     stale: bool = False  # published, neither updated nor confirmed for 12 months
+    publisher: str = ""  # state | secretariat | court (PUBLISHERS)
     sort: str = "updated"
 
 
 def list_documents(user: User, flt: DocumentFilter, page: int,
                    per_page: int = 25) -> Pagination:
-    stmt = visible_documents(user).join(State, Document.owner_state_id == State.id)
+    stmt = visible_documents(user).outerjoin(State, Document.owner_state_id == State.id)
+    if flt.publisher == "state":
+        stmt = stmt.where(Document.owner_organ.is_(None))
+    elif flt.publisher == "secretariat":
+        stmt = stmt.where(Document.owner_organ == SECRETARIAT_ORGAN)
+    elif flt.publisher == "court":
+        stmt = stmt.where(Document.owner_organ.in_(COURT_ORGANS))
     if flt.state:
         stmt = stmt.where(State.iso3 == flt.state.upper()[:3])
     if flt.group in REGIONAL_GROUPS:
@@ -186,7 +193,7 @@ def access_log_page(user: User, document: Document, page: int, hide_owner_state:
     if not (is_owner(user, document) or user.role in SECRETARIAT_ROLES):
         return None
     stmt = _events_of(document, ACCESS_ACTIONS)
-    if hide_owner_state:
+    if hide_owner_state and document.owner_state_id is not None:
         stmt = stmt.where(or_(AuditEvent.actor_id.is_(None),
                               ~AuditEvent.actor_id.in_(select(User.id).where(
                                   User.state_id == document.owner_state_id))))

@@ -26,7 +26,6 @@ from sqlalchemy.exc import IntegrityError
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
-from coop_platform.core.authz import SECRETARIAT_ROLES
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from coop_platform.core.i18n import format_when
@@ -49,7 +48,7 @@ from coop_platform.documents.services.documents import (
 )
 from coop_platform.documents.services.locks import lock
 from coop_platform.documents.services.uploads import StoredUpload, UploadSink
-from coop_platform.documents.services.visibility import is_owner
+from coop_platform.documents.services.visibility import is_owner, may_moderate
 from coop_platform.extensions import db
 
 REVISABLE_STATUSES = ("published", "withdrawn")
@@ -112,7 +111,7 @@ def ensure_can_revise(user: User, document: Document, waiting_ok: bool = False) 
     revision already waiting: the form's page checks it after the body arrived, so that the
     second of two focal points gets their words back with the reason."""
     if not is_owner(user, document):
-        raise Forbidden(_l("Only focal points of the owner State can revise the document."))
+        raise Forbidden(_l("Only the document's owner can revise it."))
     if document.status not in REVISABLE_STATUSES:
         raise Conflict(_l("A revision can be proposed for a published or withdrawn document "
                           "only; this one is “%(status)s”.", status=STATUSES[document.status]))
@@ -212,7 +211,7 @@ def recall(user: User, document: Document) -> DocumentRevision:
     """The owner State takes back its pending or returned revision; its file, if any, stays
     with the owner State and the Secretariat, never released."""
     if not is_owner(user, document):
-        raise Forbidden(_l("Only focal points of the owner State can take back a revision."))
+        raise Forbidden(_l("Only the document's owner can take back a revision."))
     lock(document)
     revision = document.open_revision
     if revision is None:
@@ -227,8 +226,7 @@ def recall(user: User, document: Document) -> DocumentRevision:
 
 
 def may_decide(user: User, document: Document) -> bool:
-    return (user.role in SECRETARIAT_ROLES and user.state_id != document.owner_state_id
-            and _waiting(document) is not None)
+    return may_moderate(user, document) and _waiting(document) is not None
 
 
 def decide(user: User, document: Document, action: str, reason: str = "") -> DocumentRevision:
@@ -237,7 +235,7 @@ def decide(user: User, document: Document, action: str, reason: str = "") -> Doc
     reads, and its version becomes current for them."""
     if action not in DECISIONS:
         raise NotFound(_l("Unknown action."))
-    if user.role not in SECRETARIAT_ROLES or user.state_id == document.owner_state_id:
+    if not may_moderate(user, document):
         raise Forbidden(_l("Your account may not decide on this document's revision."))
     lock(document)
     revision = _waiting(document)

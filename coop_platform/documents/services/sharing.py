@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from coop_platform.audit.services import record
 from coop_platform.auth.models import User
-from coop_platform.core.authz import SECRETARIAT_ROLES
+from coop_platform.core.authz import SECRETARIAT_ORGAN
 from coop_platform.core.clock import utcnow
 from coop_platform.core.exceptions import Conflict, Forbidden, ValidationFailed
 from coop_platform.core.signals import sharing_changed
@@ -34,7 +34,12 @@ from coop_platform.documents.models import (
     SharingRequest,
 )
 from coop_platform.documents.services.locks import lock
-from coop_platform.documents.services.visibility import is_owner, visibility_clause
+from coop_platform.documents.services.visibility import (
+    is_owner,
+    may_moderate,
+    moderated_clause,
+    visibility_clause,
+)
 from coop_platform.extensions import db
 from coop_platform.states.models import State
 
@@ -132,7 +137,7 @@ class Outcome:
 def change(user: User, document: Document, sharing: Sharing) -> Outcome:
     """The owner State changes who may see its document (rules in the module docstring)."""
     if not is_owner(user, document):
-        raise Forbidden(_l("Only focal points of the owner State can change who sees it."))
+        raise Forbidden(_l("Only the document's owner can change who sees it."))
     lock(document)
     if document.status in FROZEN_STATUSES:
         raise Conflict(_l("The sharing of a withdrawn or rejected document cannot change."))
@@ -141,7 +146,9 @@ def change(user: User, document: Document, sharing: Sharing) -> Outcome:
     waiting = requested(document)
     if target == before and waiting is None:
         raise ValidationFailed(_l("Nothing to change: the document is already shared that way."))
-    if document.status != DocumentStatus.PUBLISHED:
+    # Before publication the Secretariat reviews the audience with the document; on its own
+    # guidance it is the reviewer: either way the change applies at once.
+    if document.status != DocumentStatus.PUBLISHED or document.owner_organ == SECRETARIAT_ORGAN:
         _apply(document, target)
         record("document.audience_changed", actor=user, object_type="document",
                object_id=document.public_id, state_id=document.owner_state_id,
@@ -177,13 +184,12 @@ def change(user: User, document: Document, sharing: Sharing) -> Outcome:
 
 
 def may_decide(user: User, document: Document) -> bool:
-    return (user.role in SECRETARIAT_ROLES and user.state_id != document.owner_state_id
-            and document.sharing_request is not None)
+    return may_moderate(user, document) and document.sharing_request is not None
 
 
 def decide(user: User, document: Document, accept: bool, reason: str = "") -> None:
     """The Secretariat accepts or refuses a wider sharing (a refusal says why)."""
-    if user.role not in SECRETARIAT_ROLES or user.state_id == document.owner_state_id:
+    if not may_moderate(user, document):
         raise Forbidden(_l("Your account may not decide on this document's sharing."))
     lock(document)
     target = requested(document)
@@ -220,5 +226,5 @@ def waiting_requests(user: User) -> list[Document]:
     """Published documents whose owner asked for a wider sharing, oldest request first."""
     return list(db.session.scalars(
         select(Document).join(SharingRequest, SharingRequest.document_id == Document.id)
-        .where(visibility_clause(user), Document.owner_state_id != (user.state_id or -1))
+        .where(visibility_clause(user), moderated_clause(user))
         .order_by(SharingRequest.requested_at, Document.id)))

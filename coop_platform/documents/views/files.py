@@ -21,7 +21,8 @@ from coop_platform.auth import sessions
 from coop_platform.auth.forms import StepUpForm
 from coop_platform.auth.services.codes import take_code
 from coop_platform.auth.services.common import AccountLocked
-from coop_platform.core.authz import Role, roles_required
+from coop_platform.core.authz import SECRETARIAT_ROLES, Role, roles_required
+from coop_platform.core.errors import render_error
 from coop_platform.core.exceptions import DomainError, Forbidden
 from coop_platform.core.forms import attach_error, status_for
 from coop_platform.core.i18n import format_when
@@ -53,10 +54,14 @@ from coop_platform.extensions import csrf, db, limiter
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(Role.FOCAL_POINT)
+@roles_required(Role.FOCAL_POINT, Role.COURT, *SECRETARIAT_ROLES)
 @csrf.exempt  # checked in receive_upload, once the file has streamed through encryption
 @streams_upload
 def upload():
+    try:  # before a byte is read: whose would the document be?
+        docs.owner_for(current_reader())
+    except DomainError as error:
+        return render_error(error.status_code, error.message)
     status = 200
     if request.method == "POST":
         sink = UploadSink()
@@ -96,7 +101,6 @@ def upload():
     return render_template("documents/upload.html", form=form), status
 
 @bp.route("/<pid:public_id>/versions/new", methods=["GET", "POST"])
-@roles_required(Role.FOCAL_POINT)
 @csrf.exempt  # checked in receive_upload
 @streams_upload
 def new_version(public_id: str):
@@ -131,7 +135,6 @@ def new_version(public_id: str):
     return render_template("documents/new_version.html", document=document, form=VersionForm())
 
 @bp.route("/<pid:public_id>/revise", methods=["GET", "POST"])
-@roles_required(Role.FOCAL_POINT)
 @csrf.exempt  # checked in receive_upload
 @streams_upload
 def revise(public_id: str):

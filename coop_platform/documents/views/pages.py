@@ -39,10 +39,12 @@ def index():
         document_type=args.get("type", ""), topic=args.get("topic", ""),
         language=args.get("language", ""), classification=args.get("classification", ""),
         status=args.get("status", ""), stale=args.get("stale") == "1",
+        publisher=args.get("publisher", ""),
         sort=args.get("sort", "updated"))
     pagination = queries.list_documents(current_reader(), flt, page=page_number(args))
     return render_template("documents/list.html", pagination=pagination, args=args, m=models,
                            is_stale=currency.is_stale,
+                           may_upload=docs.may_upload(current_reader()),
                            groups=REGIONAL_GROUPS, states=state_choices())
 
 @bp.get("/<pid:public_id>")

@@ -260,7 +260,8 @@ def _documents(user: User, tree, rank=None):
     """Visible documents whose words match, each with its relevance column: what was
     published, except that the owner State and the Secretariat search the revision they work
     on (its own index rows) where one is open."""
-    visible = visible_documents(user).join(State, Document.owner_state_id == State.id)
+    # Guidance has no owner State: an outer join keeps it.
+    visible = visible_documents(user).outerjoin(State, Document.owner_state_id == State.id)
     insider = insider_clause(user)
     if isinstance(insider, False_):  # the Court: never an insider, one branch as before
         stmts, column = _with_text([visible], "document", Document.id, tree, rank)
@@ -285,7 +286,9 @@ def _count(stmts: list, ref) -> int:
 
 _ANSWER_FACETS = {"state": State.iso3, "group": State.regional_group, "section": Section.code,
                   "question": Question.key, "lang": AnswerRevision.language}
-_DOCUMENT_FACETS = {"state": State.iso3, "group": State.regional_group,
+# A guidance document's State is '' (not NULL): the total is counted off the State facet's
+# rows, and a NULL there would read as another facet's row. '' is never shown as a facet.
+_DOCUMENT_FACETS = {"state": func.coalesce(State.iso3, ""), "group": State.regional_group,
                     "type": Document.document_type, "lang": Document.language}
 
 
@@ -372,6 +375,7 @@ def search(app: Flask, user: User, ask: Ask, notices: list[str], facets: bool = 
             literal(0).label("revision"), LAST_UPDATE.label("date")],
             document_ranks, ask.order,
             size if "document" in ask.kinds else 0, found, ranked, topics=True)
+        found.facets.get("state", {}).pop("", None)
         # Each kind gave its first `size`: the page of both is among them.
         ranks = {(hit.kind, hit.ref): r for hit, r in ranked}
         hits = [hit for hit, _r in ranked]

@@ -99,7 +99,12 @@ def compile_tree(node):
 
 def access_query(principals: Principals):
     branches = [wq.Term("acl", keyed_principal(t)) for t in sorted(principals.tokens)
-                if t in (SECRETARIAT, COURT) or t.startswith("s")]
+                if t == SECRETARIAT or t.startswith(("s", "o"))]
+    if COURT in principals.tokens:
+        court = wq.Term("acl", keyed_principal(COURT))
+        if principals.own_organ is not None:  # its own organ's entries come through its own
+            court = wq.And([court, wq.Not(wq.Term("owner", keyed_owner(principals.own_organ)))])
+        branches.append(court)
     if PEER in principals.tokens:
         peer = wq.Term("acl", keyed_principal(PEER))
         if principals.own_state_id is not None:

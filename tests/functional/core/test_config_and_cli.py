@@ -100,11 +100,17 @@ def test_seed_demo_and_demo_code(app, runner, states):
 
     with app.app_context():
         statuses = sorted(db.session.scalars(select(Document.status)))
-        assert statuses == ["pending"] + ["published"] * 4  # made once, not again
+        assert statuses == ["pending"] * 2 + ["published"] * 5  # made once, not again
         japan = person("focal.jpn@demo.spc.invalid")
         titles = {d.title for d in db.session.scalars(visible_documents(japan))}
         assert not any("Asset recovery law" in t for t in titles)  # shared with FRA, SEN, POL only
         assert any("Draft guidance" in t for t in titles)  # its own pending document
+        # The Secretariat's guidance is published; the Registry's waits for moderation.
+        assert any(t.startswith("Checklist: what a Court request") for t in titles)
+        assert not any(t.startswith("Registry note") for t in titles)
+        owners = sorted(str(o) for o in db.session.scalars(select(Document.owner_organ))
+                        if o)
+        assert owners == ["registry", "secretariat"]
 
 
 def test_demo_code_refuses_real_accounts(runner, make_user):

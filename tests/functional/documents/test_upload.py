@@ -174,10 +174,13 @@ def test_upload_without_csrf_is_refused_and_nothing_stored(app, logged_in):
     assert blob_files(app) == []
 
 
-@pytest.mark.parametrize("role", ["court", "moderator", "admin"])
-def test_only_focal_points_upload(logged_in, role):
-    client, _ = logged_in(role=role)
-    assert client.get("/documents/new").status_code == 403
+def test_a_court_account_without_its_organ_does_not_upload(logged_in):
+    """PRODUCT.md: the Court proposes guidance as one of its organs, which an administrator
+    sets on the account; until then there is no owner to upload for."""
+    client, _ = logged_in(role="court")
+    refused = client.get("/documents/new")
+    assert refused.status_code == 403
+    assert "which organ of the Court" in refused.get_data(as_text=True)
     token = csrf_token(client, "/documents/")
     response = client.post("/documents/new", data={"csrf_token": token,
                                                    "file": (io.BytesIO(files.pdf()), "a.pdf")},
