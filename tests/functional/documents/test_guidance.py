@@ -195,3 +195,22 @@ def test_the_secretariat_widens_its_own_guidance_at_once(app, logged_in):
     with app.app_context():
         assert document_of(doc_id).sharing_request is None
         db.session.remove()
+
+
+def test_a_secretariat_revision_goes_through_the_same_queue(app, logged_in):
+    moderator, moderator_user = logged_in("moderator", None)
+    colleague, colleague_user = logged_in("moderator", None)
+    peer, _ = logged_in("focal_point", "SEN")
+    doc_id = uploaded_id(upload(moderator, title="Secretariat checklist"))
+    act(moderator, doc_id, "submit")
+    act(colleague, doc_id, "publish")
+    assert moderator.get(f"/documents/{doc_id}/revise").status_code == 200  # its owner
+    propose(app, moderator_user.id, doc_id, content=None, title="Secretariat checklist, 2026")
+    queue = colleague.get("/moderation/").get_data(as_text=True)
+    assert "Secretariat checklist" in queue
+    assert "No revision waits for moderation." not in queue
+    assert "Secretariat checklist, 2026" not in peer.get(f"/documents/{doc_id}").get_data(
+        as_text=True)
+    decide(app, colleague_user.id, doc_id, "accept")
+    assert "Secretariat checklist, 2026" in peer.get(f"/documents/{doc_id}").get_data(
+        as_text=True)
