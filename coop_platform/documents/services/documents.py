@@ -34,6 +34,7 @@ from coop_platform.documents.models import (
 )
 from coop_platform.documents.services import sharing
 from coop_platform.documents.services.locks import lock
+from coop_platform.documents.services.reasons import given_reason
 from coop_platform.documents.services.uploads import StoredUpload, UploadSink
 from coop_platform.documents.services.visibility import (
     is_insider,
@@ -325,11 +326,7 @@ def transition(user: User, document: Document, action: str, reason: str = "") ->
     if target is None:
         raise Conflict(_l("This cannot be done while the document is “%(status)s”.",
                           status=STATUSES[document.status]))
-    reason = (reason or "").strip()
-    if action in NEEDS_REASON and not reason:
-        raise ValidationFailed(_l("Give a reason."), field="reason")
-    if len(reason) > 2000:
-        raise ValidationFailed(_l("The reason must have at most 2000 characters."), field="reason")
+    reason = given_reason(reason, required=action in NEEDS_REASON)
     previous = document.status
     now = utcnow()
     document.status = target

@@ -47,6 +47,7 @@ from coop_platform.documents.services.documents import (
     version_row,
 )
 from coop_platform.documents.services.locks import lock
+from coop_platform.documents.services.reasons import given_reason
 from coop_platform.documents.services.uploads import StoredUpload, UploadSink
 from coop_platform.documents.services.visibility import is_owner, may_moderate
 from coop_platform.extensions import db
@@ -241,12 +242,7 @@ def decide(user: User, document: Document, action: str, reason: str = "") -> Doc
     revision = _waiting(document)
     if revision is None:
         raise Conflict(_l("No revision of this document waits for a decision."))
-    reason = (reason or "").strip()
-    if action != "accept" and not reason:
-        raise ValidationFailed(_l("Give a reason."), field="reason")
-    if len(reason) > 2000:
-        raise ValidationFailed(_l("The reason must have at most 2000 characters."),
-                               field="reason")
+    reason = given_reason(reason, required=action != "accept")
     now = utcnow()
     revision.decided_at = now
     details: dict[str, Any] = {"revision": revision.public_id, "reason": reason}

@@ -34,6 +34,7 @@ from coop_platform.documents.models import (
     SharingRequest,
 )
 from coop_platform.documents.services.locks import lock
+from coop_platform.documents.services.reasons import given_reason
 from coop_platform.documents.services.visibility import (
     is_owner,
     may_moderate,
@@ -195,12 +196,7 @@ def decide(user: User, document: Document, accept: bool, reason: str = "") -> No
     target = requested(document)
     if target is None:
         raise Conflict(_l("No sharing change waits for a decision on this document."))
-    reason = (reason or "").strip()
-    if len(reason) > 2000:
-        raise ValidationFailed(_l("The reason must have at most 2000 characters."),
-                               field="reason")
-    if not accept and not reason:
-        raise ValidationFailed(_l("Give a reason."), field="reason")
+    reason = given_reason(reason, required=not accept)
     if accept and document.status != DocumentStatus.PUBLISHED:
         raise Conflict(_l("Only the sharing of a published document can be widened."))
     before = current(document)
