@@ -208,8 +208,8 @@ def _autosave(response, form, changes, errors):
     return jsonify(status="saved", saved=outcome.saved,
                    bases={q.key: current[q.key][0].revision for q in
                           (c.question for c in changes)},
-                   message=str(_l("Draft saved automatically.") if outcome.saved
-                               else _l("Nothing to save.")))
+                   # Whether this call wrote or the last one already had: the page is saved.
+                   message=str(_l("All changes saved.")))
 
 
 @bp.post("/<pid:public_id>/response/confirm")

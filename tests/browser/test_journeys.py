@@ -239,7 +239,7 @@ def test_answers_are_saved_automatically_while_typing(server, page, app, make_us
     assert page.url.endswith(f"/questionnaires/{qid}/response/A")
     page.goto(server + f"/questionnaires/{qid}/response/B")
     page.locator("textarea[name='B.5.value']").fill("Typed, never saved by hand")
-    page.get_by_text("Draft saved automatically.").wait_for(timeout=10_000)
+    page.get_by_text("All changes saved.").wait_for(timeout=10_000)
     page.locator("textarea[name='B.5.value']").fill("Typed again")
     from playwright.sync_api import expect
 

@@ -446,3 +446,43 @@ def test_the_services_refuse_a_wrong_role_or_state_whatever_the_view_did(app, lo
         assert response.status == "submitted"
         db.session.remove()
     assert revision_of(app, "FRA", "B.5") == before
+
+
+def test_autosave_says_all_changes_are_saved_whether_or_not_it_wrote(app, logged_in, qid):
+    """Issue 22: the status reads "All changes saved", never "Nothing to save."."""
+    owner, _ = logged_in("focal_point", "FRA")
+    path = f"/questionnaires/{qid}/response/B"
+    token = csrf_token(owner, f"/questionnaires/{qid}/response")
+    for base in ("0", "1"):  # the first call writes, the second finds nothing new
+        saved = owner.post(path, headers={"X-Autosave": "1"},
+                           data={"csrf_token": token, "B.5.value": "Draft one",
+                                 "B.5.base": base, "B.5.language": "en"})
+        assert saved.json["message"] == "All changes saved."
+    assert revision_of(app, "FRA", "B.5") == 1
+
+
+def test_a_new_answer_says_saved_until_the_secretariat_accepts_it(app, logged_in, qid):
+    """Issue 22: an answer is not labelled "Last confirmed" before any confirmation."""
+    owner, _ = logged_in("focal_point", "FRA")
+    moderator, _ = logged_in("moderator", None)
+    answer_required(owner, qid)
+    page = owner.get(f"/questionnaires/{qid}/response/B").get_data(as_text=True)
+    assert "not yet accepted by the Secretariat" in page
+    assert "Last confirmed" not in page
+    assert act(owner, qid, "submit").status_code == 303
+    assert decide(moderator, response_id(app, "FRA", qid), "accept").status_code == 303
+    page = owner.get(f"/questionnaires/{qid}/response/B").get_data(as_text=True)
+    assert "Last confirmed" in page
+    assert "not yet accepted by the Secretariat" not in page
+
+
+def test_an_unanswered_question_is_in_the_interface_language(app, logged_in, qid):
+    """Issue 22: French written in the French interface is no longer labelled English."""
+    owner, _ = logged_in("focal_point", "FRA")
+    answer_required(owner, qid)  # the response exists; B.5 is not answered
+    owner.post("/auth/language", data={"csrf_token": csrf_token(owner, "/"), "lang": "fr",
+                                        "next": "/"})
+    page = owner.get(f"/questionnaires/{qid}/response/B").get_data(as_text=True)
+    select = re.search(r'<select id="B\.5\.language".*?</select>', page, re.S).group(0)
+    assert re.search(r'<option value="fr" selected>', select)
+    assert not re.search(r'<option value="en" selected>', select)
