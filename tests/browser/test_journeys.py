@@ -275,3 +275,53 @@ def test_a_conditional_question_shows_only_when_its_condition_holds(server, page
     # A question whose condition is in the same section but unrelated stays visible.
     expect(page.locator("fieldset#q-B\\.5")).to_be_visible()
     assert page.console_errors == []
+
+
+# Every word of every choice's label, as the browser laid it out: a word drawn on two lines
+# has two boxes (issue 22: "Police e or judici al polic e" at 1280 px). A hyphen is a place
+# where a line may end ("anti-money-laundering").
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const label of document.querySelectorAll("form.answers .choice label")) {
+    const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.textContent.matchAll(/[^\\s\\u2010-]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (lines.size > 1) broken.push(match[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def test_choices_are_stacked_and_no_word_of_theirs_is_broken(server, page, app, make_user):
+    from tests.support.questionnaires import seeded_questionnaire
+
+    qid = seeded_questionnaire(app)
+    sign_in(page, server, make_user(state="FRA"))
+    page.goto(server + f"/questionnaires/{qid}/response")
+    page.get_by_role("button", name="Start the response").click()
+    problems = []
+    for language in ("en", "fr"):
+        if language == "fr":
+            page.get_by_role("button", name="Français").click()
+        for width in (375, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            for section in "ABCDEF":
+                page.goto(server + f"/questionnaires/{qid}/response/{section}")
+                labels = page.locator("form.answers .choice label")
+                if not labels.count():
+                    continue
+                problems += [(language, width, section, word)
+                             for word in page.evaluate(BROKEN_WORDS)]
+                # One per line: no two choices of a question side by side.
+                tops = page.evaluate("""() => [...document.querySelectorAll(
+                    "form.answers .choice")].map(group => [...group.querySelectorAll("label")]
+                    .map(l => Math.round(l.getBoundingClientRect().top)))""")
+                problems += [(language, width, section, "side by side")
+                             for group in tops if len(set(group)) != len(group)]
+    assert problems == []
