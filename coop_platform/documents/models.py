@@ -204,13 +204,6 @@ class Document(Model):
         return str(ORGANS.get(self.owner_organ or "", self.owner_organ))
 
     @property
-    def publisher(self) -> str:
-        """state | secretariat | court."""
-        if self.owner_organ is None:
-            return "state"
-        return "secretariat" if self.owner_organ == "secretariat" else "court"
-
-    @property
     def is_guidance(self) -> bool:
         return self.owner_organ is not None
 

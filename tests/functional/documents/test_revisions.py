@@ -329,3 +329,21 @@ def test_a_withdrawn_document_is_published_again_through_a_revision(app, logged_
     page = peer.get(f"/documents/{doc_id}")
     assert page.status_code == 200
     assert "Still in force: withdrawn by mistake." in page.get_data(as_text=True)
+
+
+def test_a_moderator_of_the_owner_state_never_decides_its_revision(app, logged_in):
+    """PRODUCT.md: the Secretariat moderates; an account of the Secretariat that belongs to a
+    State does not decide on that State's own documents — revisions included."""
+    _, owner = logged_in("focal_point", "FRA")
+    _, moderator = logged_in("moderator", None)
+    french_moderator, _ = logged_in("moderator", "FRA")
+    doc_id = published(app, owner.id, moderator.id)
+    propose(app, owner.id, doc_id)
+    assert "No revision waits for moderation." in french_moderator.get(
+        "/moderation/").get_data(as_text=True)
+    refused = post_form(french_moderator, f"/documents/{doc_id}/revision/accept", {},
+                        token_path=f"/documents/{doc_id}")
+    assert refused.status_code == 403
+    with app.app_context():
+        assert document_of(doc_id).open_revision.status == "pending"
+        db.session.remove()
