@@ -150,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
     from coop_platform.home.views import bp as home_bp
     from coop_platform.moderation.views import bp as moderation_bp
     from coop_platform.moderation.views import notifications_bp
+    from coop_platform.profiles.views import bp as profiles_bp
     from coop_platform.questionnaires.manage_views import bp as manage_questionnaires_bp
     from coop_platform.questionnaires.views import bp as questionnaires_bp
     from coop_platform.questionnaires.views import directory_bp
@@ -167,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(directory_bp, url_prefix="/directory")
     app.register_blueprint(manage_questionnaires_bp, url_prefix="/questionnaires/manage")
     app.register_blueprint(search_bp, url_prefix="/search")
+    app.register_blueprint(profiles_bp, url_prefix="/states")
 
     from flask_login import current_user
 

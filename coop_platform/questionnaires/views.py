@@ -24,6 +24,7 @@ from coop_platform.core.clock import utcnow
 from coop_platform.core.errors import audit_refusal, render_error
 from coop_platform.core.exceptions import DomainError, NotFound, ValidationFailed
 from coop_platform.core.forms import ConfirmForm
+from coop_platform.questionnaires import charts
 from coop_platform.questionnaires.forms import AnswersForm, read_changes
 from coop_platform.questionnaires.models import (
     CONTENT_LANGUAGES,
@@ -86,7 +87,9 @@ def index():
 def overview(public_id: str):
     questionnaire = _questionnaire_or_404(public_id)
     return render_template("questionnaires/overview.html", questionnaire=questionnaire,
-                           states=reading.states_for(_user()))
+                           states=reading.states_for(_user()),
+                           statuses=reading.response_statuses(_user(), questionnaire),
+                           labels=RESPONSE_STATUSES)
 
 
 def _my_response(questionnaire: Questionnaire, *, required: bool = True, start: bool = False):
@@ -319,6 +322,37 @@ def _grid_keys(questionnaire: Questionnaire) -> list[str]:
     return keys
 
 
+def _show_arg() -> str:
+    """Whether the States without an answer are listed (once, collapsed) or left out."""
+    show = request.args.get("show", "all")
+    if show not in ("all", "answered"):
+        raise ValidationFailed(_l("Choose whether to show every State or only those that "
+                                  "answered."))
+    return show
+
+
+def _charts(comparison: reading.Comparison, group: str) -> list[tuple[str, str]]:
+    """[(description, image)] of a closed question's counts: all the groups shown, then
+    group by group; none while no State's answer can be counted."""
+    question = comparison.question
+    if not question.is_closed or not any(
+            n for code, n in comparison.counts.items() if code != "none"):
+        return []
+    options = question.options
+    title = (_l("Answers to %(key)s in %(group)s", key=question.key,
+                group=REGIONAL_GROUPS[group][1]) if group
+             else _l("Answers to %(key)s, every regional group", key=question.key))
+    drawn = [(str(title), charts.counts(str(title), [(label, comparison.counts[code])
+                                                     for code, label in options]))]
+    if not group:
+        title = _l("Answers to %(key)s by regional group", key=question.key)
+        drawn.append((str(title), charts.by_group(
+            str(title), [str(label) for _en, label in REGIONAL_GROUPS.values()],
+            [(label, [comparison.by_group[g][code] for g in REGIONAL_GROUPS])
+             for code, label in options])))
+    return drawn
+
+
 def _without_empty(**args) -> dict:
     """A page's parameters for its export links (an empty filter is left out)."""
     return {k: v for k, v in args.items() if v}
@@ -331,6 +365,7 @@ def compare(public_id: str, key: str):
     comparison = reading.compare(_user(), questionnaire, key, flt)
     return render_template("questionnaires/compare.html", questionnaire=questionnaire,
                            comparison=comparison, args=request.args, groups=REGIONAL_GROUPS,
+                           charts=_charts(comparison, flt.group), show=_show_arg(),
                            following=following.is_following(_user(), "question", key),
                            form=ConfirmForm(),
                            export_args=_without_empty(public_id=public_id, key=key,
@@ -341,9 +376,12 @@ def compare(public_id: str, key: str):
 def grid(public_id: str):
     questionnaire = _questionnaire_or_404(public_id)
     keys, group = _grid_keys(questionnaire), _group_arg()
+    show = _show_arg()
     questions, rows = reading.grid(_user(), questionnaire, keys, group)
+    answered, unanswered = reading.answered_rows(rows)
     return render_template("questionnaires/grid.html", questionnaire=questionnaire,
-                           questions=questions, rows=rows, args=request.args,
+                           questions=questions, rows=answered, show=show,
+                           unanswered=unanswered if show == "all" else [], args=request.args,
                            groups=REGIONAL_GROUPS, chosen=set(keys),
                            export_args=_without_empty(public_id=public_id, q=keys,
                                                       group=group))

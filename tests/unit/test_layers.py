@@ -1,5 +1,5 @@
 """Layers only import downward (README, Development): core <- states <- audit <- auth <-
-documents, questionnaires <- moderation, search <- admin, home, ops, demo. A lower layer that
+documents, questionnaires <- moderation, search <- admin, home, ops, demo, profiles. A lower layer that
 must react to a higher one listens to a signal. Imports inside functions count too."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "coop_platform"
 # package root that every layer uses (extensions) sit with core.
 LAYER = {"core": 0, "crypto": 0, "extensions": 0, "mail": 0, "states": 1, "audit": 2, "auth": 3,
          "documents": 4, "questionnaires": 4, "moderation": 5, "search": 5, "admin": 6,
-         "home": 6, "ops": 6, "demo": 6}
+         "home": 6, "ops": 6, "demo": 6, "profiles": 6}
 # The application factory and the model registry assemble every layer: they may import all.
 ASSEMBLERS = {"__init__", "models"}
 

@@ -78,8 +78,8 @@ def _claims_of(user: User) -> set[tuple[int, str]]:
                                   .where(ListingClaim.user_id == user.id)).all())
 
 
-def _contact_rows(user: User, questionnaire: Questionnaire, group: str = ""
-                  ) -> list[tuple[State, Question, AnswerRevision]]:
+def _contact_rows(user: User, questionnaire: Questionnaire, group: str = "",
+                  state_id: int | None = None) -> list[tuple[State, Question, AnswerRevision]]:
     stmt = (visible_answers(user).add_columns(State, Question)
             .join(Question, Answer.question_id == Question.id)
             .join(Section, Question.section_id == Section.id)
@@ -87,13 +87,17 @@ def _contact_rows(user: User, questionnaire: Questionnaire, group: str = ""
                    Question.qtype == "contact"))
     if group:
         stmt = stmt.where(State.regional_group == group)
+    if state_id is not None:
+        stmt = stmt.where(State.id == state_id)
     return [(state, question, revision) for _a, revision, state, question
             in db.session.execute(stmt) if revision.value is not None]
 
 
-def listings(user: User, questionnaire: Questionnaire, group: str = "") -> list[Listing]:
-    """Every contact listing this user may read, by State name then question order."""
-    rows = _contact_rows(user, questionnaire, group)
+def listings(user: User, questionnaire: Questionnaire, group: str = "",
+             state_id: int | None = None) -> list[Listing]:
+    """Every contact listing this user may read (of one regional group, of one State), by
+    State name then question order."""
+    rows = _contact_rows(user, questionnaire, group, state_id)
     hidden = contacts.hidden_listings(
         (state.id, question.key, contacts.listed_email(revision))
         for state, question, revision in rows)

@@ -24,6 +24,7 @@ from coop_platform.questionnaires.models import (
     Question,
     Questionnaire,
     Response,
+    Section,
 )
 from coop_platform.questionnaires.services import contacts
 from coop_platform.questionnaires.services.contacts import ReadRevision
@@ -33,7 +34,7 @@ from coop_platform.questionnaires.services.visibility import (
     visible_answers,
 )
 from coop_platform.questionnaires.values import codes_of, is_shown
-from coop_platform.states.models import State, by_display_name
+from coop_platform.states.models import REGIONAL_GROUPS, State, by_display_name
 from coop_platform.states.services import get_state
 
 STALE_AFTER = reminders.STALE_AFTER
@@ -86,7 +87,7 @@ def _visible_revisions(user: User, questionnaire: Questionnaire, question_ids: l
 
 
 def state_response(user: User, questionnaire: Questionnaire, state: State
-                   ) -> list[tuple[object, list[Cell]]]:
+                   ) -> list[tuple[Section, list[Cell]]]:
     """[(section, [cells])] of one State as this user may see it; questions whose display
     condition does not hold for the State's answers are left out."""
     found = _visible_revisions(user, questionnaire, [q.id for q in questionnaire.questions],
@@ -107,6 +108,24 @@ def response_status_for(user: User, questionnaire: Questionnaire, state: State
             Response.questionnaire_id == questionnaire.id,
             Response.state_id == state.id)).one_or_none()
     return None
+
+
+def response_statuses(user: User, questionnaire: Questionnaire) -> dict[int, str]:
+    """{State id: what this user may know of its response}: for the Secretariat, and for a
+    focal point about its own State, the response's status ("none" without one); for peers,
+    "accepted" when the State has an accepted answer they may read, "none" otherwise — never
+    whether it has a draft. Two statements, whatever the number of States."""
+    known: dict[int, str] = {}
+    if not sees_everything(user):
+        readable = (visible_answers(user).with_only_columns(Response.state_id).distinct()
+                    .where(Response.questionnaire_id == questionnaire.id))
+        known = dict.fromkeys(db.session.scalars(readable), "accepted")
+    own = select(Response.state_id, Response.status).where(
+        Response.questionnaire_id == questionnaire.id)
+    if not sees_everything(user):
+        own = own.where(Response.state_id == (user.state_id or -1))
+    known.update({state_id: status for state_id, status in db.session.execute(own)})
+    return known
 
 
 @dataclass
@@ -132,6 +151,16 @@ class Comparison:
     cells: list[Cell]
     counts: dict[str, int] = field(default_factory=dict)  # option code or "none" -> States
     stale: int = 0
+    # {regional group: {option code or "none": States}}, the same counts group by group.
+    by_group: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def answered(self) -> list[Cell]:
+        return [c for c in self.cells if c.answered]
+
+    @property
+    def unanswered(self) -> list[State]:
+        return [c.state for c in self.cells if not c.answered]
 
 
 def readable_state(user: User, iso3: str) -> State:
@@ -157,15 +186,26 @@ def compare(user: User, questionnaire: Questionnaire, key: str,
     found = _visible_revisions(user, questionnaire, [question.id])
     cells = [Cell(s, question, found.get((s.id, question.id))) for s in states]
     in_group = [c for c in cells if not flt.group or c.state.regional_group == flt.group]
+    by_group = {group: _counts(question, [c for c in in_group
+                                          if c.state.regional_group == group])
+                for group in REGIONAL_GROUPS if not flt.group or group == flt.group}
+    # Answered first (in the States' order), the others after them.
+    kept = sorted((c for c in cells if flt.keeps(c)), key=lambda c: not c.answered)
+    return Comparison(question, kept, _counts(question, in_group),
+                      sum(1 for c in in_group if c.stale), by_group)
+
+
+def _counts(question: Question, cells: list[Cell]) -> dict[str, int]:
+    """{option code: States that chose it, "none": States without a visible answer}; a
+    multiple-choice answer counts once for each option it chose."""
     counts = {code: 0 for code, _ in question.options} if question.is_closed else {}
     counts["none"] = 0
-    for cell in in_group:
+    for cell in cells:
         if not cell.answered:
             counts["none"] += 1
         for code in codes_of(cell.value) if question.is_closed else ():
             counts[code] = counts.get(code, 0) + 1
-    return Comparison(question, [c for c in cells if flt.keeps(c)], counts,
-                      sum(1 for c in in_group if c.stale))
+    return counts
 
 
 MAX_GRID_QUESTIONS = 10
@@ -178,4 +218,12 @@ def grid(user: User, questionnaire: Questionnaire, keys: list[str], group: str =
     found = _visible_revisions(user, questionnaire, [q.id for q in questions])
     return questions, [(s, [Cell(s, q, found.get((s.id, q.id))) for q in questions])
                        for s in states]
+
+
+def answered_rows(rows: list[tuple[State, list[Cell]]]
+                  ) -> tuple[list[tuple[State, list[Cell]]], list[State]]:
+    """The grid's rows of States that answered at least one of its questions, and the other
+    States (shown once, not as rows of "Not answered")."""
+    answered = [(state, cells) for state, cells in rows if any(c.answered for c in cells)]
+    return answered, [state for state, cells in rows if not any(c.answered for c in cells)]
 

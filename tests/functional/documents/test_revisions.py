@@ -151,7 +151,7 @@ def test_a_revision_through_the_pages_reaches_readers_once_accepted(app, logged_
     listed = peer.get("/documents/?sort=updated").get_data(as_text=True)
     assert NEW_TITLE in listed
     home = peer.get("/").get_data(as_text=True)  # recently published or updated
-    assert f"{NEW_TITLE}</a> — France — updated on" in home
+    assert f'{NEW_TITLE}</a> — <a href="/states/FRA">France</a> — updated on' in home
 
 
 # -- refusals ---------------------------------------------------------------------------------

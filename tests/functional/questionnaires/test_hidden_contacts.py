@@ -43,6 +43,7 @@ NEUTRAL = "e-mail and phone listed with the Secretariat only"
 SHOWING = {
     "questionnaires.state_response": ["/questionnaires/{qid}/states/FRA"],
     "questionnaires.printable": ["/questionnaires/{qid}/states/FRA/print"],
+    "profiles.state": ["/states/FRA"],
     "questionnaires.compare": ["/questionnaires/{qid}/compare/A.1"],
     "questionnaires.grid": ["/questionnaires/{qid}/grid?q=A.1&q=A.2"],
     "questionnaires.export_response": [

@@ -42,7 +42,7 @@ READERS = ("own", "other", "secretariat", "court")
 
 def _routes(qid: str, iso3: str) -> list[str]:
     q = f"/questionnaires/{qid}"
-    pages = [f"{q}/states/{iso3}", f"{q}/states/{iso3}/print", "/directory/",
+    pages = [f"{q}/states/{iso3}", f"{q}/states/{iso3}/print", f"/states/{iso3}", "/directory/",
              f"{q}/compare/B.5", f"{q}/compare/B.5?value=none",
              f"{q}/grid?q=A.3&q=B.5", f"{q}/grid?q=B.5&group=WEOG"]
     files = [f"{q}/states/{iso3}/export.{{fmt}}?layout={{layout}}",
@@ -115,6 +115,8 @@ def test_no_answer_reaches_a_reader_outside_its_audience(app, logged_in, runner,
             for kind in ("/print", "export.csv", "export.xlsx", "/compare/B.5", "/directory/"):
                 if may and not any(word in text for path, text in texts.items() if kind in path):
                     misses.append((category, reader, kind))
+            if may and word not in texts.get(f"/states/{iso3}", ""):
+                misses.append((category, reader, "State profile"))
     assert leaks == []
     assert misses == []
 

@@ -1,0 +1,1 @@
+"""State profiles: one page per State gathering its answers, documents and focal points."""
