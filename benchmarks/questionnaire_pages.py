@@ -1,7 +1,8 @@
 """Questionnaire pages at full size, measured in one run.
 
 125 States × 40 questions, each answer with 3 revisions (the last accepted): the time to build
-and render the comparison page of one question, the grid of 10 questions, the directory of
+and render the comparison page of one question (with its charts), a State's profile, the grid
+of 10 questions, the directory of
 focal points and the full XLSX export (every question, every State, long layout), for a focal
 point and for the Secretariat, and the number of SQL statements per page — printed for 25 and
 for 125 answering States, to show that it does not grow with the number of States.
@@ -28,6 +29,7 @@ from sqlalchemy import event, insert, select  # noqa: E402
 from coop_platform.auth.models import User  # noqa: E402
 from coop_platform.core.clock import utcnow  # noqa: E402
 from coop_platform.extensions import db  # noqa: E402
+from coop_platform.profiles import views as profile_views  # noqa: E402
 from coop_platform.questionnaires import views  # noqa: E402
 from coop_platform.questionnaires.models import (  # noqa: E402
     Answer,
@@ -106,7 +108,7 @@ def measure(app, user_id: int, path: str, view, repeat: int
             body = _body(view())
             times.append(time.perf_counter() - start)
             event.remove(engine, "before_cursor_execute", count)
-            assert b"<table" in body or body.startswith(b"PK")  # a page, or an XLSX (zip)
+            assert b"<h1" in body or body.startswith(b"PK")  # a page, or an XLSX (zip)
         db.session.remove()
     return statistics.median(times) * 1000, max(times) * 1000, len(statements), len(body)
 
@@ -132,7 +134,8 @@ def main() -> None:
         readers = [(focal.id, "focal point"), (secretariat.id, "Secretariat")]
         count = len(questionnaire.questions)
         pages = {
-            "comparison D.3": ("/", lambda: views.compare(public_id=qid, key="D.3")),
+            "comparison D.3 (chart)": ("/", lambda: views.compare(public_id=qid, key="D.3")),
+        "State profile": ("/", lambda: profile_views.state(iso3=states[-1].iso3)),
             "grid of 10 questions": ("/?" + "&".join(f"q={k}" for k in keys),
                                      lambda: views.grid(public_id=qid)),
             "directory": ("/", views.directory_page),

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -43,10 +44,34 @@ def csv_writer(buffer: TextIO) -> Any:
 
 
 @dataclass
+class Chart:
+    """A native bar chart of a sheet's block: categories down one column, one series per
+    column of `series` (its header row gives the series' name), rows `first`..`last`."""
+
+    title: str
+    header_row: int
+    first: int
+    last: int
+    category_column: int
+    series: list[int]
+    anchor: str  # the cell its top left corner sits on, "J2"
+
+
+@dataclass
 class Sheet:
     name: str
     header: list[str]
     rows: list[list[object]] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+
+
+def _csv_field(value: object) -> str:
+    # Dates as ISO 8601, which every spreadsheet reads as a date.
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return neutralise_csv(value)
 
 
 def csv_bytes(sheet: Sheet) -> bytes:
@@ -55,7 +80,7 @@ def csv_bytes(sheet: Sheet) -> bytes:
     writer = csv_writer(buffer)
     writer.writerow([neutralise_csv(h) for h in sheet.header])
     for row in sheet.rows:
-        writer.writerow([neutralise_csv(v) for v in row])
+        writer.writerow([_csv_field(v) for v in row])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -75,6 +100,8 @@ def xlsx_bytes(sheets: list[Sheet]) -> bytes:
                                         "strings_to_numbers": False})
     bold = book.add_format({"bold": True})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    day = book.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
+    moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss", "valign": "top"})
     for sheet in sheets:
         ws = book.add_worksheet(sheet.name[:MAX_SHEET_NAME])
         for col, title in enumerate(sheet.header):
@@ -83,8 +110,14 @@ def xlsx_bytes(sheets: list[Sheet]) -> bytes:
             for col, value in enumerate(row):
                 if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
                     ws.write_number(r, col, float(value))
+                elif isinstance(value, datetime):  # a date cell, in UTC without its zone
+                    ws.write_datetime(r, col, value.replace(tzinfo=None), moment)
+                elif isinstance(value, date):
+                    ws.write_datetime(r, col, value, day)
                 elif value not in (None, ""):
                     ws.write_string(r, col, _cell_text(value), wrap)
+        for chart in sheet.charts:
+            _add_chart(book, ws, chart)
         ws.freeze_panes(1, 0)
         widths = [max([len(str(h))] + [min(len(str(row[c])), 60) for row in sheet.rows[:200]
                                        if c < len(row) and row[c] is not None])
@@ -93,3 +126,23 @@ def xlsx_bytes(sheets: list[Sheet]) -> bytes:
             ws.set_column(col, col, min(max(width, 8), 60) + 2)
     book.close()
     return buffer.getvalue()
+
+
+def _add_chart(book: Any, ws: Any, chart: Chart) -> None:
+    """A stacked bar chart: one bar per category, one segment per series, each labelled
+    with its value (so it reads without colour)."""
+    drawn = book.add_chart({"type": "bar", "subtype": "stacked"})
+    name = ws.get_name()
+    for column in chart.series:
+        drawn.add_series({
+            "name": [name, chart.header_row, column],
+            "categories": [name, chart.first, chart.category_column, chart.last,
+                           chart.category_column],
+            "values": [name, chart.first, column, chart.last, column],
+            "data_labels": {"value": True},
+        })
+    drawn.set_title({"name": chart.title[:255], "name_font": {"size": 11}})
+    drawn.set_y_axis({"reverse": True})
+    drawn.set_legend({"position": "bottom"})
+    drawn.set_size({"width": 640, "height": 90 + 28 * (chart.last - chart.first + 1)})
+    ws.insert_chart(chart.anchor, drawn)

@@ -403,6 +403,15 @@ def _file_args(fmt: str) -> tuple[str, str]:
     return layout, part
 
 
+def _every_state_arg() -> bool:
+    """Whether a file keeps the States without a visible answer (left out by default)."""
+    states = request.args.get("states", "answered")
+    if states not in ("answered", "all"):
+        raise ValidationFailed(_l("Choose whether the file holds every State or only those "
+                                  "that answered."))
+    return states == "all"
+
+
 def _send(fmt: str, build):
     """The file of `build()`'s extract, once the layout and part are known to be valid."""
     layout, part = _file_args(fmt)
@@ -415,7 +424,8 @@ def _send(fmt: str, build):
 def export_questionnaire(public_id: str, fmt: str):
     questionnaire = _questionnaire_or_404(public_id)
     group = _group_arg()
-    return _send(fmt, lambda: export.of_questionnaire(_user(), questionnaire, group))
+    every = _every_state_arg()
+    return _send(fmt, lambda: export.of_questionnaire(_user(), questionnaire, group, every))
 
 
 @bp.get(f"/<pid:public_id>/states/<string(length=3):iso3>/export.{EXPORT}")
@@ -428,8 +438,8 @@ def export_response(public_id: str, iso3: str, fmt: str):
 @bp.get(f"/<pid:public_id>/compare/<string(maxlength=12):key>/export.{EXPORT}")
 def export_comparison(public_id: str, key: str, fmt: str):
     questionnaire = _questionnaire_or_404(public_id)
-    flt = _comparison_filter(questionnaire, key)
-    return _send(fmt, lambda: export.of_comparison(_user(), questionnaire, key, flt))
+    flt, every = _comparison_filter(questionnaire, key), _every_state_arg()
+    return _send(fmt, lambda: export.of_comparison(_user(), questionnaire, key, flt, every))
 
 
 @bp.get(f"/<pid:public_id>/grid/export.{EXPORT}")
@@ -438,8 +448,8 @@ def export_grid(public_id: str, fmt: str):
     keys = _grid_keys(questionnaire)
     if not keys:
         raise ValidationFailed(_l("Choose the questions to export."))
-    group = _group_arg()
-    return _send(fmt, lambda: export.of_grid(_user(), questionnaire, keys, group))
+    group, every = _group_arg(), _every_state_arg()
+    return _send(fmt, lambda: export.of_grid(_user(), questionnaire, keys, group, every))
 
 
 @bp.get("/<pid:public_id>/completion")

@@ -108,7 +108,9 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
                            f"/questionnaires/{qid}/states/FRA",
                            f"/questionnaires/{qid}/states/FRA/print", "/directory/",
                            f"/questionnaires/{qid}/compare/A.3",
-                           f"/questionnaires/{qid}/grid?q=A.3&q=B.1&q=B.2"]
+                           f"/questionnaires/{qid}/compare/B.1",
+                           f"/questionnaires/{qid}/grid?q=A.3&q=B.1&q=B.2",
+                           "/states/FRA", "/states/SEN"]
     roles = {
         "focal_point": (make_user(state="FRA"), ["/", "/documents/", "/documents/new",
                                                  f"/documents/{doc}", f"/documents/{draft}",
@@ -123,11 +125,13 @@ def test_every_page_fits_a_phone_and_passes_axe(server, phone, app, logged_in, m
                                                  f"/documents/{secret}/versions/{version}/step-up"]),
         "court": (make_user(role="court", state=None), ["/", "/documents/", "/directory/",
                                                         "/search?q=gel", f"/documents/{revised}",
+                                                        "/states/FRA",
                                                         f"/documents/{doc}"]),
         "moderator": (make_user(role="moderator", state=None),
                       ["/", "/moderation/", "/moderation/dashboard", "/audit/", review,
                        f"/questionnaires/{qid}/completion",
                        f"/questionnaires/{qid}/states/FRA", "/documents/?stale=1&sort=confirmed",
+                       f"/questionnaires/{qid}/compare/B.1", "/states/FRA",
                        f"/documents/{revised}", f"/documents/{doc}"]),
         "admin": (make_user(role="admin", state=None),
                   ["/admin/users", "/admin/users/invite", "/admin/states",

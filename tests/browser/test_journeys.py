@@ -325,3 +325,57 @@ def test_choices_are_stacked_and_no_word_of_theirs_is_broken(server, page, app, 
                 problems += [(language, width, section, "side by side")
                              for group in tops if len(set(group)) != len(group)]
     assert problems == []
+
+
+# The comparison of a question four States answered (D.3, yes / partly / no), built through
+# the services: each State's answer, and the counts a reader must see, written here.
+COMPARED = {"FRA": "yes", "DEU": "partly", "SEN": "yes", "JPN": "no"}
+COUNTED = {"en": {"Western European and other States": ["1", "1", "0"],
+                  "African States": ["1", "0", "0"], "Asia-Pacific States": ["0", "0", "1"]},
+           "fr": {"États d’Europe occidentale et autres États": ["1", "1", "0"],
+                  "États d’Afrique": ["1", "0", "0"], "États d’Asie et du Pacifique": ["0", "0", "1"]}}
+
+
+def test_the_comparison_shows_those_who_answered_a_chart_and_one_line_for_the_rest(
+        server, page, app, make_user):
+    from tests.support import builders
+    from tests.support.questionnaires import REQUIRED, seeded_questionnaire
+
+    qid = seeded_questionnaire(app)
+    moderator = make_user(role="moderator", state=None)
+    required = {k: v for fields in REQUIRED.values() for k, v in fields.items()}
+    for iso3, value in COMPARED.items():
+        owner = make_user(state=iso3)
+        builders.save_answers(app, owner.id, qid, None, {**required, "D.3.value": value})
+        builders.submit(app, owner.id, qid)
+        builders.decide(app, moderator.id, iso3, qid, "accept")
+    sign_in(page, server, make_user(state="PRT"))
+    for language in ("en", "fr"):
+        if language == "fr":
+            page.get_by_role("button", name="Français").click()
+        for width in (375, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(server + f"/questionnaires/{qid}/compare/D.3")
+            rows = page.locator("table.answered-states tbody tr")
+            assert rows.count() == len(COMPARED)
+            # The others: one collapsed element, not a row each.
+            rest = page.locator("details.not-answered")
+            assert rest.count() == 1
+            assert rest.get_attribute("open") is None
+            assert page.locator("main .muted").count() == 0  # no "Not answered" cell
+            # Both charts drawn (the CSP lets the data: images through), never so narrow that
+            # their words shrink past reading (a phone scrolls them sideways).
+            charts = page.locator("figure.chart img")
+            assert charts.count() == 2
+            drawn = page.evaluate("""() => [...document.querySelectorAll("figure.chart img")]
+                .map(i => [i.complete && i.naturalWidth > 0, i.getBoundingClientRect().width])""")
+            assert all(ok and min(width, 640) <= w <= 800 for ok, w in drawn), drawn
+            table = page.evaluate("""() => [...document.querySelectorAll("table.counts tbody tr")]
+                .map(r => [...r.children].map(c => c.textContent.trim()))""")
+            counted = {row[0]: row[1:4] for row in table if row[0] in COUNTED[language]}
+            assert counted == COUNTED[language]
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            shot(page, f"comparison-{language}-{width}")
+    page.goto(server + "/states/FRA")
+    shot(page, "profile-fr")
+    assert page.console_errors == []

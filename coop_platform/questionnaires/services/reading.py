@@ -186,16 +186,16 @@ def compare(user: User, questionnaire: Questionnaire, key: str,
     found = _visible_revisions(user, questionnaire, [question.id])
     cells = [Cell(s, question, found.get((s.id, question.id))) for s in states]
     in_group = [c for c in cells if not flt.group or c.state.regional_group == flt.group]
-    by_group = {group: _counts(question, [c for c in in_group
+    by_group = {group: counts(question, [c for c in in_group
                                           if c.state.regional_group == group])
                 for group in REGIONAL_GROUPS if not flt.group or group == flt.group}
     # Answered first (in the States' order), the others after them.
     kept = sorted((c for c in cells if flt.keeps(c)), key=lambda c: not c.answered)
-    return Comparison(question, kept, _counts(question, in_group),
+    return Comparison(question, kept, counts(question, in_group),
                       sum(1 for c in in_group if c.stale), by_group)
 
 
-def _counts(question: Question, cells: list[Cell]) -> dict[str, int]:
+def counts(question: Question, cells: list[Cell]) -> dict[str, int]:
     """{option code: States that chose it, "none": States without a visible answer}; a
     multiple-choice answer counts once for each option it chose."""
     counts = {code: 0 for code, _ in question.options} if question.is_closed else {}

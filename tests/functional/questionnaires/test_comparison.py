@@ -175,3 +175,58 @@ def test_the_overview_says_what_each_reader_may_know_of_each_response(app, answe
     assert {s: shown[s] for s in ("France", "Poland", "Chile")} == {
         "France": "accepted", "Poland": "submitted", "Chile": "no response"}
     assert "Hungary" in shown  # withdrawn: the Secretariat still sees it
+
+
+def test_the_pages_ask_the_database_as_often_for_two_states_as_for_six(app, make_user,
+                                                                        logged_in):
+    from tests.functional.core.test_page_statements import statements
+
+    qid = seeded_questionnaire(app)
+    moderator = make_user(role="moderator", state=None)
+    required = {k: v for fields in REQUIRED.values() for k, v in fields.items()}
+    reader, _ = logged_in("focal_point", "PRT")
+    pages = [f"/questionnaires/{qid}/compare/D.3", f"/questionnaires/{qid}/grid?q=D.3&q=B.1",
+             f"/questionnaires/{qid}/", "/states/FRA"]
+    counted = []
+    for batch in (("FRA", "DEU"), ("SEN", "JPN", "BRA", "POL")):
+        for iso3 in batch:
+            owner = make_user(state=iso3)
+            builders.save_answers(app, owner.id, qid, None, required)
+            builders.submit(app, owner.id, qid)
+            builders.decide(app, moderator.id, iso3, qid, "accept")
+        row = []
+        for path in pages:
+            reader.get(path)  # the first request after a change warms the session's caches
+            with statements(app) as seen:
+                assert reader.get(path).status_code == 200
+            row.append(len(seen))
+        counted.append(row)
+    assert counted[0] == counted[1], dict(zip(pages, zip(*counted, strict=True), strict=True))
+
+
+@pytest.mark.parametrize("reader", ["peer", "secretariat"])
+def test_the_xlsx_summary_has_the_same_counts_and_a_native_chart(app, answered, logged_in,
+                                                                  reader):
+    import io
+
+    import openpyxl
+
+    client, _ = (logged_in("focal_point", "PRT") if reader == "peer"
+                 else logged_in("moderator", None))
+    page = client.get(f"/questionnaires/{answered}/compare/D.3/export.xlsx")
+    assert page.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(page.get_data()))
+    rows = [list(r) for r in book["Summary"].iter_rows(values_only=True)]
+    assert rows[0] == ["Question key", "Question", "Answer", *GROUPS, "Every regional group"]
+    expected = _expected(reader)
+    table = {row[2]: row[3:] for row in rows[1:] if row and row[0] == "D.3"}
+    for i, label in enumerate([*OPTIONS, "Not answered yet"]):
+        per_group = [expected[g][i] for g in GROUPS]
+        assert table[label] == [*per_group, sum(per_group)], label
+    (chart,) = book["Summary"]._charts  # one native chart for the one closed question
+    assert len(chart.series) == len(GROUPS)
+    # The answers sheet leaves out the States without an answer the reader may see.
+    answers = [r for r in book["Answers"].iter_rows(values_only=True)][1:]
+    seen = {iso3 for iso3, (_v, fate, hidden) in ANSWERS.items()
+            if reader == "secretariat" or (fate == "accept" and not hidden)}
+    assert {r[0] for r in answers} == seen

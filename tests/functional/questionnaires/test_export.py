@@ -23,9 +23,9 @@ from tests.support.questionnaires import (
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Headers of the long layout, in English, as the issue describes them (State × question).
-LONG_HEADER = ["State code", "State", "Regional group", "Question key", "Question", "Answer",
-               "Answer codes", "Remarks", "Content language", "Last confirmed",
-               "Secretariat only"]
+LONG_HEADER = ["State code", "State", "Regional group", "Response status", "Question key",
+               "Question", "Answer", "Answer codes", "Remarks", "Content language",
+               "Last confirmed", "Secretariat only"]
 HOSTILE = {
     "=HYPERLINK(\"http://evil.example\",\"x\")": "'=HYPERLINK(\"http://evil.example\",\"x\")",
     "+1+cmd|' /C calc'!A0": "'+1+cmd|' /C calc'!A0",
@@ -53,6 +53,9 @@ def world(app, logged_in):
         "B.5.value": "=HYPERLINK(\"http://evil.example\",\"x\")", "B.5.remarks": "@SUM(1+1)"})
     builders.save_answers(app, fra_user.id, qid, "D", {
         "D.3.value": "yes", "D.4.value": "30", "D.4.remarks": SEPARATED})
+    builders.save_answers(app, fra_user.id, qid, "B", {
+        "B.1.value": "yes", "B.2.instrument": "Code de procédure pénale",
+        "B.2.article": "Articles 627 to 627-20", "B.2.since": "2002-02-26"})
     builders.submit(app, fra_user.id, qid)
     builders.decide(app, moderator.id, "FRA", qid, "accept")
     answer_required(sen, qid)
@@ -85,16 +88,16 @@ def test_xlsx_of_a_comparison_has_answers_codebook_and_metadata(world):
     assert "attachment" in page.headers["Content-Disposition"]
     assert page.headers["Cache-Control"] == "no-store"
     book = _book(page)
-    assert book.sheetnames == ["Answers", "Codebook", "Metadata"]
+    assert book.sheetnames == ["Answers", "Summary", "Codebook", "Metadata"]
     answers = _rows(book["Answers"])
     assert answers[0] == LONG_HEADER
     france = [r for r in answers if r[0] == "FRA"]
     assert len(france) == 1
-    assert france[0][1:7] == ["France", "Western European and other States", "B.3",
-                              france[0][4], "Yes", "yes"]
-    assert france[0][4].startswith("Can requests under article 93(1)(k) be executed")
-    assert france[0][8] == "English"
-    assert france[0][10] == "no"
+    assert france[0][1:8] == ["France", "Western European and other States", "Accepted",
+                              "B.3", france[0][5], "Yes", "yes"]
+    assert france[0][5].startswith("Can requests under article 93(1)(k) be executed")
+    assert france[0][9] == "English"
+    assert france[0][11] == "no"
     # The group filter applies: only WEOG States, Senegal (AFR) and Japan (APS) absent.
     assert {r[2] for r in answers[1:]} == {"Western European and other States"}
     codebook = _rows(book["Codebook"])
@@ -115,16 +118,18 @@ def test_cells_starting_like_a_formula_are_neutralised(world):
     qid, reader, _ = world
     book = _book(reader.get(f"/questionnaires/{qid}/states/FRA/export.xlsx?layout=long"))
     ws = book["Answers"]
-    b5 = next(row for row in ws.iter_rows() if row[3].value == "B.5")
-    for cell in (b5[5], b5[7]):
+    header = [c.value for c in ws[1]]
+    answer, remarks = header.index("Answer"), header.index("Remarks")
+    b5 = next(row for row in ws.iter_rows() if row[4].value == "B.5")
+    for cell in (b5[answer], b5[remarks]):
         assert cell.data_type == "s"  # text, never a formula
         assert cell.value in HOSTILE.values()
-    assert b5[5].value == HOSTILE['=HYPERLINK("http://evil.example","x")']
-    assert b5[7].value == HOSTILE["@SUM(1+1)"]
+    assert b5[answer].value == HOSTILE['=HYPERLINK("http://evil.example","x")']
+    assert b5[remarks].value == HOSTILE["@SUM(1+1)"]
     rows = _csv(reader.get(f"/questionnaires/{qid}/states/FRA/export.csv?layout=long"))
-    b5 = next(r for r in rows if r[3] == "B.5")
-    assert (b5[5], b5[7]) == (HOSTILE['=HYPERLINK("http://evil.example","x")'],
-                              HOSTILE["@SUM(1+1)"])
+    b5 = next(r for r in rows if r[4] == "B.5")
+    assert (b5[answer], b5[remarks]) == (HOSTILE['=HYPERLINK("http://evil.example","x")'],
+                                         HOSTILE["@SUM(1+1)"])
     for text in rows[1:]:
         for value in text:
             assert value[:1] not in ("=", "+", "-", "@")
@@ -135,8 +140,9 @@ def test_no_csv_cell_starts_a_formula_whatever_separator_the_spreadsheet_splits_
     page = reader.get(f"/questionnaires/{qid}/states/FRA/export.csv?layout=long")
     assert page.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     raw = page.get_data().decode("utf-8-sig")
-    d4 = next(r for r in _csv(page) if r[3] == "D.4")
-    assert d4[7] == "see annex;'=cmd|' /C calc'!A0, also,'+1+1 and\t'@SUM(1)"
+    rows = _csv(page)
+    d4 = next(r for r in rows if r[4] == "D.4")
+    assert d4[rows[0].index("Remarks")] == "see annex;'=cmd|' /C calc'!A0, also,'+1+1 and\t'@SUM(1)"
     for line in raw.split("\r\n")[:-1]:
         # Every field quoted: a spreadsheet keeps a quoted field whole, whatever it splits on.
         assert line.startswith('"'), line
@@ -152,20 +158,27 @@ def test_numbers_stay_numbers_and_the_wide_layout_has_one_row_per_state(world):
     qid, reader, _ = world
     book = _book(reader.get(f"/questionnaires/{qid}/grid/export.xlsx?q=D.3&q=D.4&layout=wide"))
     rows = _rows(book["Answers"])
-    assert rows[0] == ["State code", "State", "Regional group", "D.3", "D.3 remarks",
-                       "D.3 last confirmed", "D.4", "D.4 remarks", "D.4 last confirmed"]
-    iso3s = [r[0] for r in rows[1:]]
+    assert rows[0] == ["State code", "State", "Regional group", "Response status", "D.3",
+                       "D.3 remarks", "D.3 last confirmed", "D.4", "D.4 remarks",
+                       "D.4 last confirmed"]
+    # Only the States with an answer the reader may see: France's accepted response.
+    assert [r[0] for r in rows[1:]] == ["FRA"]
+    france = rows[1]
+    assert france[4] == "Yes"
+    assert france[7] == "30 days"
+    every = _rows(_book(reader.get(
+        f"/questionnaires/{qid}/grid/export.xlsx?q=D.3&q=D.4&layout=wide&states=all"))[
+        "Answers"])
+    iso3s = [r[0] for r in every[1:]]
     # Every State of the reference list once, but Hungary, whose withdrawal took effect.
     assert len(iso3s) == len(set(iso3s)) == 124
     assert "HUN" not in iso3s
-    france = next(r for r in rows if r[0] == "FRA")
-    assert france[3] == "Yes"
-    assert france[6] == "30 days"
+    assert next(r for r in every if r[0] == "SEN")[3] == "No accepted answers"
     long = _rows(_book(reader.get(
-        f"/questionnaires/{qid}/grid/export.xlsx?q=D.4&layout=long"))["Answers"])
+        f"/questionnaires/{qid}/grid/export.xlsx?q=D.4&layout=long&states=all"))["Answers"])
     d4 = next(r for r in long if r[0] == "FRA")
-    assert d4[6] == 30
-    assert isinstance(d4[6], int | float)
+    assert d4[7] == 30
+    assert isinstance(d4[7], int | float)
     assert [r[0] for r in long[1:]] == iso3s  # same States, same order
 
 
@@ -187,9 +200,11 @@ def test_a_french_reader_gets_french_headers_and_labels(world, app):
     page = reader.get(f"/questionnaires/{qid}/compare/B.3/export.csv",
                       headers={"Accept-Language": "fr"})
     rows = _csv(page)
-    assert rows[0][:4] == ["Code de l'État", "État", "Groupe régional", "Clé de la question"]
+    assert rows[0][:5] == ["Code de l'État", "État", "Groupe régional",
+                           "Statut de la réponse", "Clé de la question"]
     france = next(r for r in rows if r[0] == "FRA")
-    assert france[5] == "Oui"
+    assert france[3] == "Acceptée"
+    assert france[6] == "Oui"
 
 
 def test_hidden_answers_never_reach_a_peer_export(world):
@@ -215,10 +230,10 @@ def test_each_export_and_print_is_audited(app, world):
         db.session.remove()
     assert [e.actor_id for e in events] == [user.id, user.id]
     grid = details[0]
-    # 25: the WEOG States Parties of the reference list (shared/data/states_parties.tsv).
+    # One WEOG State answered (France); the others are left out of the file by default.
     assert grid == {"source": "grid", "format": "xlsx", "layout": "wide", "part": "answers",
-                    "filters": {"questions": "A.3 B.3", "group": "WEOG"}, "states": 25,
-                    "questions": 2}
+                    "filters": {"questions": "A.3 B.3", "group": "WEOG"}, "states": 1,
+                    "questions": 2, "every_state": False}
     assert details[1]["format"] == "print"
     assert events[1].object_id == qid
 
@@ -240,6 +255,7 @@ def test_the_printable_page_shows_every_answer_in_full(world):
     ("/compare/B.3/export.csv?part=secrets", 400),
     ("/compare/B.3/export.csv?group=NOWHERE", 400),
     ("/compare/B.3/export.csv?value=maybe", 400),
+    ("/compare/B.3/export.csv?states=some", 400),
     ("/compare/Z.9/export.csv", 404),
     ("/compare/B.3/export.pdf", 404),
     ("/grid/export.csv", 400),
@@ -261,3 +277,52 @@ def test_nobody_signed_out_exports(app, world):
     page = app.test_client().get(f"/questionnaires/{qid}/export.xlsx")
     assert page.status_code == 302
     assert "/auth/login" in page.headers["Location"]
+
+
+def _by_header(rows: list[list]) -> list[dict]:
+    return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
+
+
+def test_each_row_says_its_response_status_as_the_reader_may_know_it(world, logged_in):
+    qid, reader, _ = world
+    path = f"/questionnaires/{qid}/export.xlsx?layout=wide&states=all"
+    peer = {r["State code"]: r["Response status"]
+            for r in _by_header(_rows(_book(reader.get(path))["Answers"]))}
+    # A peer learns whether answers were accepted; Senegal's draft stays unknown to Japan.
+    assert (peer["FRA"], peer["SEN"], peer["JPN"]) == (
+        "Accepted", "No accepted answers", "No response")
+    secretariat, _ = logged_in("moderator", None)
+    known = {r["State code"]: r["Response status"]
+             for r in _by_header(_rows(_book(secretariat.get(path))["Answers"]))}
+    assert (known["FRA"], known["SEN"], known["JPN"]) == (
+        "Accepted", "Being prepared", "No response")
+
+
+def test_dates_are_date_cells_and_compound_answers_have_named_columns(world):
+    from datetime import UTC, datetime
+
+    qid, reader, _ = world
+    long = _by_header(_rows(_book(reader.get(
+        f"/questionnaires/{qid}/states/FRA/export.xlsx?layout=long"))["Answers"]))
+    contact = next(r for r in long if r["Question key"] == "A.1")
+    assert contact["Authority or office"] == "Ministry of Justice"
+    assert contact["E-mail"] == "icc@justice.example.org"
+    law = next(r for r in long if r["Question key"] == "B.2")
+    assert (law["Instrument"], law["Article"]) == ("Code de procédure pénale",
+                                                   "Articles 627 to 627-20")
+    assert law["In force since"] == datetime(2002, 2, 26)  # a date cell, not text
+    assert law["Authority or office"] is None  # a contact's column, empty on a law's row
+    answered = [r for r in long if r["Answer"]]
+    assert all(isinstance(r["Last confirmed"], datetime) for r in answered)
+    assert {r["Last confirmed"].date() for r in answered} == {datetime.now(UTC).date()}
+    assert not any(str(v).startswith("{") for r in long for v in r.values())  # no JSON
+    wide = _by_header(_rows(_book(reader.get(
+        f"/questionnaires/{qid}/states/FRA/export.xlsx?layout=wide"))["Answers"]))
+    assert wide[0]["A.1 Authority or office"] == "Ministry of Justice"
+    assert wide[0]["B.2 In force since"] == datetime(2002, 2, 26)
+    book = _book(reader.get(f"/questionnaires/{qid}/states/FRA/export.xlsx"))
+    meta = dict(_rows(book["Metadata"])[1:])
+    assert isinstance(meta["Exported at (UTC)"], datetime)
+    rows = _csv(reader.get(f"/questionnaires/{qid}/states/FRA/export.csv?layout=long"))
+    law = next(dict(zip(rows[0], r, strict=True)) for r in rows if r[4] == "B.2")
+    assert law["In force since"] == "2002-02-26"  # ISO 8601 in CSV
