@@ -16,8 +16,9 @@ from coop_platform.documents.models import Document, DocumentStatus
 from coop_platform.documents.services import sharing
 from coop_platform.documents.services.visibility import visible_documents
 from coop_platform.extensions import db
-from coop_platform.moderation import queue
+from coop_platform.moderation import notifications, queue
 from coop_platform.moderation.models import Notification
+from coop_platform.questionnaires.models import Response
 
 bp = Blueprint("home", __name__)
 
@@ -30,7 +31,10 @@ class Attention:
     returned: list[Document] = field(default_factory=list)
     drafts: int = 0
     unread: list[Notification] = field(default_factory=list)
+    visible: set[int] = field(default_factory=set)  # ids of the documents they may name
     recent: list[Document] = field(default_factory=list)
+    responses: list[Response] = field(default_factory=list)
+    responses_total: int = 0
 
 
 def attention_for(user: User) -> Attention:
@@ -39,6 +43,8 @@ def attention_for(user: User) -> Attention:
         pending = queue.pending_documents(user, queue.QueueFilter())
         found.pending, found.pending_total = pending[:5], len(pending)
         found.sharing_requests = len(sharing.waiting_requests(user))
+        responses = queue.pending_responses(user, queue.QueueFilter())
+        found.responses, found.responses_total = responses[:5], len(responses)
     if user.role == Role.FOCAL_POINT:
         mine = visible_documents(user).where(Document.owner_state_id == user.state_id)
         found.returned = list(db.session.scalars(
@@ -50,6 +56,7 @@ def attention_for(user: User) -> Attention:
         select(Notification).where(Notification.user_id == user.id,
                                    Notification.read_at.is_(None))
         .order_by(Notification.created_at.desc()).limit(5)))
+    found.visible = notifications.visible_document_ids(user, found.unread)
     found.recent = list(db.session.scalars(
         visible_documents(user).where(Document.status == DocumentStatus.PUBLISHED)
         .order_by(Document.revised_at.desc(), Document.id.desc()).limit(5)))

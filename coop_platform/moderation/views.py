@@ -14,7 +14,7 @@ from coop_platform.documents import models as document_models
 from coop_platform.documents.services import sharing
 from coop_platform.moderation import dashboard, decisions, notifications, queue
 from coop_platform.moderation.forms import ReviewForm
-from coop_platform.questionnaires.services import following, review
+from coop_platform.questionnaires.services import completion, directory, following, review
 from coop_platform.states.models import REGIONAL_GROUPS
 from coop_platform.states.services import state_choices
 
@@ -26,16 +26,22 @@ def _user():
     return current_user._get_current_object()
 
 
+@notifications_bp.app_context_processor
+def _notification_words():
+    """What moderation/_notification.html needs to say what a notification is about (the
+    notifications page and the home page)."""
+    return {"params_of": notifications.params_of, "decision_label": notifications.decision_label,
+            "response_decision_label": notifications.response_decision_label,
+            "state_name": notifications.state_name}
+
+
 @notifications_bp.get("/")
 def index():
     pagination = notifications.recent(_user(), page=page_number(request.args))
     return render_template("moderation/notifications.html", pagination=pagination,
                            visible=notifications.visible_document_ids(_user(), pagination.items),
-                           params_of=notifications.params_of,
-                           decision_label=notifications.decision_label,
-                           response_decision_label=notifications.response_decision_label,
-                           state_name=notifications.state_name, form=ConfirmForm(),
-                           args=request.args, follows=following.follows_of(_user()))
+                           form=ConfirmForm(), args=request.args,
+                           follows=following.follows_of(_user()))
 
 
 # Bounded: a number past the column (10^20) is a 404 from the router, never a database error.
@@ -92,8 +98,11 @@ def queue_page():
 @bp.get("/dashboard")
 @roles_required(*SECRETARIAT_ROLES)
 def dashboard_page():
+    questionnaire = directory.current_questionnaire()
     return render_template("moderation/dashboard.html", board=dashboard.build(_user()),
-                           groups=REGIONAL_GROUPS)
+                           groups=REGIONAL_GROUPS, questionnaire=questionnaire,
+                           completion=completion.completion(_user(), questionnaire)
+                           if questionnaire is not None else [])
 
 
 @bp.get("/responses/<pid:public_id>")

@@ -72,9 +72,18 @@ def review_lines(user: User, response: Response) -> list[ReviewLine]:
     lines = []
     for answer, question, rev in rows:
         before = earlier.get(answer.id)
-        changed = bool(seen) and (answer.submitted_revision or 0) != (seen.get(question.key) or 0)
+        # A new revision that says the same ("Yes" saved again as "Yes") is no change.
+        changed = bool(seen) and _content(rev) != _content(before)
         lines.append(ReviewLine(question, rev, before, changed, answer.review_comment))
     return lines
+
+
+def _content(revision: AnswerRevision | None) -> tuple[object, str, bool] | None:
+    """What a reader sees of a revision: its value, its remarks, whether it is "Secretariat
+    only"; None for no answer (no revision, or one that cleared the value)."""
+    if revision is None or revision.value is None:
+        return None
+    return (revision.value, revision.remarks, revision.secretariat_only)
 
 
 def _changed_by_acceptance(response: Response) -> list[str]:

@@ -54,3 +54,48 @@ def test_the_secretariat_contact_is_on_the_home_error_and_dead_link_pages(app, l
     for page in (signed_in.get("/"), signed_in.get("/nowhere"),
                  client.get("/auth/invitation/" + "x" * 43)):
         assert f'href="mailto:{address}">{address}</a>' in page.get_data(as_text=True)
+
+
+def test_the_secretariat_sees_responses_waiting_and_notifications_say_their_subject(
+        app, logged_in):
+    from tests.support import builders
+    from tests.support.questionnaires import answer_required, seeded_questionnaire
+
+    qid = seeded_questionnaire(app)
+    owner, owner_user = logged_in("focal_point", "SEN")
+    moderator, moderator_user = logged_in("moderator", None)
+    peer, _ = logged_in("focal_point", "FRA")
+    answer_required(owner, qid)
+    builders.submit(app, owner_user.id, qid)
+    waiting = attention(moderator)
+    assert "1 questionnaire response waits for review" in waiting
+    assert "Senegal" in waiting.split("waits for review")[1]
+    # The Secretariat's notification names the State and what it did, as /notifications/ does.
+    assert "Senegal submitted its questionnaire response for review." in waiting
+    doc = uploaded_id(upload(peer, title="Restraint of vessels"))
+    act(peer, doc, "submit")
+    act(moderator, doc, "publish")
+    told = attention(owner)
+    assert "France shared a document on the platform:" in told
+    assert "Restraint of vessels" in told
+    assert "about a document" not in told
+    builders.decide(app, moderator_user.id, "SEN", qid, "accept")
+    assert "waits for review" not in attention(moderator)
+
+
+def test_the_dashboard_shows_questionnaire_completion_by_regional_group(app, logged_in):
+    from tests.support import builders
+    from tests.support.questionnaires import answer_required, seeded_questionnaire
+    from tests.support.tables import states_by_group
+
+    qid = seeded_questionnaire(app)
+    owner, owner_user = logged_in("focal_point", "SEN")
+    moderator, _ = logged_in("moderator", None)
+    answer_required(owner, qid)
+    builders.submit(app, owner_user.id, qid)
+    page = moderator.get("/moderation/dashboard").get_data(as_text=True)
+    section = page.split("Questionnaire responses by regional group")[1]
+    africa = states_by_group(withdrawn=True)["African States"]
+    # States, started, waiting for a decision: Senegal's response.
+    assert f"<th scope=\"row\"><a href=\"/questionnaires/{qid}/completion#group-AFR\">" \
+           f"African States</a></th><td>{len(africa)}</td><td>1</td><td>1</td>" in section

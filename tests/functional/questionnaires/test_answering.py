@@ -486,3 +486,27 @@ def test_an_unanswered_question_is_in_the_interface_language(app, logged_in, qid
     select = re.search(r'<select id="B\.5\.language".*?</select>', page, re.S).group(0)
     assert re.search(r'<option value="fr" selected>', select)
     assert not re.search(r'<option value="en" selected>', select)
+
+
+def test_the_review_counts_as_changed_only_answers_that_say_something_else(app, logged_in,
+                                                                             qid):
+    from tests.support import builders
+
+    owner, owner_user = logged_in("focal_point", "FRA")
+    moderator, moderator_user = logged_in("moderator", None)
+    answer_required(owner, qid)
+    builders.save_answers(app, owner_user.id, qid, "B", {"B.5.value": "Accepted wording"})
+    builders.submit(app, owner_user.id, qid)
+    builders.decide(app, moderator_user.id, "FRA", qid, "accept")
+    # B.5 changed and changed back: new revisions, the same words. B.6 really changed.
+    builders.save_answers(app, owner_user.id, qid, "B", {"B.5.value": "Passing thought"})
+    builders.save_answers(app, owner_user.id, qid, "B", {"B.5.value": "Accepted wording"})
+    builders.save_answers(app, owner_user.id, qid, "B", {"B.6.value": "no"})
+    builders.submit(app, owner_user.id, qid)
+    assert revision_of(app, "FRA", "B.5") == 3  # two new revisions were saved
+    review = moderator.get(f"/moderation/responses/{response_id(app, 'FRA', qid)}").get_data(
+        as_text=True)
+    assert "1 answer changed since the last decision" in review
+    assert review.count('class="changed"') == 1
+    changed_row = review.split('class="changed"')[1].split("</tr>")[0]
+    assert "B.6" in changed_row
