@@ -134,7 +134,7 @@ def main() -> None:
         readers = [(focal.id, "focal point"), (secretariat.id, "Secretariat")]
         count = len(questionnaire.questions)
         pages = {
-            "comparison D.3 (chart)": ("/", lambda: views.compare(public_id=qid, key="D.3")),
+            "comparison D.3": ("/", lambda: views.compare(public_id=qid, key="D.3")),
         "State profile": ("/", lambda: profile_views.state(iso3=states[-1].iso3)),
             "grid of 10 questions": ("/?" + "&".join(f"q={k}" for k in keys),
                                      lambda: views.grid(public_id=qid)),

@@ -24,6 +24,7 @@ from coop_platform.core.clock import utcnow
 from coop_platform.core.errors import audit_refusal, render_error
 from coop_platform.core.exceptions import DomainError, NotFound, ValidationFailed
 from coop_platform.core.forms import ConfirmForm
+from coop_platform.core.i18n import format_when
 from coop_platform.questionnaires import charts
 from coop_platform.questionnaires.forms import AnswersForm, read_changes
 from coop_platform.questionnaires.models import (
@@ -185,7 +186,19 @@ def section(public_id: str, code: str):
         return _section_page(questionnaire, response, part, status=409,
                              stale={s.question.key: s for s in outcome.stale}, form=form)
     flash(_l("Saved.") if outcome.saved else _l("Nothing had changed."), "success")
+    if request.form.get("then") == "next":
+        following_section = _section_after(questionnaire, code)
+        if following_section is None:  # the last section: the response, to submit it
+            return redirect(url_for("questionnaires.my_response", public_id=public_id), 303)
+        return redirect(url_for("questionnaires.section", public_id=public_id,
+                                code=following_section), 303)
     return redirect(url_for("questionnaires.section", public_id=public_id, code=code), 303)
+
+
+def _section_after(questionnaire: Questionnaire, code: str) -> str | None:
+    codes = [s.code for s in questionnaire.sections]
+    position = codes.index(code)
+    return codes[position + 1] if position + 1 < len(codes) else None
 
 
 def _autosave(response, form, changes, errors):
@@ -224,17 +237,30 @@ def confirm(public_id: str):
     keys = request.form.getlist("key")
     if code:
         keys = [q.key for q in _section_or_404(questionnaire, code).questions]
+    quietly = request.headers.get("X-Autosave") == "1"  # the page's script: JSON, no reload
     if not form.validate_on_submit() or not keys or len(request.form.getlist("section")) > 1:
+        if quietly:
+            return jsonify(status="invalid", message=str(_l("Choose what to confirm."))), 400
         flash(_l("Choose what to confirm."), "error")
         return redirect(url_for("questionnaires.my_response", public_id=public_id), 303)
     try:
         confirmed = answering.confirm(_user(), response, keys)
     except DomainError as error:
+        if quietly:
+            audit_refusal(error.status_code, str(error.message), object_type="response",
+                          object_id=response.public_id, state_id=response.state_id)
+            return jsonify(status="refused", message=str(error.message)), error.status_code
         return _refused(error, response)
-    flash(_l("Confirmed as still accurate: %(keys)s.", keys=", ".join(confirmed)), "success")
+    said = _l("Confirmed as still accurate: %(keys)s.", keys=", ".join(confirmed))
+    if quietly:
+        return jsonify(status="confirmed", message=str(said), keys=confirmed,
+                       confirmed=str(_l("Last confirmed %(when)s", when=format_when(utcnow()))))
+    flash(said, "success")
     target = code or (keys[0].split(".")[0] if keys else "")
     if target and any(s.code == target for s in questionnaire.sections):
-        return redirect(url_for("questionnaires.section", public_id=public_id, code=target), 303)
+        # Back where the person was: at the question confirmed, or the section's top.
+        return redirect(url_for("questionnaires.section", public_id=public_id, code=target,
+                                _anchor=None if code else f"q-{keys[0]}"), 303)
     return redirect(url_for("questionnaires.my_response", public_id=public_id), 303)
 
 

@@ -33,10 +33,12 @@ from coop_platform.questionnaires.services.visibility import visible_answers
 from coop_platform.questionnaires.values import display
 from coop_platform.search import backends
 from coop_platform.search import query as q
+from coop_platform.search.analysis import match_spans
 from coop_platform.search.contract import KINDS, Ask, Found, SearchUnavailable
 from coop_platform.search.entries import file_text_of, principals_of
 from coop_platform.search.models import DocumentText, TextStatus
-from coop_platform.search.snippets import snippets
+from coop_platform.search.snippets import marked, snippets
+from coop_platform.states.models import interface_language
 
 PER_PAGE = 20
 MAX_PAGE = 50
@@ -58,6 +60,13 @@ class AnswerResult:
     question: Question
     questionnaire: Questionnaire
     snippet: Markup
+    # The question's words as the reader reads them, those that matched marked: an answer
+    # ("Yes") is often found through its question alone, and the page says so.
+    title: Markup = Markup("")
+
+    @property
+    def through_question(self) -> bool:
+        return "<mark>" in self.title and "<mark>" not in self.snippet
 
 
 @dataclass
@@ -67,6 +76,7 @@ class DocumentResult:
     text_note: str = ""
     # The open revision its own State or the Secretariat found it by (its words are shown).
     revision: DocumentRevision | None = None
+    title: Markup = Markup("")  # with the words that matched marked
 
 
 @dataclass
@@ -211,8 +221,17 @@ def _load(user: User, found: Found, words: list[str]) -> list[AnswerResult | Doc
             shown.append(partial(DocumentResult, document, text_note=_note(document, row),
                                  revision=working))
             sources.append((body, document.language))
-    return [result(snippet)
-            for result, snippet in zip(shown, _snippets(sources, words), strict=True)]
+    results = [result(snippet)
+               for result, snippet in zip(shown, _snippets(sources, words), strict=True)]
+    reader = interface_language()
+    for found_one in results:
+        if isinstance(found_one, AnswerResult):
+            text, language = found_one.question.text, reader
+        else:
+            text = (found_one.revision or found_one.document).title
+            language = found_one.document.language
+        found_one.title = marked(text, match_spans(text, words, language), whole=True)
+    return results
 
 
 def _working(user: User, document: Document) -> tuple[DocumentRevision | None, DocumentVersion | None]:

@@ -11,14 +11,18 @@ SNIPPET_CHARS = 240
 MARK = Markup("<mark>{}</mark>")
 
 
-def marked(text: str, spans: list[tuple[int, int]]) -> Markup:
-    """A window of `text` around the first match; escaped, with only <mark> added."""
+def marked(text: str, spans: list[tuple[int, int]], whole: bool = False) -> Markup:
+    """A window of `text` around the first match (with `whole`, all of it: a title);
+    escaped, with only <mark> added."""
     spans = sorted(set(spans))
-    if not spans:
+    if whole:
+        start, end = 0, len(text)
+    elif not spans:
         cut = text[:SNIPPET_CHARS]
         return escape(cut + ("…" if len(text) > len(cut) else ""))
-    start = max(0, spans[0][0] - SNIPPET_CHARS // 3)
-    end = min(len(text), start + SNIPPET_CHARS)
+    else:
+        start = max(0, spans[0][0] - SNIPPET_CHARS // 3)
+        end = min(len(text), start + SNIPPET_CHARS)
     out, pos = [escape("…" if start else "")], start
     for a, b in spans:
         if a < pos or b > end:

@@ -379,3 +379,33 @@ def test_the_comparison_shows_those_who_answered_a_chart_and_one_line_for_the_re
     page.goto(server + "/states/FRA")
     shot(page, "profile-fr")
     assert page.console_errors == []
+
+
+def test_still_accurate_confirms_without_reloading_or_moving_the_page(server, page, app,
+                                                                       make_user):
+    from tests.support import builders
+    from tests.support.questionnaires import REQUIRED, seeded_questionnaire
+
+    qid = seeded_questionnaire(app)
+    owner = make_user(state="FRA")
+    builders.save_answers(app, owner.id, qid, None,
+                          {k: v for fields in REQUIRED.values() for k, v in fields.items()})
+    sign_in(page, server, owner)
+    page.set_viewport_size({"width": 375, "height": 700})
+    page.goto(server + f"/questionnaires/{qid}/response/B")
+    question = page.locator("#q-B\\.6")
+    question.scroll_into_view_if_needed()
+    before = page.evaluate("window.scrollY")
+    page.evaluate("window.spcMarker = 'still the same page'")
+    question.get_by_role("button", name="Still accurate").click()
+    from playwright.sync_api import expect
+
+    expect(page.locator(".autosave-status")).to_have_text("Confirmed as still accurate: B.6.")
+    assert page.evaluate("window.spcMarker") == "still the same page"  # no reload
+    assert page.evaluate("window.scrollY") == before
+    assert page.url.endswith("/response/B")
+    # The date fields promise no format: the browser shows its own.
+    page.goto(server + f"/questionnaires/{qid}/response/B")
+    labels = page.locator("label").all_inner_texts()
+    assert not [label for label in labels if "YYYY" in label]
+    assert page.console_errors == []

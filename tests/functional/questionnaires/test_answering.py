@@ -510,3 +510,44 @@ def test_the_review_counts_as_changed_only_answers_that_say_something_else(app, 
     assert review.count('class="changed"') == 1
     changed_row = review.split('class="changed"')[1].split("</tr>")[0]
     assert "B.6" in changed_row
+
+
+def test_still_accurate_answers_the_pages_script_in_json_and_the_plain_form_at_the_question(
+        app, logged_in, qid):
+    from tests.conftest import post_form
+
+    owner, _ = logged_in("focal_point", "FRA")
+    answer_required(owner, qid)
+    path = f"/questionnaires/{qid}/response/confirm"
+    token_path = f"/questionnaires/{qid}/response/B"
+    quiet = post_form(owner, path, {"key": "B.6"}, token_path=token_path,
+                      headers={"X-Autosave": "1"})
+    assert quiet.status_code == 200
+    assert quiet.json["status"] == "confirmed"
+    assert quiet.json["message"] == "Confirmed as still accurate: B.6."
+    assert quiet.json["confirmed"].startswith("Last confirmed ")
+    # Nothing saved to confirm there: refused, in a sentence, still JSON.
+    refused = post_form(owner, path, {"key": "B.5"}, token_path=token_path,
+                        headers={"X-Autosave": "1"})
+    assert refused.status_code == 400
+    assert refused.json["message"] == "There is no saved answer to confirm here."
+    assert post_form(owner, path, {}, token_path=token_path,
+                     headers={"X-Autosave": "1"}).status_code == 400
+    # Without the script: back to the section, at the question confirmed.
+    plain = post_form(owner, path, {"key": "B.6"}, token_path=token_path)
+    assert plain.status_code == 303
+    assert plain.headers["Location"].endswith(f"/questionnaires/{qid}/response/B#q-B.6")
+
+
+def test_save_and_continue_goes_to_the_next_section_then_to_the_response(app, logged_in, qid):
+    owner, _ = logged_in("focal_point", "FRA")
+    page = save(owner, qid, "B", {"B.1.value": "yes", "then": "next"})
+    assert page.status_code == 303
+    assert page.headers["Location"].endswith(f"/questionnaires/{qid}/response/C")
+    last = owner.get(f"/questionnaires/{qid}/response/H").get_data(as_text=True)
+    assert "Save and review the response" in last
+    page = save(owner, qid, "H", {"H.1.value": "", "then": "next"})
+    assert page.headers["Location"].endswith(f"/questionnaires/{qid}/response")
+    # A refused save stays on its section, whatever the button.
+    refused = save(owner, qid, "D", {"D.4.value": "10^20", "then": "next"})
+    assert refused.status_code == 400

@@ -180,3 +180,27 @@ def test_snippets_are_escaped_text_with_only_marks_added(app, logged_in, search_
     if search_backend == "whoosh":
         assert "&lt;script&gt;" in snippet  # shown as text
     # (PostgreSQL's parser reads tag-like words as tags, which ts_headline leaves out.)
+
+
+def test_a_hit_says_why_it_matched_with_the_questions_words_marked(app, logged_in,
+                                                                   search_backend):
+    qid = seeded_questionnaire(app)
+    owner, _ = logged_in("focal_point", "BEL")
+    answer_required(owner, qid)  # B.6 "Yes": "...Agreement on the Privileges and Immunities..."
+    page = owner.get("/search", query_string={"q": "immunities", "kind": "answer"}).get_data(
+        as_text=True)
+    hit = page.split('<li class="hit">')[1].split("</li>")[0]
+    assert "<mark>Immunities</mark>" in hit.split("</a>")[0]  # in the question's words
+    assert "Found through the question's words; the answer:" in hit
+    assert re.search(r'<p class="snippet">.*Yes</p>', hit, re.S)
+    # A document's title, marked and still escaped.
+    with app.app_context():
+        sink = UploadSink()
+        sink(filename="text.txt")
+        sink.write(b"Plain.")
+        create_document(person(owner.account.email), DocumentInput(
+            title='<i>Titleword</i> & "co"', topics=["mla_channels"]), sink)
+        db.session.remove()
+    page = owner.get("/search", query_string={"q": "titleword"}).get_data(as_text=True)
+    title = page.split('<li class="hit">')[1].split("</a>")[0]
+    assert "&lt;i&gt;<mark>Titleword</mark>&lt;/i&gt; &amp; &#34;co&#34;" in title
