@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -50,8 +51,10 @@ class Cell:
     question: Question
     revision: ReadRevision | None
 
-    @property
+    @cached_property
     def value(self) -> Any:
+        # Read once: a revision's value is opened and parsed at every access, and a page or
+        # an export asks each cell several times (answered, codes, text, summary).
         return self.revision.value if self.revision is not None else None
 
     @property
@@ -112,9 +115,10 @@ def response_status_for(user: User, questionnaire: Questionnaire, state: State
 
 def response_statuses(user: User, questionnaire: Questionnaire) -> dict[int, str]:
     """{State id: what this user may know of its response}: for the Secretariat, and for a
-    focal point about its own State, the response's status ("none" without one); for peers,
-    "accepted" when the State has an accepted answer they may read, "none" otherwise — never
-    whether it has a draft. Two statements, whatever the number of States."""
+    focal point about its own State, the response's status; for peers, "accepted" when the
+    State has an accepted answer they may read — never whether it has a draft. A State
+    without an entry has nothing the reader may know of. Two statements, whatever the number
+    of States."""
     known: dict[int, str] = {}
     if not sees_everything(user):
         readable = (visible_answers(user).with_only_columns(Response.state_id).distinct()
@@ -198,14 +202,14 @@ def compare(user: User, questionnaire: Questionnaire, key: str,
 def counts(question: Question, cells: list[Cell]) -> dict[str, int]:
     """{option code: States that chose it, "none": States without a visible answer}; a
     multiple-choice answer counts once for each option it chose."""
-    counts = {code: 0 for code, _ in question.options} if question.is_closed else {}
-    counts["none"] = 0
+    found = {code: 0 for code, _ in question.options} if question.is_closed else {}
+    found["none"] = 0
     for cell in cells:
         if not cell.answered:
-            counts["none"] += 1
+            found["none"] += 1
         for code in codes_of(cell.value) if question.is_closed else ():
-            counts[code] = counts.get(code, 0) + 1
-    return counts
+            found[code] = found.get(code, 0) + 1
+    return found
 
 
 MAX_GRID_QUESTIONS = 10

@@ -8,6 +8,7 @@ only" answer is never counted in a peer's file, as on the comparison page.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 
 from flask_babel import gettext as _
 
@@ -30,10 +31,17 @@ def summary_sheet(questions: list[Question], rows: list[tuple[State, list[Cell]]
     sheet = Sheet(_("Summary"), [_("Question key"), _("Question"), _("Answer"),
                                  *(str(REGIONAL_GROUPS[g][1]) for g in groups),
                                  _("Every regional group")])
+    # Each cell sorted once by question and group: a full export has thousands of cells.
+    wanted = {q.key for q in closed}
+    cells: dict[tuple[str, str], list[Cell]] = defaultdict(list)
+    for state, row in rows:
+        group = state.regional_group
+        for cell in row:
+            key = cell.question.key
+            if key in wanted:
+                cells[(key, group)].append(cell)
     for question in closed:
-        cells = [c for _state, row in rows for c in row if c.question.id == question.id]
-        by_group = {g: counts(question, [c for c in cells if c.state.regional_group == g])
-                    for g in groups}
+        by_group = {g: counts(question, cells[(question.key, g)]) for g in groups}
         first = len(sheet.rows) + 1  # the worksheet's row, under the header
         for code, label in [*question.options, ("none", _("Not answered yet"))]:
             numbers = [by_group[g].get(code, 0) for g in groups]

@@ -79,7 +79,7 @@ def test_the_search_page_reads_its_results_once_after_recording_the_search(app, 
     with statements(app) as seen:
         page = client.get("/search?q=quenelle")
     assert page.status_code == 200
-    assert "Quenelle procedure" in page.get_data(as_text=True)
+    assert "<mark>Quenelle</mark> procedure" in page.get_data(as_text=True)
     assert reads_of(seen, "documents") == 1
     # No row of the page's results is read after the audit record's commit, one by one.
     record = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO audit_events"))

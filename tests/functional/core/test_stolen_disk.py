@@ -190,7 +190,7 @@ def test_a_stolen_copy_without_the_keys_reveals_no_word_written(app, logged_in, 
     queue = moderator_client.get("/audit/", query_string={"action": "search"})
     assert CANARIES["search query"] in queue.get_data(as_text=True)
     title = client.get("/search", query_string={"q": CANARIES["document title"]})
-    assert f"Procedure {CANARIES['document title']}</a>" in title.get_data(as_text=True)
+    assert f"Procedure <mark>{CANARIES['document title']}</mark></a>" in title.get_data(as_text=True)
     for where in ("answer text", "answer remarks", "document summary", "document file text"):
         found = client.get("/search", query_string={"q": CANARIES[where]})
         assert f"<mark>{CANARIES[where]}</mark>" in found.get_data(as_text=True), where
