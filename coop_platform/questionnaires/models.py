@@ -191,10 +191,20 @@ class Question(Model):
 
     @property
     def options(self) -> list[tuple[str, str]]:
-        """(code, label in the reader's language) for closed questions."""
+        """(code, label in the reader's language) for closed questions. Kept on the object for
+        its locale and options (an administrator may edit a draft's): a comparison asks for
+        them once per State shown."""
+        key = (str(get_locale()), self.qtype, self.options_json)
+        kept = self.__dict__.get("_options_read")
+        if kept is not None and kept[0] == key:
+            return list(kept[1])
         if self.qtype in FIXED_OPTIONS:
-            return [(code, str(label)) for code, label in FIXED_OPTIONS[self.qtype]]
-        return [(o["code"], localized(o["en"], o["fr"])) for o in json.loads(self.options_json)]
+            found = [(code, str(label)) for code, label in FIXED_OPTIONS[self.qtype]]
+        else:
+            found = [(o["code"], localized(o["en"], o["fr"]))
+                     for o in json.loads(self.options_json)]
+        self.__dict__["_options_read"] = (key, tuple(found))
+        return found
 
     @property
     def settings(self) -> dict[str, Any]:
