@@ -338,17 +338,13 @@ COUNTED = {"en": {"Western European and other States": ["1", "1", "0"],
 
 def test_the_comparison_shows_those_who_answered_a_chart_and_one_line_for_the_rest(
         server, page, app, make_user):
-    from tests.support import builders
-    from tests.support.questionnaires import REQUIRED, seeded_questionnaire
+    from tests.support.questionnaires import respond, seeded_questionnaire
 
     qid = seeded_questionnaire(app)
     moderator = make_user(role="moderator", state=None)
-    required = {k: v for fields in REQUIRED.values() for k, v in fields.items()}
     for iso3, value in COMPARED.items():
-        owner = make_user(state=iso3)
-        builders.save_answers(app, owner.id, qid, None, {**required, "D.3.value": value})
-        builders.submit(app, owner.id, qid)
-        builders.decide(app, moderator.id, iso3, qid, "accept")
+        respond(app, make_user(state=iso3).id, qid, {"D.3.value": value},
+                accepted_by=moderator.id)
     sign_in(page, server, make_user(state="PRT"))
     for language in ("en", "fr"):
         if language == "fr":

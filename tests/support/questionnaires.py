@@ -157,3 +157,25 @@ def place_answer_canaries(app, owners: dict, moderator, qid: str) -> None:
     accept("PRT")
     answer_with_word(owners["AUT"], qid, "canaryinactive")
     accept("AUT")
+
+
+def respond(app, owner_id: int, qid: str, fields: dict | None = None,
+            accepted_by: int | None = None) -> None:
+    """A State's whole response through the services: the required answers and `fields`,
+    submitted, and accepted when a moderator's id is given."""
+    required = {k: v for section in REQUIRED.values() for k, v in section.items()}
+    builders.save_answers(app, owner_id, qid, None, {**required, **(fields or {})})
+    builders.submit(app, owner_id, qid)
+    if accepted_by is not None:
+        iso3 = _state_of(app, owner_id)
+        builders.decide(app, accepted_by, iso3, qid, "accept")
+
+
+def _state_of(app, user_id: int) -> str:
+    from coop_platform.auth.models import User
+
+    with app.app_context():
+        iso3 = db.session.scalar(select(State.iso3).join(User, User.state_id == State.id)
+                                 .where(User.id == user_id))
+        db.session.remove()
+    return iso3

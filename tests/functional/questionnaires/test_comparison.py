@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import builders
-from tests.support.questionnaires import REQUIRED, seeded_questionnaire
+from tests.support.questionnaires import respond, seeded_questionnaire
 from tests.support.tables import states_by_group, svg_images, tables
 
 # Written from the States data file, not from the platform: the groups these States are in.
@@ -33,16 +32,11 @@ def answered(app, make_user):
     another State (Portugal), who has not answered."""
     qid = seeded_questionnaire(app)
     moderator = make_user(role="moderator", state=None)
-    required = {k: v for fields in REQUIRED.values() for k, v in fields.items()}
     for iso3, (value, fate, secretariat_only) in ANSWERS.items():
-        owner = make_user(state=iso3)
-        fields = {**required, "D.3.value": value}
-        if secretariat_only:
-            fields["D.3.secretariat_only"] = "y"
-        builders.save_answers(app, owner.id, qid, None, fields)
-        builders.submit(app, owner.id, qid)
-        if fate == "accept":
-            builders.decide(app, moderator.id, iso3, qid, "accept")
+        fields = {"D.3.value": value, **({"D.3.secretariat_only": "y"} if secretariat_only
+                                         else {})}
+        respond(app, make_user(state=iso3).id, qid, fields,
+                accepted_by=moderator.id if fate == "accept" else None)
     return qid
 
 
@@ -183,17 +177,13 @@ def test_the_pages_ask_the_database_as_often_for_two_states_as_for_six(app, make
 
     qid = seeded_questionnaire(app)
     moderator = make_user(role="moderator", state=None)
-    required = {k: v for fields in REQUIRED.values() for k, v in fields.items()}
     reader, _ = logged_in("focal_point", "PRT")
     pages = [f"/questionnaires/{qid}/compare/D.3", f"/questionnaires/{qid}/grid?q=D.3&q=B.1",
              f"/questionnaires/{qid}/", "/states/FRA"]
     counted = []
     for batch in (("FRA", "DEU"), ("SEN", "JPN", "BRA", "POL")):
         for iso3 in batch:
-            owner = make_user(state=iso3)
-            builders.save_answers(app, owner.id, qid, None, required)
-            builders.submit(app, owner.id, qid)
-            builders.decide(app, moderator.id, iso3, qid, "accept")
+            respond(app, make_user(state=iso3).id, qid, accepted_by=moderator.id)
         row = []
         for path in pages:
             reader.get(path)  # the first request after a change warms the session's caches

@@ -134,5 +134,5 @@ def test_an_index_emptied_beside_content_is_reported_until_reindexed(
     search = client.get("/healthz").get_json()["search"]
     assert search["status"] == "ok"
     assert "reindex_needed" not in search
-    assert "Procedure on freezing" in client.get(
+    assert "Procedure on <mark>freezing</mark>" in client.get(
         "/search", query_string={"q": "freezing"}).get_data(as_text=True)
