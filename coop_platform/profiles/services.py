@@ -77,11 +77,11 @@ def profile(user: User, iso3: str) -> Profile:
     return found
 
 
-def _changes(found: Profile, now: datetime | None = None) -> list[Change]:
+def _changes(found: Profile) -> list[Change]:
     """Answers written (one entry per day, naming the questions) and documents published or
     updated in the last six months, newest first; an answer counts at the date of the text
     the reader sees."""
-    since = (now or utcnow()) - RECENT
+    since = utcnow() - RECENT
     by_day: dict[object, Change] = {}
     for _section, cells in found.sections:
         for cell in cells:

@@ -117,11 +117,11 @@ def _charts(comparison: reading.Comparison, group: str) -> list[tuple[str, str]]
 @bp.get("/<pid:public_id>/compare/<string(maxlength=12):key>")
 def compare(public_id: str, key: str):
     questionnaire = questionnaire_or_404(public_id)
-    flt = comparison_filter(questionnaire, key)
+    flt, show = comparison_filter(questionnaire, key), _show_arg()  # checked before reading
     comparison = reading.compare(user(), questionnaire, key, flt)
     return render_template("questionnaires/compare.html", questionnaire=questionnaire,
                            comparison=comparison, args=request.args, groups=REGIONAL_GROUPS,
-                           charts=_charts(comparison, flt.group), show=_show_arg(),
+                           charts=_charts(comparison, flt.group), show=show,
                            following=following.is_following(user(), "question", key),
                            form=ConfirmForm(),
                            export_args=without_empty(public_id=public_id, key=key,
